@@ -24,6 +24,9 @@ const (
 	ReasonTooManyRequests Reason = "TooManyRequests"
 	ReasonBadRequest      Reason = "BadRequest"
 	ReasonInternalError   Reason = "InternalError"
+	// ReasonServiceUnavailable reports a store whose engine is closed or
+	// otherwise unable to serve.
+	ReasonServiceUnavailable Reason = "ServiceUnavailable"
 )
 
 // Code returns the HTTP status code that Kubernetes' API server uses for r.
@@ -47,6 +50,8 @@ func (r Reason) Code() int {
 		return http.StatusTooManyRequests
 	case ReasonBadRequest:
 		return http.StatusBadRequest
+	case ReasonServiceUnavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -66,6 +71,8 @@ var (
 	ErrTooManyRequests = &StatusError{Reason: ReasonTooManyRequests}
 	ErrBadRequest      = &StatusError{Reason: ReasonBadRequest}
 	ErrInternal        = &StatusError{Reason: ReasonInternalError}
+	// ErrServiceUnavailable matches errors of a closed or failing engine.
+	ErrServiceUnavailable = &StatusError{Reason: ReasonServiceUnavailable}
 )
 
 // StatusError is the error type of every failed Store call. It carries what
@@ -81,6 +88,9 @@ type StatusError struct {
 	Causes []Cause
 	// Err is the underlying error, if any (a KV error, say).
 	Err error
+	// RetryAfterSeconds, when positive, tells a client how long to wait
+	// before trying again (Timeout, TooManyRequests, ServiceUnavailable).
+	RetryAfterSeconds int32
 }
 
 // Cause names one field that made an object Invalid.
@@ -88,7 +98,21 @@ type Cause struct {
 	// Field is the JSON path of the field, such as "spec.replicas".
 	Field   string
 	Message string
+	// Type is the machine-readable kind of the cause, such as
+	// "FieldValueInvalid" or "FieldValueRequired" (Kubernetes'
+	// CauseType values). It is the "reason" of a cause on the wire.
+	Type string
 }
+
+// The cause types that the Store uses, as in Kubernetes.
+const (
+	CauseTypeFieldValueRequired      = "FieldValueRequired"
+	CauseTypeFieldValueInvalid       = "FieldValueInvalid"
+	CauseTypeFieldValueNotSupported  = "FieldValueNotSupported"
+	CauseTypeFieldValueForbidden     = "FieldValueForbidden"
+	CauseTypeFieldValueTooLong       = "FieldValueTooLong"
+	CauseTypeResourceVersionTooLarge = "ResourceVersionTooLarge"
+)
 
 // Error returns the message, prefixed with the reason.
 func (e *StatusError) Error() string {
@@ -165,4 +189,46 @@ func NewInvalid(resource, name string, causes ...Cause) *StatusError {
 // NewBadRequest returns a BadRequest error with the given message.
 func NewBadRequest(message string) *StatusError {
 	return &StatusError{Reason: ReasonBadRequest, Message: message}
+}
+
+// NewForbidden returns a Forbidden error: the caller may not do this to the
+// named object.
+func NewForbidden(resource, name, reason string) *StatusError {
+	return &StatusError{Reason: ReasonForbidden, Resource: resource, Name: name,
+		Message: fmt.Sprintf("%s %q is forbidden: %s", resource, name, reason)}
+}
+
+// NewUnauthorized returns an Unauthorized error: the caller is not
+// authenticated.
+func NewUnauthorized(message string) *StatusError {
+	if message == "" {
+		message = "Unauthorized"
+	}
+	return &StatusError{Reason: ReasonUnauthorized, Message: message}
+}
+
+// NewTimeout returns a Timeout error. retryAfterSeconds, when positive, is
+// passed on to the client.
+func NewTimeout(message string, retryAfterSeconds int32) *StatusError {
+	return &StatusError{Reason: ReasonTimeout, Message: message, RetryAfterSeconds: retryAfterSeconds}
+}
+
+// NewTooManyRequests returns a TooManyRequests error asking the client to
+// retry after retryAfterSeconds.
+func NewTooManyRequests(message string, retryAfterSeconds int32) *StatusError {
+	return &StatusError{Reason: ReasonTooManyRequests, Message: message, RetryAfterSeconds: retryAfterSeconds}
+}
+
+// NewInternalError returns an InternalError that wraps err.
+func NewInternalError(err error) *StatusError {
+	msg := "internal error"
+	if err != nil {
+		msg = "internal error: " + err.Error()
+	}
+	return &StatusError{Reason: ReasonInternalError, Message: msg, Err: err}
+}
+
+// NewServiceUnavailable returns a ServiceUnavailable error.
+func NewServiceUnavailable(message string) *StatusError {
+	return &StatusError{Reason: ReasonServiceUnavailable, Message: message}
 }
