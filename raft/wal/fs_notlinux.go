@@ -1,0 +1,9 @@
+//go:build !linux
+
+package wal
+
+import "os"
+
+func datasync(f *os.File) error { return f.Sync() }
+
+func allocate(f *os.File, size int64) error { return extend(f, size) }
