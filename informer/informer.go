@@ -1,0 +1,426 @@
+package informer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/store"
+)
+
+// Options configure an [Informer]. The zero value is usable.
+type Options[T store.Object] struct {
+	// Name labels metrics and logs, such as "pods".
+	Name string
+	// Clock drives watch timeouts, backoff and resync (nil: wall clock).
+	Clock clock.Clock
+	// Logger (nil: slog.Default()).
+	Logger *slog.Logger
+	// ResyncPeriod is the default resync period of handlers: every period
+	// a handler gets OnUpdate(obj, obj) for each cached object. 0: off.
+	// [WithResyncPeriod] overrides it per handler.
+	ResyncPeriod time.Duration
+	// ListOptions select the objects: namespace, label and field
+	// selectors. Other fields are managed by the reflector.
+	ListOptions store.ListOptions
+	// KeyFunc replaces the default namespace/name cache key.
+	KeyFunc KeyFunc[T]
+	// Indexers are named indexes for [Lister.ByIndex].
+	Indexers map[string]IndexFunc[T]
+	// Transform, if set, is applied to every object before it is cached
+	// and handed to handlers, for example to drop managed fields. It may
+	// modify its argument, which is the informer's alone. To cache a
+	// different, compact type, wrap the source in [Project] instead.
+	Transform func(T) T
+	// WatchErrorHandler, if set, is called with every list or watch error.
+	WatchErrorHandler func(err error)
+	// Metrics, if set, receives this informer's metrics.
+	Metrics *Metrics
+	// PageSize, StreamInitialList, MinWatchTimeout and Backoff are passed
+	// to the [Reflector]; see [ReflectorOptions].
+	PageSize          int64
+	StreamInitialList bool
+	MinWatchTimeout   time.Duration
+	Backoff           Backoff
+}
+
+// Errors of [Informer] methods.
+var (
+	// ErrAlreadyRunning is returned by a second call to Run.
+	ErrAlreadyRunning = errors.New("informer: already running")
+	// ErrStopped is returned by AddHandler once Run has returned.
+	ErrStopped = errors.New("informer: stopped")
+	// ErrUnknownHandler is returned by RemoveHandler for a registration
+	// that is not this informer's, or was already removed.
+	ErrUnknownHandler = errors.New("informer: unknown handler registration")
+)
+
+// Informer keeps a local, indexed cache of a collection in step with a
+// [ListerWatcher], and tells any number of handlers what changed.
+//
+// A [Reflector] lists and watches the source. Each event updates the cache
+// and is then buffered for each handler, which runs in its own goroutine:
+// a slow handler delays neither the cache nor other handlers. Handlers can
+// be added and removed at any time; one added after the initial list
+// first gets an OnAdd for every cached object.
+//
+// Cached objects are shared and read-only; see [Cache].
+type Informer[T store.Object] struct {
+	opts   Options[T]
+	clock  clock.Clock
+	log    *slog.Logger
+	cache  *Cache[T]
+	lister *Lister[T]
+	refl   *Reflector[T]
+
+	synced   atomic.Bool
+	syncedCh chan struct{}
+
+	// mu orders every cache write with the fan-out of its notification
+	// and with handler registration, so that a handler added late sees
+	// each change exactly once: in its synthetic adds or as an event.
+	mu        sync.Mutex
+	listeners []*listener[T]
+	added     int
+	state     runState
+	wg        sync.WaitGroup
+	resyncCh  chan struct{}
+}
+
+type runState uint8
+
+const (
+	notStarted runState = iota
+	running
+	stopped
+)
+
+// New returns an Informer over lw. Call [Informer.Run] to start it.
+func New[T store.Object](lw ListerWatcher[T], opts Options[T]) *Informer[T] {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	i := &Informer[T]{
+		opts:     opts,
+		clock:    clock.OrReal(opts.Clock),
+		log:      log,
+		cache:    NewCache(CacheOptions[T]{KeyFunc: opts.KeyFunc, Indexers: opts.Indexers}),
+		syncedCh: make(chan struct{}),
+		resyncCh: make(chan struct{}, 1),
+	}
+	i.lister = NewLister(i.cache)
+	i.refl = NewReflector(lw, (*informerSink[T])(i), ReflectorOptions{
+		Name:              opts.Name,
+		Clock:             opts.Clock,
+		Logger:            log,
+		ListOptions:       opts.ListOptions,
+		PageSize:          opts.PageSize,
+		StreamInitialList: opts.StreamInitialList,
+		MinWatchTimeout:   opts.MinWatchTimeout,
+		Backoff:           opts.Backoff,
+		WatchErrorHandler: opts.WatchErrorHandler,
+		Metrics:           opts.Metrics,
+	})
+	stats := func() []handlerStats {
+		i.mu.Lock()
+		defer i.mu.Unlock()
+		out := make([]handlerStats, len(i.listeners))
+		for j, l := range i.listeners {
+			out[j] = handlerStats{name: l.cfg.name, processed: l.processed.Load(), backlog: l.backlog.Load()}
+		}
+		return out
+	}
+	i.refl.stats.handlers.Store(&stats)
+	return i
+}
+
+// Run starts the informer and blocks until ctx is done, then stops every
+// handler goroutine and returns nil. A second call returns
+// [ErrAlreadyRunning].
+func (i *Informer[T]) Run(ctx context.Context) error {
+	i.mu.Lock()
+	if i.state != notStarted {
+		i.mu.Unlock()
+		return ErrAlreadyRunning
+	}
+	i.state = running
+	for _, l := range i.listeners {
+		i.wg.Go(l.run)
+	}
+	i.mu.Unlock()
+
+	i.wg.Go(func() { i.resyncLoop(ctx) })
+	i.refl.Run(ctx)
+
+	i.mu.Lock()
+	i.state = stopped
+	for _, l := range i.listeners {
+		l.stop()
+	}
+	i.mu.Unlock()
+	i.wg.Wait()
+	return nil
+}
+
+// HasSynced reports whether the first full list is in the cache.
+func (i *Informer[T]) HasSynced() bool { return i.synced.Load() }
+
+// SyncDone returns a channel that is closed once [Informer.HasSynced] is
+// true.
+func (i *Informer[T]) SyncDone() <-chan struct{} { return i.syncedCh }
+
+// Lister returns a reader of the cache.
+func (i *Informer[T]) Lister() *Lister[T] { return i.lister }
+
+// LastSyncResourceVersion returns the resourceVersion of the last list,
+// event or bookmark seen.
+func (i *Informer[T]) LastSyncResourceVersion() string { return i.refl.LastSyncResourceVersion() }
+
+// AddIndexers adds named indexes, indexing what is already cached. It
+// fails, adding nothing, if a name is taken (see [ErrIndexExists]).
+func (i *Informer[T]) AddIndexers(indexers map[string]IndexFunc[T]) error {
+	return i.cache.AddIndexers(indexers)
+}
+
+// Registration identifies a handler added by [Informer.AddHandler].
+type Registration struct {
+	owner any
+	l     registered
+}
+
+type registered interface {
+	name() string
+	hasSynced() bool
+	syncDone() <-chan struct{}
+	pendingCount() int
+}
+
+func (l *listener[T]) name() string              { return l.cfg.name }
+func (l *listener[T]) hasSynced() bool           { return l.syncedFlag.Load() }
+func (l *listener[T]) syncDone() <-chan struct{} { return l.syncedCh }
+func (l *listener[T]) pendingCount() int         { return int(l.backlog.Load()) }
+
+// HasSynced reports whether the handler has handled the whole initial
+// state: the first list's objects, or for a handler added later, the
+// synthetic adds it got.
+func (r *Registration) HasSynced() bool { return r.l.hasSynced() }
+
+// SyncDone returns a channel that is closed once [Registration.HasSynced]
+// is true.
+func (r *Registration) SyncDone() <-chan struct{} { return r.l.syncDone() }
+
+// Backlog returns the number of notifications buffered for the handler and
+// not yet handled (in [LatestPerKey] mode, the number of pending keys).
+func (r *Registration) Backlog() int { return r.l.pendingCount() }
+
+// Name returns the handler's name (see [WithName]).
+func (r *Registration) Name() string { return r.l.name() }
+
+// AddHandler adds a handler, which may happen before or after Run. If the
+// initial list is already cached, the handler first gets an OnAdd, with
+// isInInitialList set, for every cached object. It returns [ErrStopped]
+// once Run has returned.
+func (i *Informer[T]) AddHandler(h Handler[T], opts ...HandlerOption) (*Registration, error) {
+	cfg := handlerConfig{resync: i.opts.ResyncPeriod}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.state == stopped {
+		return nil, ErrStopped
+	}
+	i.added++
+	if cfg.name == "" {
+		cfg.name = fmt.Sprintf("handler-%d", i.added)
+	}
+	l := newListener(h, cfg, i.log)
+	if i.synced.Load() {
+		var zero T
+		i.cache.mu.RLock()
+		i.cache.eachLocked(func(key string, obj T) { l.push(noteAdd, key, zero, obj, true) })
+		i.cache.mu.RUnlock()
+		l.markSyncPoint()
+	}
+	if cfg.resync > 0 {
+		l.nextResync = i.clock.Now().Add(cfg.resync)
+		select {
+		case i.resyncCh <- struct{}{}:
+		default:
+		}
+	}
+	// Copy on write, so that a stats scrape never sees a half-built slice.
+	i.listeners = append(slices.Clip(i.listeners), l)
+	if i.state == running {
+		i.wg.Go(l.run)
+	}
+	r := &Registration{owner: i, l: l}
+	l.reg = r
+	return r, nil
+}
+
+// RemoveHandler removes a handler. Its buffered notifications are dropped;
+// a call in progress finishes. It may be called from within the handler.
+func (i *Informer[T]) RemoveHandler(r *Registration) error {
+	if r == nil || r.owner != any(i) {
+		return ErrUnknownHandler
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for j, l := range i.listeners {
+		if l.reg == r {
+			i.listeners = slices.Delete(slices.Clone(i.listeners), j, j+1)
+			l.stop()
+			return nil
+		}
+	}
+	return ErrUnknownHandler
+}
+
+// fan buffers one notification for every handler. The caller holds i.mu.
+func (i *Informer[T]) fan(kind noteKind, key string, old, obj T, flag bool) {
+	for _, l := range i.listeners {
+		l.push(kind, key, old, obj, flag)
+	}
+}
+
+// resyncLoop sends resync updates to handlers as their periods come due.
+func (i *Informer[T]) resyncLoop(ctx context.Context) {
+	for {
+		var next time.Time
+		i.mu.Lock()
+		for _, l := range i.listeners {
+			if l.cfg.resync > 0 && (next.IsZero() || l.nextResync.Before(next)) {
+				next = l.nextResync
+			}
+		}
+		i.mu.Unlock()
+		var fire <-chan time.Time
+		var t clock.Timer
+		if !next.IsZero() {
+			t = i.clock.NewTimer(next.Sub(i.clock.Now()))
+			fire = t.C()
+		}
+		select {
+		case <-ctx.Done():
+		case <-i.resyncCh:
+		case <-fire:
+			i.resync()
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (i *Informer[T]) resync() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	now := i.clock.Now()
+	for _, l := range i.listeners {
+		if l.cfg.resync <= 0 || now.Before(l.nextResync) {
+			continue
+		}
+		l.nextResync = now.Add(l.cfg.resync)
+		if !i.synced.Load() {
+			continue
+		}
+		i.cache.mu.RLock()
+		i.cache.eachLocked(func(key string, obj T) { l.push(noteUpdate, key, obj, obj, false) })
+		i.cache.mu.RUnlock()
+	}
+}
+
+// informerSink is the informer seen as its reflector's Sink.
+type informerSink[T store.Object] Informer[T]
+
+func (s *informerSink[T]) Replace(items []T, rv string) {
+	i := (*Informer[T])(s)
+	if tf := i.opts.Transform; tf != nil {
+		// The list belongs to the source; transform into our own slice.
+		out := make([]T, len(items))
+		for j, obj := range items {
+			out[j] = tf(obj)
+		}
+		items = out
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	first := !i.synced.Load()
+	var zero T
+	i.cache.mu.Lock()
+	i.cache.replace(items,
+		func(key string, old T, existed bool, obj T) {
+			switch {
+			case !existed:
+				i.fan(noteAdd, key, zero, obj, first)
+			case unchanged(old, obj):
+				// A relist returned what we had: nothing happened.
+			default:
+				i.fan(noteUpdate, key, old, obj, false)
+			}
+		},
+		func(key string, old T) { i.fan(noteDelete, key, zero, old, false) })
+	i.cache.mu.Unlock()
+	if first {
+		i.synced.Store(true)
+		close(i.syncedCh)
+		for _, l := range i.listeners {
+			l.markSyncPoint()
+		}
+	}
+}
+
+// unchanged reports whether a relisted object is the one cached.
+func unchanged[T store.Object](old, obj T) bool {
+	rv := obj.GetObjectMeta().ResourceVersion
+	return rv != "" && rv == old.GetObjectMeta().ResourceVersion
+}
+
+func (s *informerSink[T]) Add(obj T)    { s.upsert(obj) }
+func (s *informerSink[T]) Update(obj T) { s.upsert(obj) }
+
+func (s *informerSink[T]) upsert(obj T) {
+	i := (*Informer[T])(s)
+	if tf := i.opts.Transform; tf != nil {
+		obj = tf(obj)
+	}
+	i.mu.Lock()
+	i.cache.mu.Lock()
+	key, old, existed := i.cache.set(obj)
+	i.cache.mu.Unlock()
+	switch {
+	case key == "":
+		i.log.Warn("informer: ignoring an object with an empty key")
+	case existed:
+		i.fan(noteUpdate, key, old, obj, false)
+	default:
+		i.fan(noteAdd, key, old, obj, false)
+	}
+	i.mu.Unlock()
+}
+
+func (s *informerSink[T]) Delete(obj T) {
+	i := (*Informer[T])(s)
+	if tf := i.opts.Transform; tf != nil {
+		obj = tf(obj)
+	}
+	i.mu.Lock()
+	i.cache.mu.Lock()
+	key, old, existed := i.cache.remove(obj)
+	i.cache.mu.Unlock()
+	if existed {
+		i.fan(noteDelete, key, old, obj, true)
+	}
+	i.mu.Unlock()
+}
