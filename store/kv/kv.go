@@ -137,8 +137,10 @@ const (
 )
 
 // Compare is one precondition of a transaction. A key that does not exist
-// has Version, CreateRevision and ModRevision zero and an empty value,
-// so "Version Equal 0" asserts that a key is absent.
+// has Version, CreateRevision and ModRevision zero, so "Version Equal 0"
+// asserts that a key is absent. A CompareValue on a key that does not
+// exist never holds, whatever the Result (as in etcd, which cannot tell a
+// missing value from an empty one).
 type Compare struct {
 	Key    string
 	Target CompareTarget
@@ -166,7 +168,8 @@ type Op struct {
 	// Key and End select the keys, as in RangeRequest. A put uses Key alone.
 	Key string
 	End string
-	// Value is the value of a put.
+	// Value is the value of a put. The engine does not keep the caller's
+	// slice: the caller may reuse it once Txn returns.
 	Value []byte
 	// PrevKV asks a put or delete to return the previous value(s).
 	PrevKV bool
@@ -179,8 +182,9 @@ type Op struct {
 
 // TxnRequest is an atomic transaction: if every Compare holds, the Success
 // ops run, otherwise the Failure ops. The ops of one branch see the writes
-// of the ops before them. A branch may not put or delete the same key twice
-// (ErrDuplicateKey).
+// of the ops before them. A branch may not put the same key twice, nor put
+// a key that one of its deletes selects (ErrDuplicateKey); deletes may
+// overlap, as in etcd.
 type TxnRequest struct {
 	Compare []Compare
 	Success []Op

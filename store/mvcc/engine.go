@@ -1,0 +1,359 @@
+package mvcc
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/store/kv"
+)
+
+// Defaults for the zero [Options].
+const (
+	DefaultMaxTxnOps        = 128
+	DefaultWatchBufferSize  = 128
+	DefaultWatchWindow      = 4096
+	DefaultProgressInterval = 10 * time.Minute
+)
+
+// Options configure an [Engine]. The zero value gives sensible defaults:
+// the wall clock, no automatic compaction, and the Default* limits.
+type Options struct {
+	// Clock drives periodic progress notifications and compaction by age.
+	// Nil means [clock.Real].
+	Clock clock.Clock
+	// Logger receives the engine's rare log lines (automatic compactions).
+	// Nil discards them.
+	Logger *slog.Logger
+
+	// MaxTxnOps caps the compares and the ops of each branch of a
+	// transaction; a larger one fails with [kv.ErrTooManyOps]. Zero means
+	// [DefaultMaxTxnOps].
+	MaxTxnOps int
+
+	// WatchBufferSize is the number of responses buffered for each watcher
+	// (the capacity of its channel). A watcher whose buffer is full when
+	// new events arrive is ended with a [kv.LaggingError]. Zero means
+	// [DefaultWatchBufferSize]; the minimum is 2.
+	WatchBufferSize int
+	// WatchWindow is the number of most recent revisions whose events the
+	// engine keeps ready for fan-out. A watcher further behind than that
+	// catches up from the index instead, in its own goroutine. Zero means
+	// [DefaultWatchWindow].
+	WatchWindow int
+	// ProgressInterval is how often an idle watcher opened with
+	// ProgressNotify gets a progress notification. Zero means
+	// [DefaultProgressInterval]; a negative value turns periodic
+	// notifications off ([Engine.RequestProgress] still works).
+	ProgressInterval time.Duration
+
+	// AutoCompactRevisions, when positive, keeps about this many revisions
+	// of history: once the history grows 10% past it, the engine compacts
+	// to Revision()-AutoCompactRevisions. Zero turns it off.
+	AutoCompactRevisions int64
+	// AutoCompactAge, when positive, compacts away the revisions written
+	// more than this long ago, checked every AutoCompactAge/10 of Clock
+	// time. Zero turns it off.
+	AutoCompactAge time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxTxnOps <= 0 {
+		o.MaxTxnOps = DefaultMaxTxnOps
+	}
+	if o.WatchBufferSize == 0 {
+		o.WatchBufferSize = DefaultWatchBufferSize
+	}
+	if o.WatchBufferSize < 2 {
+		o.WatchBufferSize = 2
+	}
+	if o.WatchWindow <= 0 {
+		o.WatchWindow = DefaultWatchWindow
+	}
+	if o.ProgressInterval == 0 {
+		o.ProgressInterval = DefaultProgressInterval
+	}
+	return o
+}
+
+// Engine is the in-memory MVCC implementation of [kv.KV]. Create it with
+// [New]; it is safe for concurrent use. Close it to stop its goroutines.
+type Engine struct {
+	opts Options
+
+	mu         sync.RWMutex
+	tree       *btree.BTreeG[*keyIndex]
+	rev        int64
+	compactRev int64
+	closed     bool
+	pivot      keyIndex // scratch search item; used only under mu.Lock
+
+	hub hub
+
+	done    chan struct{} // closed by Close
+	bg      sync.WaitGroup
+	ageStop chan struct{}
+}
+
+var _ kv.KV = (*Engine)(nil)
+
+// New returns an empty Engine at revision 0.
+func New(opts Options) *Engine {
+	e := &Engine{
+		opts: opts.withDefaults(),
+		tree: newTree(),
+		done: make(chan struct{}),
+	}
+	e.hub.init(e)
+	if e.opts.AutoCompactAge > 0 {
+		e.bg.Add(1)
+		go e.ageCompactor()
+	}
+	return e
+}
+
+func newTree() *btree.BTreeG[*keyIndex] { return btree.NewG(32, lessKeyIndex) }
+
+// Revision returns the current revision.
+func (e *Engine) Revision() int64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.rev
+}
+
+// CompactRevision returns the compaction revision: the oldest revision that
+// can still be read. It is zero until the first compaction.
+func (e *Engine) CompactRevision() int64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.compactRev
+}
+
+// Range implements [kv.KV.Range].
+func (e *Engine) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if req.Key == "" {
+		return nil, fmt.Errorf("mvcc: range: %w", kv.ErrEmptyKey)
+	}
+	if req.Revision < 0 || req.Limit < 0 {
+		return nil, fmt.Errorf("mvcc: range: negative revision or limit: %w", kv.ErrInvalidRequest)
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, kv.ErrClosed
+	}
+	rev := req.Revision
+	switch {
+	case rev == 0:
+		rev = e.rev
+	case rev < e.compactRev:
+		return nil, &kv.CompactedError{CompactRevision: e.compactRev}
+	case rev > e.rev:
+		return nil, fmt.Errorf("mvcc: range at revision %d, current is %d: %w", rev, e.rev, kv.ErrFutureRevision)
+	}
+	resp := e.rangeLocked(req.Key, req.End, rev, req.Limit, req.CountOnly, req.KeysOnly)
+	resp.Revision = rev
+	return resp, nil
+}
+
+// ascend calls f for each key index in the range that key and end select,
+// in key order, until f returns false.
+func (e *Engine) ascend(key, end string, f func(*keyIndex) bool) {
+	switch end {
+	case "":
+		if ki, ok := e.tree.Get(&keyIndex{key: key}); ok {
+			f(ki)
+		}
+	case "\x00":
+		e.tree.AscendGreaterOrEqual(&keyIndex{key: key}, f)
+	default:
+		if end <= key {
+			return
+		}
+		e.tree.AscendRange(&keyIndex{key: key}, &keyIndex{key: end}, f)
+	}
+}
+
+// rangeLocked reads at rev. The caller holds mu and has checked rev.
+func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysOnly bool) *kv.RangeResponse {
+	resp := &kv.RangeResponse{}
+	e.ascend(key, end, func(ki *keyIndex) bool {
+		ent := ki.at(rev)
+		if ent == nil {
+			return true
+		}
+		resp.Count++
+		if countOnly || (limit > 0 && int64(len(resp.KVs)) >= limit) {
+			return true
+		}
+		resp.KVs = append(resp.KVs, ki.keyValue(ent, keysOnly))
+		return true
+	})
+	resp.More = limit > 0 && resp.Count > limit
+	return resp
+}
+
+// Compact implements [kv.KV.Compact]. It is deterministic: engines that
+// apply the same Txn and Compact calls hold the same state.
+func (e *Engine) Compact(ctx context.Context, rev int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return kv.ErrClosed
+	}
+	if rev <= e.compactRev {
+		return &kv.CompactedError{CompactRevision: e.compactRev}
+	}
+	if rev > e.rev {
+		return fmt.Errorf("mvcc: compact at revision %d, current is %d: %w", rev, e.rev, kv.ErrFutureRevision)
+	}
+	e.compactLocked(rev)
+	return nil
+}
+
+// compactLocked drops the history at and below rev, keeping the state as
+// of rev readable. The caller holds mu.Lock and has checked rev.
+func (e *Engine) compactLocked(rev int64) {
+	var empty []*keyIndex
+	e.tree.Ascend(func(ki *keyIndex) bool {
+		if ki.compact(rev) {
+			empty = append(empty, ki)
+		}
+		return true
+	})
+	for _, ki := range empty {
+		e.tree.Delete(ki)
+	}
+	e.compactRev = rev
+}
+
+// maybeAutoCompactLocked applies the revision-count retention after a write.
+func (e *Engine) maybeAutoCompactLocked() {
+	keep := e.opts.AutoCompactRevisions
+	if keep <= 0 {
+		return
+	}
+	slack := max(keep/10, 1)
+	if e.rev-e.compactRev <= keep+slack {
+		return
+	}
+	target := e.rev - keep
+	e.compactLocked(target)
+	e.opts.Logger.Debug("mvcc: automatic compaction", "revision", target, "reason", "revisions")
+}
+
+// ageCompactor compacts the revisions older than AutoCompactAge. It samples
+// the revision every tenth of the age and compacts to the newest sample that
+// has aged out.
+func (e *Engine) ageCompactor() {
+	defer e.bg.Done()
+	age := e.opts.AutoCompactAge
+	tick := e.opts.Clock.NewTicker(max(age/10, time.Millisecond))
+	defer tick.Stop()
+	type sample struct {
+		at  time.Time
+		rev int64
+	}
+	samples := []sample{{e.opts.Clock.Now(), e.Revision()}}
+	for {
+		select {
+		case <-e.done:
+			return
+		case <-tick.C():
+		}
+		now := e.opts.Clock.Now()
+		samples = append(samples, sample{now, e.Revision()})
+		i := sort.Search(len(samples), func(i int) bool { return now.Sub(samples[i].at) < age })
+		if i == 0 {
+			continue
+		}
+		target := samples[i-1].rev
+		samples = samples[i:]
+		e.mu.Lock()
+		if !e.closed && target > e.compactRev && target <= e.rev {
+			e.compactLocked(target)
+			e.opts.Logger.Debug("mvcc: automatic compaction", "revision", target, "reason", "age")
+		}
+		e.mu.Unlock()
+	}
+}
+
+// Close implements [kv.KV.Close]. It ends every open watch with
+// [kv.ErrClosed] and waits for the engine's goroutines. A second Close
+// returns kv.ErrClosed.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return kv.ErrClosed
+	}
+	e.closed = true
+	close(e.done)
+	e.mu.Unlock()
+	e.bg.Wait()
+	return nil
+}
+
+// compareHolds evaluates c against the current state. The caller holds mu.
+func (e *Engine) compareHolds(c *kv.Compare) bool {
+	var ent *entry
+	e.pivot.key = c.Key
+	if ki, ok := e.tree.Get(&e.pivot); ok {
+		ent = ki.latest()
+	}
+	var cmp int
+	if c.Target == kv.CompareValue {
+		if ent == nil {
+			// As in etcd: a value compare on a missing key always fails.
+			return false
+		}
+		cmp = bytes.Compare(ent.value, c.Value)
+	} else {
+		var v int64
+		if ent != nil {
+			switch c.Target {
+			case kv.CompareVersion:
+				v = ent.version
+			case kv.CompareCreateRevision:
+				v = ent.createRev
+			case kv.CompareModRevision:
+				v = ent.modRev
+			}
+		}
+		switch {
+		case v < c.Int:
+			cmp = -1
+		case v > c.Int:
+			cmp = 1
+		}
+	}
+	switch c.Result {
+	case kv.Equal:
+		return cmp == 0
+	case kv.NotEqual:
+		return cmp != 0
+	case kv.Less:
+		return cmp < 0
+	default: // kv.Greater; validated
+		return cmp > 0
+	}
+}

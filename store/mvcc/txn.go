@@ -1,0 +1,201 @@
+package mvcc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/governor-io/governor/store/kv"
+)
+
+// validateTxn checks a transaction before anything is applied, so that an
+// applied transaction never fails half way.
+func (e *Engine) validateTxn(req *kv.TxnRequest) error {
+	max := e.opts.MaxTxnOps
+	if len(req.Compare) > max || len(req.Success) > max || len(req.Failure) > max {
+		return fmt.Errorf("mvcc: txn with more than %d compares or ops: %w", max, kv.ErrTooManyOps)
+	}
+	for i := range req.Compare {
+		c := &req.Compare[i]
+		if c.Key == "" {
+			return fmt.Errorf("mvcc: txn compare %d: %w", i, kv.ErrEmptyKey)
+		}
+		if c.Target < kv.CompareVersion || c.Target > kv.CompareValue || c.Result < kv.Equal || c.Result > kv.Greater {
+			return fmt.Errorf("mvcc: txn compare %d: unknown target or result: %w", i, kv.ErrInvalidRequest)
+		}
+	}
+	if err := validateOps(req.Success); err != nil {
+		return err
+	}
+	return validateOps(req.Failure)
+}
+
+func validateOps(ops []kv.Op) error {
+	var puts []string
+	type span struct{ key, end string }
+	var dels []span
+	for i := range ops {
+		op := &ops[i]
+		if op.Key == "" {
+			return fmt.Errorf("mvcc: txn op %d: %w", i, kv.ErrEmptyKey)
+		}
+		switch op.Type {
+		case kv.OpRange:
+			if op.Limit < 0 {
+				return fmt.Errorf("mvcc: txn op %d: negative limit: %w", i, kv.ErrInvalidRequest)
+			}
+		case kv.OpPut:
+			puts = append(puts, op.Key)
+		case kv.OpDelete:
+			dels = append(dels, span{op.Key, op.End})
+		default:
+			return fmt.Errorf("mvcc: txn op %d: unknown op type %d: %w", i, op.Type, kv.ErrInvalidRequest)
+		}
+	}
+	if len(puts) > 1 {
+		sorted := slices.Clone(puts)
+		slices.Sort(sorted)
+		for i := 1; i < len(sorted); i++ {
+			if sorted[i] == sorted[i-1] {
+				return fmt.Errorf("mvcc: txn puts %q twice: %w", sorted[i], kv.ErrDuplicateKey)
+			}
+		}
+	}
+	for _, p := range puts {
+		for _, d := range dels {
+			if kv.InRange(p, d.key, d.end) {
+				return fmt.Errorf("mvcc: txn puts %q and deletes it: %w", p, kv.ErrDuplicateKey)
+			}
+		}
+	}
+	return nil
+}
+
+// hasWrites reports whether ops may write.
+func hasWrites(ops []kv.Op) bool {
+	for i := range ops {
+		if ops[i].Type != kv.OpRange {
+			return true
+		}
+	}
+	return false
+}
+
+// change is one key written by a transaction, kept to build watch events.
+type change struct {
+	ki      *keyIndex
+	deleted bool
+	prev    entry
+	hasPrev bool
+}
+
+// Txn implements [kv.KV.Txn]. The ops of the branch that runs are applied
+// in order at the next revision, so that later ops see earlier writes; the
+// revision moves only if something was written.
+func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := e.validateTxn(&req); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, kv.ErrClosed
+	}
+	succeeded := true
+	for i := range req.Compare {
+		if !e.compareHolds(&req.Compare[i]) {
+			succeeded = false
+			break
+		}
+	}
+	ops := req.Success
+	if !succeeded {
+		ops = req.Failure
+	}
+	resp := &kv.TxnResponse{Succeeded: succeeded, Responses: make([]kv.OpResponse, len(ops))}
+	rev := e.rev + 1
+	record := e.hub.recording()
+	var changes []change
+	wrote := false
+	for i := range ops {
+		op := &ops[i]
+		switch op.Type {
+		case kv.OpRange:
+			// Reading at rev sees this transaction's earlier writes.
+			resp.Responses[i].Range = e.rangeLocked(op.Key, op.End, rev, op.Limit, op.CountOnly, op.KeysOnly)
+		case kv.OpPut:
+			ki := e.getOrCreate(op.Key)
+			pr := &kv.PutResponse{}
+			prev := ki.latest()
+			if prev != nil && op.PrevKV {
+				p := ki.keyValue(prev, false)
+				pr.PrevKV = &p
+			}
+			if record {
+				c := change{ki: ki}
+				if prev != nil {
+					c.prev, c.hasPrev = *prev, true
+				}
+				changes = append(changes, c)
+			}
+			var value []byte
+			if len(op.Value) > 0 {
+				value = slices.Clone(op.Value)
+			}
+			ki.put(rev, value)
+			wrote = true
+			resp.Responses[i].Put = pr
+		case kv.OpDelete:
+			dr := &kv.DeleteResponse{}
+			e.ascend(op.Key, op.End, func(ki *keyIndex) bool {
+				prev := ki.latest()
+				if prev == nil {
+					return true
+				}
+				if op.PrevKV {
+					dr.PrevKVs = append(dr.PrevKVs, ki.keyValue(prev, false))
+				}
+				if record {
+					changes = append(changes, change{ki: ki, deleted: true, prev: *prev, hasPrev: true})
+				}
+				ki.del(rev)
+				dr.Deleted++
+				return true
+			})
+			if dr.Deleted > 0 {
+				wrote = true
+			}
+			resp.Responses[i].Delete = dr
+		}
+	}
+	if wrote {
+		e.rev = rev
+		if record {
+			e.hub.publish(rev, changes)
+		}
+		e.maybeAutoCompactLocked()
+	}
+	resp.Revision = e.rev
+	for i := range resp.Responses {
+		if r := resp.Responses[i].Range; r != nil {
+			r.Revision = e.rev
+		}
+	}
+	return resp, nil
+}
+
+// getOrCreate returns the index of key, adding an empty one if needed.
+// The caller holds mu.Lock.
+func (e *Engine) getOrCreate(key string) *keyIndex {
+	e.pivot.key = key
+	if ki, ok := e.tree.Get(&e.pivot); ok {
+		return ki
+	}
+	ki := &keyIndex{key: strings.Clone(key)}
+	e.tree.ReplaceOrInsert(ki)
+	return ki
+}

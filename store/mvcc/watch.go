@@ -1,0 +1,472 @@
+package mvcc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/governor-io/governor/store/kv"
+)
+
+// Watch fan-out.
+//
+// Writers publish each writing transaction as one batch into a ring of the
+// most recent revisions (Options.WatchWindow) and kick the dispatcher; they
+// never wait for a watcher. One dispatcher goroutine owns the live
+// watchers: each round it takes the batches that arrived since a watcher's
+// cursor, filters them once per group of watchers with the same selection
+// and cursor, and does a non-blocking send of one response per watcher. A
+// watcher whose channel is full is ended with a LaggingError that names the
+// first revision it did not get; one slot of every channel is kept free for
+// that terminal response. A watcher whose cursor is older than the ring
+// (a new watch from the past, or a live one left behind by a burst) is
+// handed to a goroutine of its own that replays the history from the index
+// under the read lock, chunk by chunk, and then hands the watcher back.
+
+type watcher struct {
+	ctx      context.Context
+	key, end string
+	prevKV   bool
+	progress bool
+	out      chan kv.WatchResponse
+	stopCtx  func() bool
+
+	cancelled atomic.Bool
+
+	// Owned by whoever currently drives the watcher: the dispatcher or a
+	// catch-up goroutine, never both.
+	next          int64 // first revision not yet delivered
+	progressSeen  uint64
+	sentSinceTick bool
+}
+
+// batch is the events of one transaction, sorted by key. PrevKV is set on
+// every event whose key existed before; the dispatcher strips it on puts
+// for watchers that did not ask for it.
+type batch struct {
+	rev    int64
+	events []kv.Event
+}
+
+type hub struct {
+	e      *Engine
+	active atomic.Int64 // watchers not yet finished
+	kick   chan struct{}
+
+	mu          sync.Mutex
+	ring        []*batch
+	head        int64 // newest revision in the ring
+	from        int64 // oldest revision recorded since recording (re)started
+	joins       []*watcher
+	progressSeq uint64
+	started     bool
+	stopped     bool
+}
+
+func (h *hub) init(e *Engine) {
+	h.e = e
+	h.kick = make(chan struct{}, 1)
+	h.ring = make([]*batch, e.opts.WatchWindow)
+}
+
+func (h *hub) signal() {
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
+// recording reports whether writers must publish events. The caller holds
+// e.mu.Lock.
+func (h *hub) recording() bool { return h.active.Load() > 0 }
+
+// publish records the changes of the transaction that wrote rev. The caller
+// holds e.mu.Lock.
+func (h *hub) publish(rev int64, changes []change) {
+	slices.SortFunc(changes, func(a, b change) int { return strings.Compare(a.ki.key, b.ki.key) })
+	nprev := 0
+	for i := range changes {
+		if changes[i].hasPrev {
+			nprev++
+		}
+	}
+	events := make([]kv.Event, len(changes))
+	prevs := make([]kv.KeyValue, 0, nprev)
+	for i := range changes {
+		c := &changes[i]
+		ev := &events[i]
+		if c.hasPrev {
+			prevs = append(prevs, c.ki.keyValue(&c.prev, false))
+			ev.PrevKV = &prevs[len(prevs)-1]
+		}
+		if c.deleted {
+			ev.Type = kv.EventDelete
+			ev.KV = kv.KeyValue{Key: c.ki.key, ModRevision: rev}
+		} else {
+			ev.Type = kv.EventPut
+			ev.KV = c.ki.keyValue(&c.ki.entries[len(c.ki.entries)-1], false)
+		}
+	}
+	b := &batch{rev: rev, events: events}
+	h.mu.Lock()
+	h.ring[rev%int64(len(h.ring))] = b
+	h.head = rev
+	h.mu.Unlock()
+	h.signal()
+}
+
+// reset restarts the ring after the engine's state was replaced. The
+// caller holds e.mu.Lock.
+func (h *hub) reset(rev int64) {
+	h.mu.Lock()
+	h.from, h.head = rev+1, rev
+	clear(h.ring)
+	h.mu.Unlock()
+	h.signal()
+}
+
+// Watch implements [kv.KV.Watch]. Events of one transaction are sorted by
+// key, both live and when replayed from history.
+func (e *Engine) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.WatchResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if req.Key == "" {
+		return nil, fmt.Errorf("mvcc: watch: %w", kv.ErrEmptyKey)
+	}
+	if req.StartRevision < 0 {
+		return nil, fmt.Errorf("mvcc: watch: negative start revision: %w", kv.ErrInvalidRequest)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, kv.ErrClosed
+	}
+	if req.StartRevision > 0 && req.StartRevision <= e.compactRev {
+		return nil, &kv.CompactedError{CompactRevision: e.compactRev}
+	}
+	w := &watcher{
+		ctx:      ctx,
+		key:      strings.Clone(req.Key),
+		end:      strings.Clone(req.End),
+		prevKV:   req.PrevKV,
+		progress: req.ProgressNotify,
+		out:      make(chan kv.WatchResponse, e.opts.WatchBufferSize),
+		next:     req.StartRevision,
+	}
+	if w.next == 0 {
+		w.next = e.rev + 1
+	}
+	h := &e.hub
+	if h.active.Add(1) == 1 {
+		// Recording restarts: the ring holds nothing older than now.
+		h.mu.Lock()
+		h.from, h.head = e.rev+1, e.rev
+		h.mu.Unlock()
+	}
+	h.mu.Lock()
+	w.progressSeen = h.progressSeq
+	h.joins = append(h.joins, w)
+	if !h.started {
+		h.started = true
+		e.bg.Add(1)
+		go h.run()
+	}
+	h.mu.Unlock()
+	w.stopCtx = context.AfterFunc(ctx, func() {
+		w.cancelled.Store(true)
+		h.signal()
+	})
+	h.signal()
+	return w.out, nil
+}
+
+// RequestProgress implements [kv.KV.RequestProgress].
+func (e *Engine) RequestProgress(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.RLock()
+	closed := e.closed
+	e.mu.RUnlock()
+	if closed {
+		return kv.ErrClosed
+	}
+	h := &e.hub
+	h.mu.Lock()
+	h.progressSeq++
+	h.mu.Unlock()
+	h.signal()
+	return nil
+}
+
+// finish ends w with resp (nil: just close, for a cancelled context). The
+// caller owns w.
+func (h *hub) finish(w *watcher, resp *kv.WatchResponse) {
+	w.stopCtx()
+	h.active.Add(-1)
+	if resp == nil {
+		close(w.out)
+		return
+	}
+	select {
+	case w.out <- *resp:
+		close(w.out)
+	default:
+		// Only a catch-up goroutine can have filled the last slot; the
+		// terminal response waits for the reader or its context.
+		r := *resp
+		go func() {
+			select {
+			case w.out <- r:
+			case <-w.ctx.Done():
+			}
+			close(w.out)
+		}()
+	}
+}
+
+type groupKey struct {
+	key, end string
+	prevKV   bool
+	next     int64
+}
+
+// run is the dispatcher goroutine.
+func (h *hub) run() {
+	e := h.e
+	defer e.bg.Done()
+	var tickC <-chan time.Time
+	if e.opts.ProgressInterval > 0 {
+		t := e.opts.Clock.NewTicker(e.opts.ProgressInterval)
+		defer t.Stop()
+		tickC = t.C()
+	}
+	var (
+		live    []*watcher
+		batches []*batch
+		groups  = make(map[groupKey][]kv.Event)
+	)
+	for {
+		tick := false
+		select {
+		case <-h.kick:
+		case <-tickC:
+			tick = true
+		case <-e.done:
+			h.mu.Lock()
+			h.stopped = true
+			joins := h.joins
+			h.joins = nil
+			h.mu.Unlock()
+			for _, w := range append(live, joins...) {
+				h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
+			}
+			return
+		}
+
+		h.mu.Lock()
+		for _, w := range h.joins {
+			live = append(live, w)
+		}
+		clear(h.joins)
+		h.joins = h.joins[:0]
+		head := h.head
+		oldest := max(h.from, head-int64(len(h.ring))+1)
+		seq := h.progressSeq
+		minNext := head + 1
+		for _, w := range live {
+			if w.next >= oldest && w.next < minNext {
+				minNext = w.next
+			}
+		}
+		batches = batches[:0]
+		for r := minNext; r <= head; r++ {
+			batches = append(batches, h.ring[r%int64(len(h.ring))])
+		}
+		h.mu.Unlock()
+
+		clear(groups)
+		kept := live[:0]
+		for _, w := range live {
+			if w.cancelled.Load() {
+				h.finish(w, nil)
+				continue
+			}
+			if w.next < oldest {
+				e.bg.Add(1)
+				go h.catchUp(w)
+				continue
+			}
+			if w.next <= head {
+				gk := groupKey{w.key, w.end, w.prevKV, w.next}
+				evs, ok := groups[gk]
+				if !ok {
+					evs = filterBatches(batches[w.next-minNext:], w.key, w.end, w.prevKV)
+					groups[gk] = evs
+				}
+				if len(evs) > 0 {
+					if len(w.out) >= cap(w.out)-1 {
+						h.finish(w, &kv.WatchResponse{Err: &kv.LaggingError{ResumeRevision: w.next}, Revision: w.next - 1})
+						continue
+					}
+					w.out <- kv.WatchResponse{Events: evs, Revision: head}
+					w.sentSinceTick = true
+				}
+				w.next = head + 1
+			}
+			if w.progress && (w.progressSeen < seq || (tick && !w.sentSinceTick)) && len(w.out) < cap(w.out)-1 {
+				w.out <- kv.WatchResponse{Revision: min(head, w.next-1), ProgressNotify: true}
+				w.progressSeen = seq
+			}
+			if tick {
+				w.sentSinceTick = false
+			}
+			kept = append(kept, w)
+		}
+		clear(live[len(kept):])
+		live = kept
+	}
+}
+
+// filterBatches returns the events of batches in [key, end), without PrevKV
+// on puts unless prevKV. When nothing has to be dropped or changed it
+// returns a batch's own slice, shared by every watcher that gets it.
+func filterBatches(batches []*batch, key, end string, prevKV bool) []kv.Event {
+	if len(batches) == 1 && batchUsable(batches[0], key, end, prevKV) {
+		return batches[0].events
+	}
+	var out []kv.Event
+	for _, b := range batches {
+		for _, ev := range b.events {
+			if !kv.InRange(ev.KV.Key, key, end) {
+				continue
+			}
+			if !prevKV && ev.Type == kv.EventPut {
+				ev.PrevKV = nil
+			}
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func batchUsable(b *batch, key, end string, prevKV bool) bool {
+	for i := range b.events {
+		ev := &b.events[i]
+		if !kv.InRange(ev.KV.Key, key, end) || (!prevKV && ev.Type == kv.EventPut && ev.PrevKV != nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// catchUpChunk bounds the revisions replayed from the index per response.
+const catchUpChunk = 1024
+
+// catchUp replays history for w from the index until it reaches the
+// current revision, then hands w back to the dispatcher. It holds the read
+// lock only while it collects one chunk, so writers are never blocked for
+// long and never wait for the reader.
+func (h *hub) catchUp(w *watcher) {
+	e := h.e
+	defer e.bg.Done()
+	for {
+		e.mu.RLock()
+		if e.closed {
+			e.mu.RUnlock()
+			h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
+			return
+		}
+		if w.next <= e.compactRev {
+			cr := e.compactRev
+			e.mu.RUnlock()
+			h.finish(w, &kv.WatchResponse{Err: &kv.CompactedError{CompactRevision: cr}})
+			return
+		}
+		head := e.rev
+		hi := min(head, w.next+catchUpChunk-1)
+		var evs []kv.Event
+		if w.next <= hi {
+			evs = e.historyLocked(w.key, w.end, w.prevKV, w.next, hi)
+		}
+		e.mu.RUnlock()
+		if len(evs) > 0 {
+			select {
+			case w.out <- kv.WatchResponse{Events: evs, Revision: hi}:
+				w.sentSinceTick = true
+			case <-w.ctx.Done():
+				h.finish(w, nil)
+				return
+			case <-e.done:
+				h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
+				return
+			}
+		}
+		if hi >= w.next {
+			w.next = hi + 1
+		}
+		if hi >= head {
+			h.mu.Lock()
+			if h.stopped {
+				h.mu.Unlock()
+				h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
+				return
+			}
+			h.joins = append(h.joins, w)
+			h.mu.Unlock()
+			h.signal()
+			return
+		}
+	}
+}
+
+// historyLocked rebuilds the events in [key, end) at revisions lo..hi from
+// the index, in revision order and by key within a revision. The caller
+// holds e.mu and has checked that lo is above the compaction revision.
+func (e *Engine) historyLocked(key, end string, prevKV bool, lo, hi int64) []kv.Event {
+	var evs []kv.Event
+	e.ascend(key, end, func(ki *keyIndex) bool {
+		ents := ki.entries
+		i, _ := slices.BinarySearchFunc(ents, lo, func(en entry, r int64) int {
+			switch {
+			case en.modRev < r:
+				return -1
+			case en.modRev > r:
+				return 1
+			}
+			return 0
+		})
+		for ; i < len(ents) && ents[i].modRev <= hi; i++ {
+			en := &ents[i]
+			var prev *kv.KeyValue
+			if i > 0 && !ents[i-1].tombstone() {
+				p := ki.keyValue(&ents[i-1], false)
+				prev = &p
+			}
+			if en.tombstone() {
+				evs = append(evs, kv.Event{Type: kv.EventDelete, KV: kv.KeyValue{Key: ki.key, ModRevision: en.modRev}, PrevKV: prev})
+				continue
+			}
+			if !prevKV {
+				prev = nil
+			}
+			evs = append(evs, kv.Event{Type: kv.EventPut, KV: ki.keyValue(en, false), PrevKV: prev})
+		}
+		return true
+	})
+	slices.SortStableFunc(evs, func(a, b kv.Event) int {
+		switch {
+		case a.KV.ModRevision < b.KV.ModRevision:
+			return -1
+		case a.KV.ModRevision > b.KV.ModRevision:
+			return 1
+		}
+		return 0
+	})
+	return evs
+}
