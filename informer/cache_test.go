@@ -84,8 +84,8 @@ func TestCacheOperations(t *testing.T) {
 			wantNS: map[string][]string{"a": {"a/y"}, "b": {"b/z"}}, wantColor: []string{"blue", "red"},
 		},
 		{
-			name: "cluster-scoped objects are keyed by name",
-			ops:  func(c *Cache[*widget]) { c.Add(newWidget("", "node1", "", red)) },
+			name:     "cluster-scoped objects are keyed by name",
+			ops:      func(c *Cache[*widget]) { c.Add(newWidget("", "node1", "", red)) },
 			wantKeys: []string{"node1"}, wantRed: []string{"node1"}, wantBlue: []string{},
 			wantNS: map[string][]string{"": {"node1"}}, wantColor: []string{"red"},
 		},

@@ -192,7 +192,9 @@ func filterNS(items []*widget, ns string) []*widget {
 }
 
 func (f *fakeSource) Watch(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[*widget], error) {
-	f.watches <- opts
+	// Report the call once the watch is set up (or has failed), so that a
+	// test that saw it can write and know the watch sees the write.
+	defer func() { f.watches <- opts }()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.watchErr) > 0 {
@@ -225,15 +227,21 @@ func (f *fakeSource) Watch(ctx context.Context, opts store.ListOptions) (<-chan 
 		return nil, store.NewExpired(fmt.Sprintf("resourceVersion %d is compacted (at %d)", from, f.compacted))
 	}
 	ch := make(chan store.WatchEvent[*widget])
-	go f.serve(ctx, ch, initial, from, len(f.log), opts.Namespace, f.drop)
+	seen := sort.Search(len(f.log), func(i int) bool { return f.log[i].rv > from })
+	go f.serve(ctx, ch, initial, seen, len(f.log), opts.Namespace, f.drop)
 	return ch, nil
 }
 
-// serve sends initial, then every logged event after from, until ctx is
+// serve sends initial, then every logged event from position seen, until ctx is
 // done, the watch is dropped, or an error event is sent.
-func (f *fakeSource) serve(ctx context.Context, ch chan<- store.WatchEvent[*widget], initial []store.WatchEvent[*widget], from int64, startLen int, ns string, drop <-chan struct{}) {
+func (f *fakeSource) serve(ctx context.Context, ch chan<- store.WatchEvent[*widget], initial []store.WatchEvent[*widget], seen, startLen int, ns string, drop <-chan struct{}) {
 	defer close(ch)
 	send := func(ev store.WatchEvent[*widget]) bool {
+		select { // a dropped watch sends nothing more
+		case <-drop:
+			return false
+		default:
+		}
 		select {
 		case ch <- ev:
 			return true
@@ -249,9 +257,6 @@ func (f *fakeSource) serve(ctx context.Context, ch chan<- store.WatchEvent[*widg
 	}
 	// The log only grows (compaction just refuses old starting points),
 	// so a position in it is a cursor.
-	f.mu.Lock()
-	seen := sort.Search(len(f.log), func(i int) bool { return f.log[i].rv > from })
-	f.mu.Unlock()
 	for {
 		f.mu.Lock()
 		base := seen

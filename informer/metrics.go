@@ -25,7 +25,7 @@ import (
 // to handle. Per-event figures are read from counters the informer keeps
 // anyway, at scrape time, so metrics cost nothing per event.
 type Metrics struct {
-	lists, watches             *prometheus.CounterVec
+	lists, watches              *prometheus.CounterVec
 	listDuration, watchDuration *prometheus.HistogramVec
 	itemsPerList, itemsPerWatch *prometheus.HistogramVec
 

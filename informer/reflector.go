@@ -76,6 +76,10 @@ type Reflector[T store.Object] struct {
 	mu       sync.Mutex
 	lastRV   string
 	noStream bool // the source does not stream initial lists
+
+	// afterEvent, if set, is called after each watch event is handled
+	// (a test hook).
+	afterEvent func(store.EventType)
 }
 
 // NewReflector returns a Reflector that feeds sink from lw.
@@ -258,8 +262,6 @@ func (r *Reflector[T]) streamList(ctx context.Context) error {
 	opts.AllowWatchBookmarks = true
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	timer := r.clock.AfterFunc(r.watchTimeout(), cancel)
-	defer timer.Stop()
 	ch, err := r.lw.Watch(wctx, opts)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -267,6 +269,8 @@ func (r *Reflector[T]) streamList(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: %w", errNoStream, err)
 	}
+	timer := r.clock.AfterFunc(r.watchTimeout(), cancel)
+	defer timer.Stop()
 	var items []T
 	for {
 		var ev store.WatchEvent[T]
@@ -339,12 +343,12 @@ func (r *Reflector[T]) watch(ctx context.Context, ow *openWatch[T]) error {
 		opts.AllowWatchBookmarks = true
 		wctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		timer := r.clock.AfterFunc(r.watchTimeout(), cancel)
-		defer timer.Stop()
 		ch, err := r.lw.Watch(wctx, opts)
 		if err != nil {
 			return fmt.Errorf("informer: watch %s from %q: %w", r.opts.Name, opts.ResourceVersion, err)
 		}
+		timer := r.clock.AfterFunc(r.watchTimeout(), cancel)
+		defer timer.Stop()
 		ow = &openWatch[T]{ch: ch, ctx: wctx, start: r.clock.Now()}
 	}
 	n := 0
@@ -382,5 +386,8 @@ func (r *Reflector[T]) watch(ctx context.Context, ow *openWatch[T]) error {
 		}
 		n++
 		r.setRV(ev.Object.GetObjectMeta().ResourceVersion)
+		if r.afterEvent != nil {
+			r.afterEvent(ev.Type)
+		}
 	}
 }
