@@ -62,6 +62,9 @@ type Options struct {
 	// more than this long ago, checked every AutoCompactAge/10 of Clock
 	// time. Zero turns it off.
 	AutoCompactAge time.Duration
+
+	// ageChecked, when set (by tests), is called after each age check.
+	ageChecked func()
 }
 
 func (o Options) withDefaults() Options {
@@ -103,9 +106,8 @@ type Engine struct {
 
 	hub hub
 
-	done    chan struct{} // closed by Close
-	bg      sync.WaitGroup
-	ageStop chan struct{}
+	done chan struct{} // closed by Close
+	bg   sync.WaitGroup
 }
 
 var _ kv.KV = (*Engine)(nil)
@@ -284,6 +286,9 @@ func (e *Engine) ageCompactor() {
 		samples = append(samples, sample{now, e.Revision()})
 		i := sort.Search(len(samples), func(i int) bool { return now.Sub(samples[i].at) < age })
 		if i == 0 {
+			if e.opts.ageChecked != nil {
+				e.opts.ageChecked()
+			}
 			continue
 		}
 		target := samples[i-1].rev
@@ -294,6 +299,9 @@ func (e *Engine) ageCompactor() {
 			e.opts.Logger.Debug("mvcc: automatic compaction", "revision", target, "reason", "age")
 		}
 		e.mu.Unlock()
+		if e.opts.ageChecked != nil {
+			e.opts.ageChecked()
+		}
 	}
 }
 

@@ -72,16 +72,6 @@ func validateOps(ops []kv.Op) error {
 	return nil
 }
 
-// hasWrites reports whether ops may write.
-func hasWrites(ops []kv.Op) bool {
-	for i := range ops {
-		if ops[i].Type != kv.OpRange {
-			return true
-		}
-	}
-	return false
-}
-
 // change is one key written by a transaction, kept to build watch events.
 type change struct {
 	ki      *keyIndex

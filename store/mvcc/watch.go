@@ -162,6 +162,10 @@ func (e *Engine) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		w.next = e.rev + 1
 	}
 	h := &e.hub
+	w.stopCtx = context.AfterFunc(ctx, func() {
+		w.cancelled.Store(true)
+		h.signal()
+	})
 	if h.active.Add(1) == 1 {
 		// Recording restarts: the ring holds nothing older than now.
 		h.mu.Lock()
@@ -177,10 +181,6 @@ func (e *Engine) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		go h.run()
 	}
 	h.mu.Unlock()
-	w.stopCtx = context.AfterFunc(ctx, func() {
-		w.cancelled.Store(true)
-		h.signal()
-	})
 	h.signal()
 	return w.out, nil
 }
@@ -270,9 +270,7 @@ func (h *hub) run() {
 		}
 
 		h.mu.Lock()
-		for _, w := range h.joins {
-			live = append(live, w)
-		}
+		live = append(live, h.joins...)
 		clear(h.joins)
 		h.joins = h.joins[:0]
 		head := h.head
