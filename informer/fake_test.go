@@ -291,6 +291,8 @@ type recorder struct {
 	events []rec
 	notify chan struct{}
 	gate   chan struct{} // if set, each call waits for a receive from it
+	// entered, if set, gets a send when a call starts waiting on gate.
+	entered chan struct{}
 }
 
 type rec struct {
@@ -303,8 +305,14 @@ type rec struct {
 func newRecorder() *recorder { return &recorder{notify: make(chan struct{}, 1)} }
 
 func (r *recorder) add(e rec) {
-	if r.gate != nil {
-		<-r.gate
+	r.mu.Lock()
+	gate, entered := r.gate, r.entered
+	r.mu.Unlock()
+	if gate != nil {
+		if entered != nil {
+			entered <- struct{}{}
+		}
+		<-gate
 	}
 	r.mu.Lock()
 	r.events = append(r.events, e)

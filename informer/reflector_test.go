@@ -55,6 +55,19 @@ func (s *notifySink) waitKeys(t *testing.T, want ...string) {
 // hook signals.
 var reflectorEvents sync.Map
 
+// hookReflector makes r signal every event it handles, for waitRV. Call it
+// before r runs.
+func hookReflector[T store.Object](r *Reflector[T]) {
+	ch := make(chan struct{}, 1)
+	r.afterEvent = func(store.EventType) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	reflectorEvents.Store(r, ch)
+}
+
 func (r *Reflector[T]) afterEventCh() <-chan struct{} {
 	ch, _ := reflectorEvents.Load(r)
 	return ch.(chan struct{})
@@ -81,14 +94,7 @@ func startReflector(t *testing.T, src *fakeSource, opts ReflectorOptions) *refle
 		rr.mu.Unlock()
 	}
 	rr.r = NewReflector(ListerWatcher[*widget](src), Sink[*widget](rr.sink), opts)
-	ch := make(chan struct{}, 1)
-	rr.r.afterEvent = func(store.EventType) {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-	reflectorEvents.Store(rr.r, ch)
+	hookReflector(rr.r)
 	ctx, cancel := context.WithCancel(context.Background())
 	rr.cancel = cancel
 	go func() { defer close(rr.done); rr.r.Run(ctx) }()
