@@ -69,14 +69,14 @@ func (JSONCodec[T]) Encode(obj T) ([]byte, error) { return json.Marshal(obj) }
 // Decode decodes the JSON in data into into.
 func (JSONCodec[T]) Decode(data []byte, into T) error { return json.Unmarshal(data, into) }
 
-func (r *Resource[T]) codec() Codec[T] {
+func (r Resource[T]) codec() Codec[T] {
 	if r.Codec == nil {
 		return JSONCodec[T]{}
 	}
 	return r.Codec
 }
 
-func (r *Resource[T]) newObject() T {
+func (r Resource[T]) newObject() T {
 	if r.New != nil {
 		return r.New()
 	}
@@ -95,7 +95,7 @@ func newOf[T any]() T {
 
 // Encode encodes obj with the Resource's codec. A codec failure is an
 // InternalError.
-func (r *Resource[T]) Encode(obj T) ([]byte, error) {
+func (r Resource[T]) Encode(obj T) ([]byte, error) {
 	data, err := r.codec().Encode(obj)
 	if err != nil {
 		return nil, &StatusError{Reason: ReasonInternalError, Resource: r.Name, Err: err,
@@ -107,7 +107,7 @@ func (r *Resource[T]) Encode(obj T) ([]byte, error) {
 // Decode decodes data into a new object with the Resource's codec and sets
 // its Kind and APIVersion. Bytes that do not decode get an Invalid
 // [*StatusError], with a Cause naming the field when the codec says which.
-func (r *Resource[T]) Decode(data []byte) (T, error) {
+func (r Resource[T]) Decode(data []byte) (T, error) {
 	obj := r.newObject()
 	if isNil(obj) {
 		var zero T
@@ -121,7 +121,7 @@ func (r *Resource[T]) Decode(data []byte) (T, error) {
 	return obj, nil
 }
 
-func (r *Resource[T]) setTypeMeta(obj T) {
+func (r Resource[T]) setTypeMeta(obj T) {
 	if r.Kind == "" && r.APIVersion == "" {
 		return
 	}
