@@ -1,12 +1,18 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/mvcc"
 )
 
 func next(t *testing.T, ch <-chan store.WatchEvent[*Widget]) store.WatchEvent[*Widget] {
@@ -264,4 +270,51 @@ func TestWatchEndsWhenEngineCloses(t *testing.T) {
 		t.Fatalf("event %s, want an error", describe(ev))
 	}
 	closed(t, ch)
+}
+
+// TestWatchResumesAfterEngineLag lets a watch fall far behind an engine
+// with tiny watch buffers, so that the engine cancels its watch as
+// lagging; the Store resumes it and the receiver sees every change, in
+// order, once.
+func TestWatchResumesAfterEngineLag(t *testing.T) {
+	fake := clocktest.New(epoch)
+	engine := mvcc.New(mvcc.Options{Clock: fake, WatchBufferSize: 2, ProgressInterval: -1})
+	defer engine.Close()
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := store.New(engine, widgetResource(), store.WithClock(fake), store.WithLogger(logger))
+	ctx := ctxT(t)
+	w := must[*Widget](t)(s.Create(ctx, widget("ns", "a", 0)))
+	ch := must[<-chan store.WatchEvent[*Widget]](t)(s.Watch(ctx, store.ListOptions{ResourceVersion: w.ResourceVersion}))
+	const writes = 300 // far more than the engine and Store buffers hold
+	for i := 1; i <= writes; i++ {
+		w.Spec.Size = i
+		w = must[*Widget](t)(s.Update(ctx, w))
+	}
+	for i := 1; i <= writes; i++ {
+		ev := next(t, ch)
+		if ev.Type != store.Modified || ev.Object.Spec.Size != i {
+			t.Fatalf("event %d: %s size %d", i, describe(ev), ev.Object.Spec.Size)
+		}
+	}
+	if !strings.Contains(logs.String(), "resuming") {
+		t.Fatal("the engine never cancelled the watch as lagging; the test did not test resumption")
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
