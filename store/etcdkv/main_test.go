@@ -72,9 +72,16 @@ func prefixFor(t testing.TB) string {
 // newKV connects a KV to srv under the test's own prefix.
 func newKV(t testing.TB, srv *embedded.Server) *etcdkv.KV {
 	t.Helper()
+	return newKVAt(t, srv.Endpoint())
+}
+
+// newKVAt connects a KV to the etcd at endpoint under the test's own
+// prefix.
+func newKVAt(t testing.TB, endpoint string) *etcdkv.KV {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	k, err := etcdkv.New(ctx, etcdkv.Config{Endpoints: []string{srv.Endpoint()}, Prefix: prefixFor(t)})
+	k, err := etcdkv.New(ctx, etcdkv.Config{Endpoints: []string{endpoint}, Prefix: prefixFor(t)})
 	if err != nil {
 		t.Fatalf("etcdkv.New: %v", err)
 	}
