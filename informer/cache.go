@@ -218,9 +218,10 @@ func removeFromSet(m map[string]map[string]struct{}, v, key string) {
 	}
 }
 
-// replace makes items the whole content of the cache. For each item it
-// calls upsert with the replaced object, if any; for each cached object
-// that items lack it calls gone. Either callback may be nil.
+// replace makes items the whole content of the cache. For each item that
+// is new or has a new resourceVersion it calls upsert with the replaced
+// object, if any; for each cached object that items lack it calls gone.
+// Either callback may be nil.
 func (c *Cache[T]) replace(items []T, upsert func(key string, old T, existed bool, obj T), gone func(key string, old T)) {
 	if len(c.keys) == 0 && len(c.slots) == 0 {
 		// First fill: size the map once instead of growing it.
@@ -229,6 +230,12 @@ func (c *Cache[T]) replace(items []T, upsert func(key string, old T, existed boo
 	}
 	seen := make([]bool, len(c.slots))
 	for _, obj := range items {
+		if idx, ok, _ := c.lookup(obj); ok && unchanged(c.slots[idx].obj, obj) {
+			// The same version: keep the object handlers already have, so
+			// that the next update's old object is the one they saw.
+			seen[idx] = true
+			continue
+		}
 		key, old, existed := c.set(obj)
 		if key == "" {
 			continue
@@ -436,4 +443,10 @@ func (c *Cache[T]) eachLocked(f func(key string, obj T)) {
 			f(s.key, s.obj)
 		}
 	}
+}
+
+// unchanged reports whether obj is the same version as the cached old.
+func unchanged[T store.Object](old, obj T) bool {
+	rv := obj.GetObjectMeta().ResourceVersion
+	return rv != "" && rv == old.GetObjectMeta().ResourceVersion
 }

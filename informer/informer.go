@@ -361,13 +361,10 @@ func (s *informerSink[T]) Replace(items []T, rv string) {
 	i.cache.mu.Lock()
 	i.cache.replace(items,
 		func(key string, old T, existed bool, obj T) {
-			switch {
-			case !existed:
-				i.fan(noteAdd, key, zero, obj, first)
-			case unchanged(old, obj):
-				// A relist returned what we had: nothing happened.
-			default:
+			if existed {
 				i.fan(noteUpdate, key, old, obj, false)
+			} else {
+				i.fan(noteAdd, key, zero, obj, first)
 			}
 		},
 		func(key string, old T) { i.fan(noteDelete, key, zero, old, false) })
@@ -379,12 +376,6 @@ func (s *informerSink[T]) Replace(items []T, rv string) {
 			l.markSyncPoint()
 		}
 	}
-}
-
-// unchanged reports whether a relisted object is the one cached.
-func unchanged[T store.Object](old, obj T) bool {
-	rv := obj.GetObjectMeta().ResourceVersion
-	return rv != "" && rv == old.GetObjectMeta().ResourceVersion
 }
 
 func (s *informerSink[T]) Add(obj T)    { s.upsert(obj) }

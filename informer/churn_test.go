@@ -1,0 +1,364 @@
+package informer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/governor-io/governor/clock/clocktest"
+	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/mvcc"
+)
+
+// flakyLW wraps a source so that the test can end every open watch, and
+// hold new watches back while it writes and compacts behind the
+// informer's back.
+type flakyLW struct {
+	lw ListerWatcher[*widget]
+
+	lists   atomic.Int64 // full reads: Lists and SendInitialEvents watches
+	mu      sync.Mutex
+	cancels map[int]context.CancelFunc
+	next    int
+	paused  chan struct{} // non-nil: Watch waits until it is closed
+}
+
+func (f *flakyLW) List(ctx context.Context, opts store.ListOptions) (*store.List[*widget], error) {
+	if opts.Continue == "" {
+		f.lists.Add(1)
+	}
+	return f.lw.List(ctx, opts)
+}
+
+func (f *flakyLW) Watch(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[*widget], error) {
+	if opts.SendInitialEvents {
+		f.lists.Add(1)
+	}
+	f.mu.Lock()
+	p := f.paused
+	f.mu.Unlock()
+	if p != nil {
+		select {
+		case <-p:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	ch, err := f.lw.Watch(wctx, opts)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	f.mu.Lock()
+	id := f.next
+	f.next++
+	f.cancels[id] = cancel
+	f.mu.Unlock()
+	out := make(chan store.WatchEvent[*widget])
+	go func() {
+		defer close(out)
+		defer func() {
+			f.mu.Lock()
+			delete(f.cancels, id)
+			f.mu.Unlock()
+			cancel()
+		}()
+		for ev := range ch {
+			select {
+			case out <- ev:
+			case <-wctx.Done():
+				for range ch {
+				}
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// drop ends every open watch, as a lost connection would.
+func (f *flakyLW) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.cancels {
+		c()
+	}
+}
+
+func (f *flakyLW) pause() {
+	f.mu.Lock()
+	f.paused = make(chan struct{})
+	f.mu.Unlock()
+}
+
+func (f *flakyLW) resume() {
+	f.mu.Lock()
+	close(f.paused)
+	f.paused = nil
+	f.mu.Unlock()
+}
+
+// view is a handler that keeps its own copy of the collection by applying
+// what it is told, and records every rule the notifications break.
+type view struct {
+	mu      sync.Mutex
+	objs    map[string]*widget
+	lastRV  map[string]int64 // per key, including deleted keys
+	errs    []string
+	changed chan struct{}
+	latest  bool // LatestPerKey: a relist delete may carry a state the handler never saw
+}
+
+func newView() *view {
+	return &view{objs: make(map[string]*widget), lastRV: make(map[string]int64), changed: make(chan struct{}, 1)}
+}
+
+func (v *view) fail(format string, args ...any) {
+	if len(v.errs) < 20 {
+		v.errs = append(v.errs, fmt.Sprintf(format, args...))
+	}
+}
+
+func (v *view) advance(key string, obj *widget, allowEqual bool) {
+	rv := rvOf(obj)
+	if last := v.lastRV[key]; rv < last || (rv == last && !allowEqual) {
+		v.fail("%s: rv %d after rv %d", key, rv, last)
+	}
+	v.lastRV[key] = rv
+}
+
+func (v *view) poke() {
+	select {
+	case v.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (v *view) OnAdd(obj *widget, _ bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	defer v.poke()
+	key := obj.Key()
+	if _, ok := v.objs[key]; ok {
+		v.fail("%s: add of a key the handler has", key)
+	}
+	v.advance(key, obj, false)
+	v.objs[key] = obj
+}
+
+func (v *view) OnUpdate(old, obj *widget) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	defer v.poke()
+	key := obj.Key()
+	if cur, ok := v.objs[key]; !ok || cur != old {
+		v.fail("%s: update whose old object (rv %s) is not the one the handler last saw (%v, %v)", key, old.ResourceVersion, ok, cur)
+	}
+	v.advance(key, obj, false)
+	v.objs[key] = obj
+}
+
+func (v *view) OnDelete(obj *widget, known bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	defer v.poke()
+	key := obj.Key()
+	cur, ok := v.objs[key]
+	switch {
+	case !ok:
+		v.fail("%s: delete of a key the handler does not have (a second delete?)", key)
+	case !known && cur != obj && !v.latest:
+		v.fail("%s: delete with unknown final state does not carry the last known object", key)
+	}
+	v.advance(key, obj, !known)
+	delete(v.objs, key)
+}
+
+func (v *view) state() map[string]string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return summary(v.objs)
+}
+
+func summary(objs map[string]*widget) map[string]string {
+	out := make(map[string]string, len(objs))
+	for k, w := range objs {
+		out[k] = w.ResourceVersion + ":" + w.Spec
+	}
+	return out
+}
+
+func TestChurnAgainstTheMemoryStore(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options[*widget]
+		seed uint64
+	}{
+		{"list and watch", Options[*widget]{}, 1},
+		{"paginated list", Options[*widget]{PageSize: 7}, 2},
+		{"streamed initial list", Options[*widget]{StreamInitialList: true}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) { churn(t, tc.seed, tc.opts) })
+	}
+}
+
+func churn(t *testing.T, seed uint64, opts Options[*widget]) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	engine := mvcc.New(mvcc.Options{})
+	t.Cleanup(func() { engine.Close() })
+	st := store.New[*widget](engine, store.Resource[*widget]{Name: "widgets", Namespaced: true, AllowUnconditionalUpdate: true})
+	src := &flakyLW{lw: st, cancels: make(map[int]context.CancelFunc)}
+	ctx := context.Background()
+
+	keyspace := make([]*widget, 40)
+	for i := range keyspace {
+		keyspace[i] = newWidget(fmt.Sprintf("ns%d", i%3), fmt.Sprintf("w%d", i), "", nil)
+	}
+	mutate := func() {
+		w := keyspace[rng.IntN(len(keyspace))]
+		if _, err := st.Get(ctx, w.Namespace, w.Name); err != nil {
+			if _, err := st.Create(ctx, newWidget(w.Namespace, w.Name, fmt.Sprint(rng.IntN(1000)), nil)); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			return
+		}
+		if rng.IntN(4) == 0 {
+			if _, err := st.Delete(ctx, w.Namespace, w.Name, store.DeleteOptions{}); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+			return
+		}
+		if _, err := st.Update(ctx, newWidget(w.Namespace, w.Name, fmt.Sprint(rng.IntN(1000)), nil)); err != nil {
+			t.Fatalf("update: %v", err)
+		}
+	}
+	for range 20 {
+		mutate()
+	}
+
+	clk := clocktest.New(time.Unix(1000, 0))
+	opts.Clock, opts.Logger = clk, quiet
+	inf := New[*widget](src, opts)
+	type member struct {
+		v   *view
+		reg *Registration
+	}
+	var members, removed []member
+	addHandler := func() {
+		v := newView()
+		var hopts []HandlerOption
+		if rng.IntN(2) == 0 {
+			hopts = append(hopts, LatestPerKey())
+			v.latest = true
+		}
+		reg, err := inf.AddHandler(v, hopts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, member{v, reg})
+	}
+	addHandler()
+	addHandler()
+	stop := run(t, inf)
+	waitSynced(t, inf)
+
+	for step := range 1500 {
+		mutate()
+		if step%50 != 0 {
+			continue
+		}
+		switch rng.IntN(5) {
+		case 0:
+			src.drop()
+		case 1:
+			// Writes the informer cannot see, then compaction: its watch
+			// must fail with Expired, and it must relist.
+			src.pause()
+			src.drop()
+			for range 5 {
+				mutate()
+			}
+			if err := engine.Compact(ctx, engine.Revision()); err != nil {
+				t.Fatal(err)
+			}
+			src.resume()
+		case 2:
+			addHandler()
+		case 3:
+			if len(members) > 1 {
+				i := rng.IntN(len(members))
+				if err := inf.RemoveHandler(members[i].reg); err != nil {
+					t.Fatal(err)
+				}
+				removed = append(removed, members[i])
+				members = append(members[:i], members[i+1:]...)
+			}
+		case 4:
+			clk.Step(10 * time.Minute) // end the current watch by its timeout
+		}
+	}
+
+	list, err := st.List(ctx, store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make(map[string]*widget, len(list.Items))
+	for _, w := range list.Items {
+		want[w.Key()] = w
+	}
+	wantSum := summary(want)
+	converged := func() bool {
+		if diff := cmp.Diff(wantSum, summary(cacheMap(inf))); diff != "" {
+			return false
+		}
+		for _, m := range members {
+			if diff := cmp.Diff(wantSum, m.v.state()); diff != "" {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.After(30 * time.Second)
+	for !converged() {
+		select {
+		case <-members[0].v.changed:
+		case <-time.After(50 * time.Millisecond):
+			// Nothing arrived: a backoff may be waiting on the fake clock.
+			clk.Step(time.Minute)
+		case <-deadline:
+			t.Errorf("cache (-store +cache):\n%s", cmp.Diff(wantSum, summary(cacheMap(inf))))
+			for i, m := range members {
+				t.Errorf("handler %d (-store +view):\n%s", i, cmp.Diff(wantSum, m.v.state()))
+			}
+			t.FailNow()
+		}
+	}
+	stop()
+	for i, m := range append(members, removed...) {
+		m.v.mu.Lock()
+		for _, e := range m.v.errs {
+			t.Errorf("handler %d: %s", i, e)
+		}
+		m.v.mu.Unlock()
+	}
+	relists := src.lists.Load() - 1
+	if relists < 3 {
+		t.Errorf("the informer relisted %d times; the churn should force several relists", relists)
+	}
+	t.Logf("revision %d, %d objects, %d handlers (%d removed), %d relists", engine.Revision(), len(want), len(members), len(removed), relists)
+}
+
+func cacheMap(inf *Informer[*widget]) map[string]*widget {
+	out := make(map[string]*widget)
+	for _, w := range inf.cache.List() {
+		out[w.Key()] = w
+	}
+	return out
+}
