@@ -124,10 +124,9 @@ func readRecord(data []byte, seq uint64, off int64) (typ recordType, payload []b
 	if recordCRC(seq, off, h, payload) != crc {
 		return 0, nil, 0, 0, badCRC
 	}
+	// next may lie past the end of the file if only padding was cut off:
+	// the writer still continues at the aligned offset.
 	next = off + frameSize(int(n))
-	if next > size {
-		next = size // padding cut off by the end of the file
-	}
 	return typ, payload, next, crc, badNone
 }
 
