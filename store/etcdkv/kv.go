@@ -41,7 +41,8 @@ type Config struct {
 	// Prefix is prepended to every key written and stripped from every key
 	// read, so that several Governor installations (or other users) can
 	// share one etcd. Keys outside the prefix are never read, written or
-	// watched. Use a prefix that ends in a separator, such as "/governor/".
+	// watched. Store keys begin with "/", so a prefix such as "/governor"
+	// puts them under "/governor/registry/...".
 	Prefix string
 	// Logger receives the adapter's and the etcd client's log lines.
 	// Nil discards them.
