@@ -1,0 +1,239 @@
+package workqueue
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/governor-io/governor/clock"
+)
+
+// ErrInvalidLimiter is wrapped by the errors of the rate limiter
+// constructors when a parameter is out of range.
+var ErrInvalidLimiter = errors.New("workqueue: invalid rate limiter")
+
+// RateLimiter decides how long an item waits before it is retried.
+// [Queue.AddRateLimited] asks When; [Queue.Forget] and [Queue.NumRequeues]
+// pass through to Forget and NumRequeues. Implementations must be safe for
+// concurrent use.
+type RateLimiter[T comparable] interface {
+	// When returns how long item should wait now, and counts a retry.
+	When(item T) time.Duration
+	// Forget clears what the limiter remembers about item.
+	Forget(item T)
+	// NumRequeues returns how many retries of item were counted since it
+	// was last forgotten.
+	NumRequeues(item T) int
+}
+
+// DefaultControllerRateLimiter returns the limiter controllers use by
+// default, on the wall clock: the larger of a per-item exponential backoff
+// from 5ms to 1000s and an overall token bucket of 10 per second with a
+// burst of 100.
+func DefaultControllerRateLimiter[T comparable]() RateLimiter[T] {
+	return NewDefaultControllerRateLimiter[T](clock.Real{})
+}
+
+// NewDefaultControllerRateLimiter is [DefaultControllerRateLimiter] with its
+// token bucket on clk (nil means the wall clock). A [Queue] with no
+// RateLimiter uses it on the queue's clock.
+func NewDefaultControllerRateLimiter[T comparable](clk clock.Clock) RateLimiter[T] {
+	return &MaxOfRateLimiter[T]{limiters: []RateLimiter[T]{
+		&ExponentialRateLimiter[T]{base: 5 * time.Millisecond, max: 1000 * time.Second, failures: map[T]int{}},
+		&BucketRateLimiter[T]{clock: clock.OrReal(clk), limiter: rate.NewLimiter(10, 100)},
+	}}
+}
+
+// ExponentialRateLimiter delays each item base*2^n, where n counts the
+// item's retries since it was last forgotten, up to max.
+type ExponentialRateLimiter[T comparable] struct {
+	base, max time.Duration
+	mu        sync.Mutex
+	failures  map[T]int
+}
+
+// NewExponentialRateLimiter returns an [ExponentialRateLimiter]. It fails
+// with [ErrInvalidLimiter] unless 0 < base <= max.
+func NewExponentialRateLimiter[T comparable](base, max time.Duration) (*ExponentialRateLimiter[T], error) {
+	if base <= 0 || max < base {
+		return nil, fmt.Errorf("%w: exponential backoff needs 0 < base <= max, got base %v, max %v", ErrInvalidLimiter, base, max)
+	}
+	return &ExponentialRateLimiter[T]{base: base, max: max, failures: map[T]int{}}, nil
+}
+
+// When returns base*2^n capped at max, and counts the retry.
+func (r *ExponentialRateLimiter[T]) When(item T) time.Duration {
+	r.mu.Lock()
+	n := r.failures[item]
+	r.failures[item] = n + 1
+	r.mu.Unlock()
+	// Compare in floating point so that large n cannot overflow.
+	d := float64(r.base) * math.Exp2(float64(n))
+	if d >= float64(r.max) {
+		return r.max
+	}
+	return time.Duration(d)
+}
+
+// Forget resets item's backoff.
+func (r *ExponentialRateLimiter[T]) Forget(item T) {
+	r.mu.Lock()
+	delete(r.failures, item)
+	r.mu.Unlock()
+}
+
+// NumRequeues returns item's retries since it was last forgotten.
+func (r *ExponentialRateLimiter[T]) NumRequeues(item T) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failures[item]
+}
+
+// FastSlowRateLimiter delays an item by fast for its first attempts
+// retries, then by slow.
+type FastSlowRateLimiter[T comparable] struct {
+	fast, slow time.Duration
+	attempts   int
+	mu         sync.Mutex
+	failures   map[T]int
+}
+
+// NewFastSlowRateLimiter returns a [FastSlowRateLimiter]. It fails with
+// [ErrInvalidLimiter] unless 0 <= fast <= slow and attempts >= 0.
+func NewFastSlowRateLimiter[T comparable](fast, slow time.Duration, attempts int) (*FastSlowRateLimiter[T], error) {
+	if fast < 0 || slow < fast || attempts < 0 {
+		return nil, fmt.Errorf("%w: fast-slow needs 0 <= fast <= slow and attempts >= 0, got %v, %v, %d", ErrInvalidLimiter, fast, slow, attempts)
+	}
+	return &FastSlowRateLimiter[T]{fast: fast, slow: slow, attempts: attempts, failures: map[T]int{}}, nil
+}
+
+// When returns fast for the first attempts retries of item, slow after.
+func (r *FastSlowRateLimiter[T]) When(item T) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures[item]++
+	if r.failures[item] <= r.attempts {
+		return r.fast
+	}
+	return r.slow
+}
+
+// Forget resets item's count.
+func (r *FastSlowRateLimiter[T]) Forget(item T) {
+	r.mu.Lock()
+	delete(r.failures, item)
+	r.mu.Unlock()
+}
+
+// NumRequeues returns item's retries since it was last forgotten.
+func (r *FastSlowRateLimiter[T]) NumRequeues(item T) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failures[item]
+}
+
+// BucketRateLimiter is one token bucket shared by all items
+// ([golang.org/x/time/rate]), read on an injected clock. It remembers
+// nothing per item.
+type BucketRateLimiter[T comparable] struct {
+	clock   clock.Clock
+	limiter *rate.Limiter
+}
+
+// NewBucketRateLimiter returns a [BucketRateLimiter] that allows qps items
+// per second with bursts of burst, on clk (nil means the wall clock). It
+// fails with [ErrInvalidLimiter] unless qps > 0 and burst >= 1.
+func NewBucketRateLimiter[T comparable](clk clock.Clock, qps float64, burst int) (*BucketRateLimiter[T], error) {
+	if !(qps > 0) || math.IsInf(qps, 1) || burst < 1 {
+		return nil, fmt.Errorf("%w: token bucket needs a finite qps > 0 and burst >= 1, got %v, %d", ErrInvalidLimiter, qps, burst)
+	}
+	return &BucketRateLimiter[T]{clock: clock.OrReal(clk), limiter: rate.NewLimiter(rate.Limit(qps), burst)}, nil
+}
+
+// When takes a token and returns how long until it is available.
+func (r *BucketRateLimiter[T]) When(T) time.Duration {
+	now := r.clock.Now()
+	return r.limiter.ReserveN(now, 1).DelayFrom(now)
+}
+
+// Forget does nothing: the bucket is shared by all items.
+func (r *BucketRateLimiter[T]) Forget(T) {}
+
+// NumRequeues returns 0: the bucket does not count per item.
+func (r *BucketRateLimiter[T]) NumRequeues(T) int { return 0 }
+
+// MaxOfRateLimiter asks several limiters and waits for the longest.
+type MaxOfRateLimiter[T comparable] struct {
+	limiters []RateLimiter[T]
+}
+
+// NewMaxOfRateLimiter returns a [MaxOfRateLimiter] over limiters. It fails
+// with [ErrInvalidLimiter] when there is none or one is nil.
+func NewMaxOfRateLimiter[T comparable](limiters ...RateLimiter[T]) (*MaxOfRateLimiter[T], error) {
+	if len(limiters) == 0 {
+		return nil, fmt.Errorf("%w: max-of needs at least one limiter", ErrInvalidLimiter)
+	}
+	for i, l := range limiters {
+		if l == nil {
+			return nil, fmt.Errorf("%w: max-of limiter %d is nil", ErrInvalidLimiter, i)
+		}
+	}
+	return &MaxOfRateLimiter[T]{limiters: append([]RateLimiter[T](nil), limiters...)}, nil
+}
+
+// When asks every limiter, so each counts the retry, and returns the
+// longest delay.
+func (r *MaxOfRateLimiter[T]) When(item T) time.Duration {
+	var d time.Duration
+	for _, l := range r.limiters {
+		d = max(d, l.When(item))
+	}
+	return d
+}
+
+// Forget forgets item in every limiter.
+func (r *MaxOfRateLimiter[T]) Forget(item T) {
+	for _, l := range r.limiters {
+		l.Forget(item)
+	}
+}
+
+// NumRequeues returns the largest count among the limiters.
+func (r *MaxOfRateLimiter[T]) NumRequeues(item T) int {
+	n := 0
+	for _, l := range r.limiters {
+		n = max(n, l.NumRequeues(item))
+	}
+	return n
+}
+
+// MaxWaitRateLimiter caps the delays of another limiter.
+type MaxWaitRateLimiter[T comparable] struct {
+	limiter RateLimiter[T]
+	maxWait time.Duration
+}
+
+// NewMaxWaitRateLimiter returns a [MaxWaitRateLimiter] that never waits
+// longer than maxWait. It fails with [ErrInvalidLimiter] when limiter is
+// nil or maxWait is negative.
+func NewMaxWaitRateLimiter[T comparable](limiter RateLimiter[T], maxWait time.Duration) (*MaxWaitRateLimiter[T], error) {
+	if limiter == nil || maxWait < 0 {
+		return nil, fmt.Errorf("%w: max-wait needs a limiter and maxWait >= 0, got %v", ErrInvalidLimiter, maxWait)
+	}
+	return &MaxWaitRateLimiter[T]{limiter: limiter, maxWait: maxWait}, nil
+}
+
+// When returns the wrapped limiter's delay, capped at maxWait.
+func (r *MaxWaitRateLimiter[T]) When(item T) time.Duration {
+	return min(r.limiter.When(item), r.maxWait)
+}
+
+// Forget forgets item in the wrapped limiter.
+func (r *MaxWaitRateLimiter[T]) Forget(item T) { r.limiter.Forget(item) }
+
+// NumRequeues returns the wrapped limiter's count.
+func (r *MaxWaitRateLimiter[T]) NumRequeues(item T) int { return r.limiter.NumRequeues(item) }
