@@ -1,0 +1,285 @@
+package replicaset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/informer"
+	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/kv"
+)
+
+// Namespace and SetName name the ReplicaSet the demo script drives.
+const (
+	Namespace = "demo"
+	SetName   = "web"
+)
+
+// StepTimeout bounds each step of the script.
+const StepTimeout = 30 * time.Second
+
+// Setup is the demo's control plane, built by [NewSetup].
+type Setup struct {
+	Sets    *store.Store[*ReplicaSet]
+	Pods    *store.Store[*Pod]
+	Manager *reconcile.Manager
+	// Controller is the ReplicaSet controller, already added to Manager.
+	Controller *reconcile.Controller[reconcile.Request]
+
+	progress chan struct{} // closed and replaced after every reconcile
+	mu       sync.Mutex
+}
+
+// NewSetup builds stores for ReplicaSets, Pods and Leases on backend, their
+// informers, and a manager running the ReplicaSet controller under leader
+// election (lease demo/quickstart). The controller prints its actions to out.
+func NewSetup(backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) (*Setup, error) {
+	log := mo.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+		mo.Logger = log
+	}
+	clk := clock.OrReal(mo.Clock)
+	s := &Setup{
+		Sets:     store.New(backend, SetResource(), store.WithClock(clk)),
+		Pods:     store.New(backend, PodResource(), store.WithClock(clk)),
+		progress: make(chan struct{}),
+	}
+	if mo.LeaderElection == nil {
+		host, _ := os.Hostname()
+		mo.LeaderElection = &reconcile.LeaderElectionOptions{
+			Lock:     reconcile.StoreLeaseLock(store.New(backend, store.LeaseResource(), store.WithClock(clk)), Namespace, "quickstart"),
+			Identity: fmt.Sprintf("%s-%d", host, os.Getpid()),
+		}
+	}
+	if mo.GracefulShutdownTimeout == 0 {
+		mo.GracefulShutdownTimeout = 10 * time.Second
+	}
+	mgr, err := reconcile.NewManager(mo)
+	if err != nil {
+		return nil, err
+	}
+	s.Manager = mgr
+	setInf := informer.New[*ReplicaSet](s.Sets, informer.Options[*ReplicaSet]{Name: "replicasets", Clock: mo.Clock, Logger: log})
+	podInf := informer.New[*Pod](s.Pods, informer.Options[*Pod]{Name: "pods", Clock: mo.Clock, Logger: log})
+	if err := errors.Join(mgr.AddCache("replicasets", setInf), mgr.AddCache("pods", podInf)); err != nil {
+		return nil, err
+	}
+	sets, err := reconcile.NewClient(s.Sets, setInf, mgr.Freshness())
+	if err != nil {
+		return nil, err
+	}
+	pods, err := reconcile.NewClient(s.Pods, podInf, mgr.Freshness())
+	if err != nil {
+		return nil, err
+	}
+	rec := &Reconciler{Sets: sets, Pods: pods, Out: out}
+	ctrl, err := reconcile.New[reconcile.Request](reconcile.Func[reconcile.Request](
+		func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+			defer s.bump()
+			return rec.Reconcile(ctx, req)
+		}), reconcile.Options[reconcile.Request]{
+		Name: "replicaset", Workers: 2, Clock: mo.Clock, Logger: log,
+		Metrics: mgr.Metrics(), Freshness: mgr.Freshness(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(
+		ctrl.Watch(reconcile.FromInformer(setInf, reconcile.OwnKey[*ReplicaSet](),
+			reconcile.InformerOptions[*ReplicaSet]{Name: "replicaset", LowPriorityInitialList: true})),
+		ctrl.Watch(reconcile.FromInformer(podInf, reconcile.ControllerOwner[*Pod](APIVersion, "ReplicaSet"),
+			reconcile.InformerOptions[*Pod]{Name: "replicaset", LowPriorityInitialList: true})),
+		mgr.Add(ctrl),
+	); err != nil {
+		return nil, err
+	}
+	s.Controller = ctrl
+	return s, nil
+}
+
+func (s *Setup) bump() {
+	s.mu.Lock()
+	close(s.progress)
+	s.progress = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Setup) changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.progress
+}
+
+// waitFor waits until cond holds, re-checking after every reconcile.
+func (s *Setup) waitFor(ctx context.Context, what string, cond func(ctx context.Context) (bool, error)) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, StepTimeout, fmt.Errorf("quickstart: %s: not reached within %s", what, StepTimeout))
+	defer cancel()
+	for {
+		ch := s.changed()
+		ok, err := cond(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// PodNames returns the names of the pods of the demo set, from the store.
+func (s *Setup) PodNames(ctx context.Context) ([]string, error) {
+	list, err := s.Pods.List(ctx, store.ListOptions{Namespace: Namespace, LabelSelector: "replicaset=" + SetName})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, p := range list.Items {
+		if p.DeletionTimestamp == nil {
+			names = append(names, p.Name)
+		}
+	}
+	return names, nil
+}
+
+// settled reports whether the demo set has n pods and a status that says so.
+func (s *Setup) settled(n int) func(ctx context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		set, err := s.Sets.Get(ctx, Namespace, SetName)
+		if err != nil {
+			return false, err
+		}
+		names, err := s.PodNames(ctx)
+		if err != nil {
+			return false, err
+		}
+		return len(names) == n && set.Status.Replicas == int32(n) && set.Status.ObservedGeneration == set.Generation, nil
+	}
+}
+
+// Run is the quickstart demo on backend, printing to out: it starts a
+// manager with the ReplicaSet controller, creates demo/web with 3 replicas,
+// scales it to 5 and to 2, deletes it and watches the finalizer clean up,
+// then shuts down (releasing the lease) and returns nil. When ctx is done
+// first it shuts down the same way and returns nil.
+func Run(ctx context.Context, backend kv.KV, out io.Writer) error {
+	return RunWith(ctx, backend, out, reconcile.ManagerOptions{})
+}
+
+// RunWith is [Run] with manager options (an HTTP address, a logger, a
+// clock).
+func RunWith(ctx context.Context, backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) error {
+	s, err := NewSetup(backend, out, mo)
+	if err != nil {
+		return err
+	}
+	mgrCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- s.Manager.Start(mgrCtx) }()
+	stopManager := func() error {
+		stop()
+		err := <-done
+		fmt.Fprintln(out, "manager stopped: reconciles drained, lease released")
+		return err
+	}
+
+	fmt.Fprintln(out, "governor quickstart: embedded store, a manager and a ReplicaSet controller")
+	select {
+	case <-s.Manager.Elected():
+	case err := <-done:
+		return fmt.Errorf("quickstart: manager stopped: %w", err)
+	case <-ctx.Done():
+		fmt.Fprintln(out, "interrupted")
+		return stopManager()
+	}
+	if a := s.Manager.Addr(); a != nil {
+		fmt.Fprintf(out, "serving /metrics, /healthz and /readyz on http://%s\n", a)
+	}
+	fmt.Fprintf(out, "caches synced; this replica leads (lease %s/quickstart)\n", Namespace)
+
+	err = s.script(ctx, out)
+	if ctx.Err() != nil {
+		fmt.Fprintln(out, "interrupted")
+		err = nil
+	}
+	if serr := stopManager(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (s *Setup) script(ctx context.Context, out io.Writer) error {
+	step := func(n int) error {
+		if err := s.waitFor(ctx, fmt.Sprintf("%d replicas", n), s.settled(n)); err != nil {
+			return err
+		}
+		names, err := s.PodNames(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "   ok: %d pods: %s\n", len(names), strings.Join(names, " "))
+		return nil
+	}
+	scale := func(n int32) error {
+		fmt.Fprintf(out, "== scale %s/%s to %d\n", Namespace, SetName, n)
+		_, err := s.Sets.GuaranteedUpdate(ctx, Namespace, SetName, func(rs *ReplicaSet) (*ReplicaSet, error) {
+			rs.Spec.Replicas = n
+			return rs, nil
+		})
+		if err != nil {
+			return err
+		}
+		return step(int(n))
+	}
+
+	fmt.Fprintf(out, "== create replicaset %s/%s with 3 replicas\n", Namespace, SetName)
+	_, err := s.Sets.Create(ctx, &ReplicaSet{
+		ObjectMeta: store.ObjectMeta{Namespace: Namespace, Name: SetName},
+		Spec:       ReplicaSetSpec{Replicas: 3, Template: PodSpec{Image: "nginx:1.27"}},
+	})
+	if err != nil {
+		return fmt.Errorf("quickstart: %w", err)
+	}
+	if err := step(3); err != nil {
+		return err
+	}
+	if err := scale(5); err != nil {
+		return err
+	}
+	if err := scale(2); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "== delete replicaset %s/%s (its finalizer holds it until the controller deletes its pods)\n", Namespace, SetName)
+	if _, err := s.Sets.Delete(ctx, Namespace, SetName, store.DeleteOptions{}); err != nil {
+		return err
+	}
+	err = s.waitFor(ctx, "the set and its pods gone", func(ctx context.Context) (bool, error) {
+		_, err := s.Sets.Get(ctx, Namespace, SetName)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+		names, lerr := s.PodNames(ctx)
+		return err != nil && len(names) == 0, lerr
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "   ok: replicaset and pods gone")
+	fmt.Fprintln(out, "== done")
+	return nil
+}

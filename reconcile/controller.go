@@ -1,0 +1,454 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/workqueue"
+)
+
+// ErrAlreadyStarted matches the error of starting a [Controller] or a
+// [Manager] a second time.
+var ErrAlreadyStarted = errors.New("reconcile: already started")
+
+// ErrDrainTimeout matches the error a controller returns when its
+// reconciles in flight outlived the drain timeout at shutdown. Their
+// contexts were cancelled.
+var ErrDrainTimeout = errors.New("reconcile: reconciles still in flight at the drain timeout")
+
+// ErrReconcileTimeout is the cause (context.Cause) of a reconcile context
+// cancelled by the per-reconcile timeout. It wraps
+// context.DeadlineExceeded.
+var ErrReconcileTimeout = fmt.Errorf("reconcile: per-reconcile timeout: %w", context.DeadlineExceeded)
+
+// Default option values.
+const (
+	DefaultDrainTimeout     = 30 * time.Second
+	DefaultCacheSyncTimeout = 2 * time.Minute
+	DefaultFreshnessTimeout = 5 * time.Second
+)
+
+// Options configure a [Controller]. Only Name is required.
+type Options[Req comparable] struct {
+	// Name names the controller in logs and in the "controller" label of
+	// its metrics (and the "name" label of its queue's metrics).
+	Name string
+	// Workers is the number of reconciles that may run at once (on
+	// different requests). Zero means 1.
+	Workers int
+	// Clock drives the queue's delays, the per-reconcile timeout and the
+	// drain timeout. Nil means the wall clock.
+	Clock clock.Clock
+	// RateLimiter sets the backoff of errors and of
+	// [RequeueWithBackoff]. Nil means
+	// workqueue.DefaultControllerRateLimiter.
+	RateLimiter workqueue.RateLimiter[Req]
+	// Tenant, when set, shares the workers fairly among tenants (for
+	// example namespaces), so that one busy tenant cannot take them all.
+	Tenant func(Req) string
+	// Timeout, when > 0, cancels each reconcile's context after this long
+	// (with cause [ErrReconcileTimeout]).
+	Timeout time.Duration
+	// Metrics receives the controller metrics. Nil keeps them private.
+	Metrics *Metrics
+	// QueueMetrics, when set, instruments the work queue.
+	QueueMetrics workqueue.MetricsProvider
+	// Logger gets the controller's logs. Nil discards them.
+	Logger *slog.Logger
+	// NoLeaderElection lets the controller run on every replica of a
+	// [Manager], leader or not. By default a controller runs only on the
+	// leader.
+	NoLeaderElection bool
+	// Freshness, when set, makes the controller wait before reconciling a
+	// request until the caches have caught up with the writes that earlier
+	// reconciles of the request made through a [Client] (read your own
+	// writes).
+	Freshness *Freshness
+	// FreshnessTimeout bounds that wait. Zero means
+	// [DefaultFreshnessTimeout].
+	FreshnessTimeout time.Duration
+	// DrainTimeout bounds how long shutdown waits for the reconciles in
+	// flight. Zero means [DefaultDrainTimeout].
+	DrainTimeout time.Duration
+	// CacheSyncTimeout bounds how long Start waits for its sources to
+	// sync. Zero means [DefaultCacheSyncTimeout].
+	CacheSyncTimeout time.Duration
+}
+
+// Controller runs a [Reconciler] over a work queue fed by [Source]s. Its
+// workers take one request at a time from the queue; the queue never hands
+// the same request to two workers at once, and a request enqueued while it is
+// being reconciled is reconciled again afterwards.
+type Controller[Req comparable] struct {
+	name    string
+	r       Reconciler[Req]
+	opts    Options[Req]
+	clk     clock.Clock
+	queue   *workqueue.Queue[Req]
+	metrics *controllerMetrics
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	sources []Source[Req]
+	started bool
+
+	stopping atomic.Bool
+	inFlight atomic.Int64
+	synced   atomic.Bool
+	activity *activity
+}
+
+// New returns a Controller that calls r. It fails with an error matching
+// [ErrInvalidOptions] when Name is empty or Workers is negative.
+func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req], error) {
+	if opts.Name == "" {
+		return nil, fmt.Errorf("%w: controller needs a Name", ErrInvalidOptions)
+	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: controller %s needs a Reconciler", ErrInvalidOptions, opts.Name)
+	}
+	if opts.Workers < 0 || opts.Timeout < 0 || opts.DrainTimeout < 0 || opts.FreshnessTimeout < 0 || opts.CacheSyncTimeout < 0 {
+		return nil, fmt.Errorf("%w: controller %s: negative worker count or timeout", ErrInvalidOptions, opts.Name)
+	}
+	if opts.Workers == 0 {
+		opts.Workers = 1
+	}
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = DefaultDrainTimeout
+	}
+	if opts.FreshnessTimeout == 0 {
+		opts.FreshnessTimeout = DefaultFreshnessTimeout
+	}
+	if opts.CacheSyncTimeout == 0 {
+		opts.CacheSyncTimeout = DefaultCacheSyncTimeout
+	}
+	m := opts.Metrics
+	if m == nil {
+		var err error
+		if m, err = NewMetrics(nil); err != nil {
+			return nil, err
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clk := clock.OrReal(opts.Clock)
+	c := &Controller[Req]{
+		name: opts.Name, r: r, opts: opts, clk: clk,
+		metrics:  m.forController(opts.Name, opts.Workers),
+		log:      log.With("controller", opts.Name),
+		activity: newActivity(),
+	}
+	c.queue = workqueue.New(workqueue.Options[Req]{
+		Name:        opts.Name,
+		Clock:       clk,
+		RateLimiter: opts.RateLimiter,
+		Metrics:     opts.QueueMetrics,
+		Tenant:      opts.Tenant,
+	})
+	return c, nil
+}
+
+// Name returns the controller's name.
+func (c *Controller[Req]) Name() string { return c.name }
+
+// NeedLeaderElection reports whether the controller runs only on the
+// leader (the default) or on every replica.
+func (c *Controller[Req]) NeedLeaderElection() bool { return !c.opts.NoLeaderElection }
+
+// Watch adds a source of requests. Sources must be added before Start.
+func (c *Controller[Req]) Watch(src Source[Req]) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started {
+		return fmt.Errorf("%w: controller %s: Watch after Start", ErrAlreadyStarted, c.name)
+	}
+	if src == nil {
+		return fmt.Errorf("%w: controller %s: nil source", ErrInvalidOptions, c.name)
+	}
+	c.sources = append(c.sources, src)
+	return nil
+}
+
+// Enqueue adds req to the queue directly, as a source would.
+func (c *Controller[Req]) Enqueue(req Req) { c.queue.Add(req) }
+
+// queueAdapter is the Queue that sources feed; it notes activity so that
+// a test harness can tell when the controller is idle.
+type queueAdapter[Req comparable] struct{ c *Controller[Req] }
+
+func (a queueAdapter[Req]) Add(req Req) {
+	a.c.queue.Add(req)
+	a.c.activity.bump()
+}
+
+func (a queueAdapter[Req]) AddWithPriority(req Req, priority int) {
+	a.c.queue.AddWithPriority(req, priority)
+	a.c.activity.bump()
+}
+
+func (a queueAdapter[Req]) AddAfter(req Req, d time.Duration) {
+	a.c.queue.AddAfter(req, d)
+	a.c.activity.bump()
+}
+
+// Start runs the controller until ctx is done: it starts the sources, waits
+// for them to sync, then runs the workers. When ctx is done it stops taking
+// work, lets the reconciles in flight finish for up to the drain timeout
+// (then cancels their contexts), stops the sources and returns. It returns
+// nil after a clean stop, an error matching [ErrDrainTimeout] when it had to
+// cancel reconciles, or the error of a source.
+func (c *Controller[Req]) Start(ctx context.Context) error {
+	c.mu.Lock()
+	if c.started {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: controller %s", ErrAlreadyStarted, c.name)
+	}
+	c.started = true
+	sources := c.sources
+	c.mu.Unlock()
+
+	srcCtx, stopSources := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSources()
+	g, gctx := errgroup.WithContext(srcCtx)
+	for _, s := range sources {
+		g.Go(func() error { return s.Start(gctx, queueAdapter[Req]{c}) })
+	}
+	// Once a source fails, or ctx is done, stop the sources.
+	stopOnDone := context.AfterFunc(ctx, stopSources)
+	defer stopOnDone()
+
+	err := c.waitSources(ctx, gctx, sources)
+	if err == nil {
+		c.synced.Store(true)
+		c.activity.bump()
+		c.log.Info("starting workers", "workers", c.opts.Workers)
+		err = c.runWorkers(ctx, gctx)
+	}
+	c.queue.ShutDown()
+	stopSources()
+	if gerr := g.Wait(); err == nil {
+		err = gerr
+	}
+	c.activity.bump()
+	return err
+}
+
+func (c *Controller[Req]) waitSources(ctx, gctx context.Context, sources []Source[Req]) error {
+	wctx, cancel := context.WithCancel(gctx)
+	defer cancel()
+	t := c.clk.AfterFunc(c.opts.CacheSyncTimeout, cancel)
+	defer t.Stop()
+	for _, s := range sources {
+		if err := s.WaitForSync(wctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped before syncing: not an error
+			}
+			if gctx.Err() != nil {
+				return nil // a source failed; g.Wait reports it
+			}
+			return fmt.Errorf("reconcile: controller %s: sources did not sync within %s: %w", c.name, c.opts.CacheSyncTimeout, err)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return nil
+}
+
+// runWorkers runs the workers until ctx is done or a source fails, then
+// drains.
+func (c *Controller[Req]) runWorkers(ctx, gctx context.Context) error {
+	if ctx.Err() != nil || gctx.Err() != nil {
+		return nil
+	}
+	// Reconciles outlive ctx while draining; workCtx is cancelled only
+	// when the drain times out.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	var wg sync.WaitGroup
+	for range c.opts.Workers {
+		wg.Go(func() { c.worker(workCtx) })
+	}
+	select {
+	case <-ctx.Done():
+	case <-gctx.Done():
+	}
+	c.log.Info("stopping: draining reconciles in flight", "inFlight", c.inFlight.Load())
+	c.stopping.Store(true)
+	c.queue.ShutDown()
+
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := c.clk.NewTimer(c.opts.DrainTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C():
+		c.log.Warn("drain timeout: cancelling reconciles in flight", "inFlight", c.inFlight.Load())
+		cancelWork()
+		<-done
+		return fmt.Errorf("%w: controller %s after %s", ErrDrainTimeout, c.name, c.opts.DrainTimeout)
+	}
+}
+
+func (c *Controller[Req]) worker(ctx context.Context) {
+	for {
+		req, shutdown := c.queue.Get()
+		if shutdown {
+			return
+		}
+		if c.stopping.Load() {
+			// Shutting down: take no new work. The request is level
+			// state; the next leader or start picks it up.
+			c.queue.Done(req)
+			continue
+		}
+		c.inFlight.Add(1)
+		c.process(ctx, req)
+		c.queue.Done(req)
+		c.inFlight.Add(-1)
+		c.activity.bump()
+	}
+}
+
+// process reconciles req once and requeues it as the outcome says.
+func (c *Controller[Req]) process(ctx context.Context, req Req) {
+	m := c.metrics
+	m.activeWorkers.Inc()
+	start := c.clk.Now()
+	if f := c.opts.Freshness; f != nil {
+		switch f.wait(ctx, req, c.clk, c.opts.FreshnessTimeout) {
+		case waitCaughtUp:
+			m.freshCaughtUp.Inc()
+		case waitTimedOut:
+			m.freshTimeout.Inc()
+			c.log.Warn("cache did not catch up with own writes in time; reconciling anyway", "request", req, "timeout", c.opts.FreshnessTimeout)
+		}
+		ctx = withRequest(ctx, f, req)
+	}
+	res, err, timedOut := c.call(ctx, req)
+	switch {
+	case err != nil:
+		m.errors.Inc()
+		m.errorTotal.Inc()
+		var pe *PanicError
+		if errors.As(err, &pe) {
+			m.panics.Inc()
+			c.log.Error("reconciler panicked", "request", req, "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		}
+		if timedOut {
+			m.timeouts.Inc()
+		}
+		if IsTerminal(err) {
+			m.terminalErrors.Inc()
+			c.queue.Forget(req)
+			c.log.Error("terminal reconcile error; not retrying", "request", req, "err", err)
+		} else {
+			c.queue.AddRateLimited(req)
+			if pe == nil {
+				c.log.Error("reconcile error; retrying with backoff", "request", req, "err", err)
+			}
+		}
+		if !res.IsDone() {
+			c.log.Warn("reconciler returned an error and a requeue Result; the Result is ignored", "request", req, "result", res.String())
+		}
+	case res.outcome == OutcomeRequeueAfter:
+		c.queue.Forget(req)
+		c.queue.AddAfter(req, res.after)
+		m.requeueAfter.Inc()
+	case res.outcome == OutcomeRequeueWithBackoff:
+		c.queue.AddRateLimited(req)
+		m.requeue.Inc()
+	default:
+		c.queue.Forget(req)
+		m.success.Inc()
+	}
+	m.reconcileTime.Observe(c.clk.Since(start).Seconds())
+	m.activeWorkers.Dec()
+}
+
+// call runs the reconciler with the per-reconcile timeout, turning a panic
+// into a *PanicError.
+func (c *Controller[Req]) call(ctx context.Context, req Req) (res Result, err error, timedOut bool) {
+	if c.opts.Timeout > 0 {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		t := c.clk.AfterFunc(c.opts.Timeout, func() { cancel(ErrReconcileTimeout) })
+		defer func() {
+			t.Stop()
+			timedOut = errors.Is(context.Cause(ctx), ErrReconcileTimeout)
+			cancel(nil)
+		}()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = Result{}, &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	res, err = c.r.Reconcile(ctx, req)
+	return res, err, false
+}
+
+// Idle reports whether the controller has nothing to do right now: it has
+// synced, no request is ready in its queue and none is being reconciled.
+// Requests waiting out a delay do not count.
+func (c *Controller[Req]) Idle() bool {
+	if !c.synced.Load() || c.queue.Len() != 0 || c.inFlight.Load() != 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.sources {
+		if p, ok := s.(interface{ Pending() int }); ok && p.Pending() > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Activity returns a channel that is closed at the next change of the
+// controller's state (a request enqueued or finished, sync, stop). A test
+// harness waits on it instead of polling.
+func (c *Controller[Req]) Activity() <-chan struct{} { return c.activity.wait() }
+
+// activity is a broadcast of "something changed".
+type activity struct {
+	mu      sync.Mutex
+	ch      chan struct{}
+	waiting atomic.Bool
+}
+
+func newActivity() *activity { return &activity{ch: make(chan struct{})} }
+
+// bump wakes the waiters, if any; it is one atomic load when none waits.
+func (a *activity) bump() {
+	if !a.waiting.Load() {
+		return
+	}
+	a.mu.Lock()
+	if a.waiting.Load() {
+		close(a.ch)
+		a.ch = make(chan struct{})
+		a.waiting.Store(false)
+	}
+	a.mu.Unlock()
+}
+
+func (a *activity) wait() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.waiting.Store(true)
+	return a.ch
+}
