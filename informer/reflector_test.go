@@ -159,7 +159,7 @@ func TestReflectorRewatchesFromLastRVWhenAWatchEnds(t *testing.T) {
 	}
 }
 
-func waitRV(t *testing.T, r *Reflector[*widget], want string) {
+func waitRV[T store.Object](t *testing.T, r *Reflector[T], want string) {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for r.LastSyncResourceVersion() != want {
