@@ -278,7 +278,7 @@ func (c *Controller[Req]) runWorkers(ctx, gctx context.Context) error {
 	defer cancelWork()
 	var wg sync.WaitGroup
 	for range c.opts.Workers {
-		wg.Go(func() { c.worker(workCtx) })
+		wg.Go(func() { c.worker(ctx, workCtx) })
 	}
 	select {
 	case <-ctx.Done():
@@ -303,13 +303,16 @@ func (c *Controller[Req]) runWorkers(ctx, gctx context.Context) error {
 	}
 }
 
-func (c *Controller[Req]) worker(ctx context.Context) {
+// worker reconciles until the queue shuts down. stop is the controller's
+// context, checked after every Get so that no new work starts once it is
+// done; ctx is the context reconciles run with.
+func (c *Controller[Req]) worker(stop, ctx context.Context) {
 	for {
 		req, shutdown := c.queue.Get()
 		if shutdown {
 			return
 		}
-		if c.stopping.Load() {
+		if stop.Err() != nil || c.stopping.Load() {
 			// Shutting down: take no new work. The request is level
 			// state; the next leader or start picks it up.
 			c.queue.Done(req)

@@ -182,15 +182,14 @@ func TestElectionFailoverOnLeaseExpiry(t *testing.T) {
 		if b.e.IsLeader() {
 			bWon = now
 		}
-		if len(running) == 2 {
-			select {
-			case <-a.done:
-				if !errors.Is(a.err, reconcile.ErrLeaderLost) {
-					t.Fatalf("a stopped with %v, want ErrLeaderLost", a.err)
-				}
-				running = []*candidate{b}
-			default:
+		if len(running) == 2 && !a.e.IsLeader() {
+			// a made its attempt of this step and found its renew
+			// deadline passed: it has stopped, or is stopping.
+			waitChan(t, a.done, "a to step down")
+			if !errors.Is(a.err, reconcile.ErrLeaderLost) {
+				t.Fatalf("a stopped with %v, want ErrLeaderLost", a.err)
 			}
+			running = []*candidate{b}
 		}
 	}
 	if aLost == 0 || bWon == 0 {

@@ -24,7 +24,7 @@ type replica struct {
 	mgr            *reconcile.Manager
 	leaderCtrl     *reconcile.Controller[reconcile.Request]
 	leaderCalls    atomic.Int64
-	everywhereRuns atomic.Int64
+	everywhereRuns chan struct{} // receives when the no-leader runnable starts
 	cancel         context.CancelFunc
 	done           chan struct{}
 	err            error
@@ -41,7 +41,7 @@ func newReplica(t *testing.T, id string, engine *mvcc.Engine, clk *clocktest.Fak
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{mgr: mgr, done: make(chan struct{})}
+	r := &replica{mgr: mgr, done: make(chan struct{}), everywhereRuns: make(chan struct{}, 1)}
 	widgets := store.New(engine, widgetResource(), store.WithClock(clk))
 	inf := informer.New[*widget](widgets, informer.Options[*widget]{Clock: clk, Logger: slog.New(slog.DiscardHandler)})
 	if err := mgr.AddCache("widgets", inf); err != nil {
@@ -59,7 +59,7 @@ func newReplica(t *testing.T, id string, engine *mvcc.Engine, clk *clocktest.Fak
 		t.Fatal(err)
 	}
 	everywhere := reconcile.RunnableFunc(func(ctx context.Context) error {
-		r.everywhereRuns.Add(1)
+		r.everywhereRuns <- struct{}{}
 		<-ctx.Done()
 		return nil
 	})
@@ -113,9 +113,10 @@ func TestManagersShareOneLeader(t *testing.T) {
 	// Both replicas warm their caches and run the runnables that need no
 	// leader; only the leader reconciles.
 	for _, r := range []*replica{a, b} {
-		if !informerSynced(r) || r.everywhereRuns.Load() != 1 {
-			t.Fatal("a replica did not start its caches or its no-leader runnable")
+		if !informerSynced(r) {
+			t.Fatal("a replica did not sync its caches")
 		}
+		waitChan(t, r.everywhereRuns, "the no-leader runnable")
 	}
 	waitIdle(t, a.leaderCtrl)
 	if a.leaderCalls.Load() != 1 || b.leaderCalls.Load() != 0 {
