@@ -225,7 +225,8 @@ func (k *KV) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error
 }
 
 // Compact implements [kv.KV]. It compacts the whole etcd key space, not
-// only the prefix: etcd has a single history.
+// only the prefix: etcd has a single history. With authentication on,
+// etcd lets only the root role compact.
 func (k *KV) Compact(ctx context.Context, rev int64) error {
 	if err := k.checkOpen(); err != nil {
 		return err

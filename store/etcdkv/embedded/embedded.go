@@ -46,6 +46,13 @@ type Config struct {
 	// notifications to idle watches that asked for them. Zero keeps
 	// etcd's default (ten minutes).
 	ProgressNotifyInterval time.Duration
+	// CertFile and KeyFile, when set, make etcd serve clients over TLS
+	// (https) with this certificate.
+	CertFile string
+	KeyFile  string
+	// ClientCAFile, when set with CertFile, makes etcd require client
+	// certificates signed by this CA.
+	ClientCAFile string
 	// Logger receives etcd's error log lines. Nil discards them.
 	Logger *slog.Logger
 }
@@ -99,7 +106,17 @@ func (s *Server) Start(ctx context.Context) error {
 	ec := embed.NewConfig()
 	ec.Name = s.cfg.Name
 	ec.Dir = s.cfg.Dir
-	client := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.ClientPort))}
+	scheme := "http"
+	if s.cfg.CertFile != "" {
+		scheme = "https"
+		ec.ClientTLSInfo.CertFile = s.cfg.CertFile
+		ec.ClientTLSInfo.KeyFile = s.cfg.KeyFile
+		if s.cfg.ClientCAFile != "" {
+			ec.ClientTLSInfo.TrustedCAFile = s.cfg.ClientCAFile
+			ec.ClientTLSInfo.ClientCertAuth = true
+		}
+	}
+	client := url.URL{Scheme: scheme, Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.ClientPort))}
 	peer := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.PeerPort))}
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
@@ -128,7 +145,8 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // Endpoint returns the client address, "127.0.0.1:port", to give
-// etcdkv.Config.Endpoints. It stays the same across a restart.
+// etcdkv.Config.Endpoints (with Config.TLS set if the server serves TLS).
+// It stays the same across a restart.
 func (s *Server) Endpoint() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.ClientPort))
 }
