@@ -1,0 +1,233 @@
+package raft
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/governor-io/governor/raft/wal"
+)
+
+// confContext travels in a membership change: the member it concerns and,
+// for the member that proposed it, the request waiting for it.
+type confContext struct {
+	Member Member `json:"member"`
+	Origin uint64 `json:"origin,omitempty"`
+	ReqID  uint64 `json:"req,omitempty"`
+}
+
+// decodeConfChange returns the membership change an entry carries.
+func decodeConfChange(e *raftpb.Entry) (*raftpb.ConfChangeV2, bool) {
+	switch e.GetType() {
+	case raftpb.EntryConfChange:
+		var cc raftpb.ConfChange
+		if proto.Unmarshal(e.GetData(), &cc) != nil {
+			return nil, false
+		}
+		return cc.AsV2(), true
+	case raftpb.EntryConfChangeV2:
+		var cc raftpb.ConfChangeV2
+		if proto.Unmarshal(e.GetData(), &cc) != nil {
+			return nil, false
+		}
+		return &cc, true
+	}
+	return nil, false
+}
+
+// applyEntries applies committed entries to the engine, in order, and
+// answers the requests of this member that they complete.
+func (n *Node) applyEntries(ents []*raftpb.Entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	bg := context.Background()
+	for _, e := range ents {
+		idx := e.GetIndex()
+		if idx <= n.applied.Load() {
+			continue
+		}
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			origin, reqs, err := decodeEntry(e.GetData())
+			if err != nil {
+				return fmt.Errorf("raft: apply entry %d: %w", idx, err)
+			}
+			for i := range reqs {
+				r := &reqs[i]
+				var res result
+				if r.txn != nil {
+					res.txn, res.err = n.engine.Txn(bg, *r.txn)
+				} else {
+					res.err = n.engine.Compact(bg, r.compact)
+				}
+				if origin == n.id {
+					n.complete(r.id, res)
+				}
+			}
+			if len(reqs) > 0 {
+				n.metrics.proposalsCommitted.Add(float64(len(reqs)))
+				n.metrics.proposalsApplied.Add(float64(len(reqs)))
+			}
+		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
+			n.applyConfChange(e)
+		}
+		n.applied.Store(idx)
+	}
+	return nil
+}
+
+// complete hands a result to the waiting request, if it still waits.
+func (n *Node) complete(id uint64, res result) {
+	n.mu.Lock()
+	p, ok := n.waiting[id]
+	if ok {
+		delete(n.waiting, id)
+	}
+	n.mu.Unlock()
+	if ok {
+		n.metrics.proposalsPending.Dec()
+		if res.err != nil {
+			n.metrics.proposalsFailed.Inc()
+		}
+		p.finish(res)
+	}
+}
+
+func (n *Node) applyConfChange(e *raftpb.Entry) {
+	cc, ok := decodeConfChange(e)
+	if !ok {
+		n.log.Error("raft: undecodable membership change", "index", e.GetIndex())
+		// Raft still needs to hear about it; an empty change is a no-op.
+		cc = &raftpb.ConfChangeV2{}
+	}
+	var c confContext
+	_ = json.Unmarshal(cc.GetContext(), &c)
+	n.confState = n.rn.ApplyConfChange(cc)
+	n.mu.Lock()
+	for _, ch := range cc.GetChanges() {
+		id := ch.GetNodeId()
+		switch ch.GetType() {
+		case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
+			m, known := n.members[id]
+			if c.Member.ID == id {
+				m = c.Member
+			}
+			m.ID = id
+			m.Learner = ch.GetType() == raftpb.ConfChangeAddLearnerNode
+			n.members[id] = m
+			if id != n.id && (!known || c.Member.ID == id) {
+				n.tr.AddPeer(id, m.PeerAddr)
+			}
+		case raftpb.ConfChangeRemoveNode:
+			delete(n.members, id)
+			n.removed[id] = true
+			if id != n.id {
+				n.tr.RemovePeer(id)
+			}
+		}
+	}
+	n.mu.Unlock()
+	if c.Origin == n.id && c.ReqID != 0 {
+		n.complete(c.ReqID, result{})
+	}
+}
+
+// applySnapshot replaces the engine's state with a snapshot received from
+// the leader (already stored by the transport).
+func (n *Node) applySnapshot(snap *raftpb.Snapshot) error {
+	md := snap.GetMetadata()
+	if err := n.restoreSnapshot(md.GetIndex()); err != nil {
+		return err
+	}
+	n.confState = proto.Clone(md.GetConfState()).(*raftpb.ConfState)
+	n.snapIndex = md.GetIndex()
+	n.applied.Store(md.GetIndex())
+	n.mu.Lock()
+	for id, m := range n.members {
+		if id != n.id {
+			n.tr.AddPeer(id, m.PeerAddr)
+		}
+	}
+	n.mu.Unlock()
+	n.snaps.purge()
+	return nil
+}
+
+// restoreSnapshot loads the snapshot at index into the engine and the
+// member table.
+func (n *Node) restoreSnapshot(index uint64) error {
+	rc, _, err := n.snaps.open(index)
+	if err != nil {
+		return fmt.Errorf("raft: open snapshot %d: %w", index, err)
+	}
+	defer rc.Close()
+	members, err := readSnapshot(rc, n.engine)
+	if err != nil {
+		return fmt.Errorf("raft: restore snapshot %d: %w", index, err)
+	}
+	n.mu.Lock()
+	n.members = map[uint64]Member{}
+	for _, m := range members {
+		n.members[m.ID] = m
+	}
+	n.mu.Unlock()
+	return nil
+}
+
+// maybeSnapshot snapshots the engine every SnapshotEntries applied
+// entries, then compacts the in-memory log and releases WAL segments.
+func (n *Node) maybeSnapshot() error {
+	applied := n.applied.Load()
+	if applied-n.snapIndex < n.cfg.SnapshotEntries {
+		return nil
+	}
+	return n.snapshotNow(applied)
+}
+
+func (n *Node) snapshotNow(applied uint64) error {
+	term, err := n.storage.Term(applied)
+	if err != nil {
+		return fmt.Errorf("raft: snapshot at %d: %w", applied, err)
+	}
+	md := &raftpb.SnapshotMetadata{Index: new(applied), Term: new(term), ConfState: proto.Clone(n.confState).(*raftpb.ConfState)}
+	members := n.Members()
+	if err := n.snaps.save(md, func(w writer) error { return writeSnapshot(w, members, n.engine) }); err != nil {
+		return fmt.Errorf("raft: save snapshot %d: %w", applied, err)
+	}
+	if err := n.wal.SaveSnapshot(markerOf(md)); err != nil {
+		return fmt.Errorf("raft: save snapshot marker %d: %w", applied, err)
+	}
+	if _, err := n.storage.CreateSnapshot(applied, md.ConfState, nil); err != nil {
+		return fmt.Errorf("raft: snapshot at %d: %w", applied, err)
+	}
+	n.snapIndex = applied
+	if applied > n.cfg.SnapshotCatchUpEntries {
+		compactTo := applied - n.cfg.SnapshotCatchUpEntries
+		if first, _ := n.storage.FirstIndex(); compactTo > first {
+			if err := n.storage.Compact(compactTo); err != nil {
+				n.log.Warn("raft: compact log", "index", compactTo, "err", err)
+			}
+		}
+	}
+	// The WAL keeps what the in-memory log still holds after a restart:
+	// entries from the snapshot on.
+	if err := n.wal.ReleaseTo(applied); err != nil {
+		n.log.Warn("raft: release WAL segments", "index", applied, "err", err)
+	}
+	n.snaps.purge()
+	n.log.Debug("raft: snapshot", "index", applied, "term", term)
+	return nil
+}
+
+func markerOf(md *raftpb.SnapshotMetadata) wal.SnapshotMarker {
+	return wal.SnapshotMarker{Index: md.GetIndex(), Term: md.GetTerm(), ConfState: md.GetConfState()}
+}
+
+func sortMembers(ms []Member) {
+	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
+}

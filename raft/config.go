@@ -1,0 +1,202 @@
+package raft
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/raft/wal"
+	"github.com/governor-io/governor/store/mvcc"
+)
+
+// Defaults for the zero fields of a [Config].
+const (
+	DefaultTickInterval           = 100 * time.Millisecond
+	DefaultElectionTicks          = 10
+	DefaultHeartbeatTicks         = 1
+	DefaultSnapshotEntries        = 10000
+	DefaultSnapshotCatchUpEntries = 5000
+	DefaultRequestTimeout         = 10 * time.Second
+	DefaultMaxBatchBytes          = 1 << 20
+	DefaultMaxInflightMsgs        = 512
+	DefaultWatchBufferSize        = 1024
+)
+
+// Member is one member of a cluster: its ID (non-zero, never reused) and
+// the addresses others reach it at.
+type Member struct {
+	// ID identifies the member for the cluster's lifetime. It must be
+	// non-zero, and an ID must never be reused after a removal.
+	ID uint64 `json:"id"`
+	// PeerAddr is the host:port of the member's peer transport.
+	PeerAddr string `json:"peerAddr"`
+	// ClientAddr is where clients reach the member's KV API (a host:port
+	// or URL); it is what [NotLeaderError] reports. It may be empty.
+	ClientAddr string `json:"clientAddr,omitempty"`
+	// Learner marks a non-voting member.
+	Learner bool `json:"learner,omitempty"`
+}
+
+// Config configures a member. ID and Dir are required; the zero value of
+// every other field is a sensible default.
+type Config struct {
+	// ID is this member's ID, as listed in InitialCluster.
+	ID uint64
+	// Dir is the data directory: Dir/wal holds the log and Dir/snap the
+	// snapshots. A member restarts from it when it exists.
+	Dir string
+
+	// InitialCluster lists every member of a new cluster, this one
+	// included. All founding members must be given the same list. It is
+	// ignored when Dir already holds state, and must be empty when Join is
+	// set.
+	InitialCluster []Member
+	// Join starts a member with an empty log that waits to be contacted by
+	// an existing cluster which already added it (see [Node.AddMember]).
+	Join bool
+
+	// ListenAddr is the host:port the TCP peer transport listens on.
+	// Empty means this member's PeerAddr in InitialCluster. It is unused
+	// when Transport is set. Port 0 picks a free port (see
+	// [Node.PeerAddr]).
+	ListenAddr string
+	// ClientAddr is this member's client address, advertised to the others
+	// through the log when bootstrapping.
+	ClientAddr string
+	// PeerTLS, when set, secures the peer transport (for mutual TLS, set
+	// Certificates, ClientCAs, RootCAs and ClientAuth to
+	// tls.RequireAndVerifyClientCert). The same config serves and dials.
+	PeerTLS *tls.Config
+	// Transport carries messages between members. Nil means a TCP
+	// transport ([NewTCPTransport]) on ListenAddr.
+	Transport Transport
+
+	// Clock drives the logical ticks. Nil means [clock.Real].
+	Clock clock.Clock
+	// TickInterval is the length of one logical tick. Zero means
+	// [DefaultTickInterval].
+	TickInterval time.Duration
+	// ElectionTicks is the election timeout in ticks; HeartbeatTicks the
+	// heartbeat interval. Zero means the defaults.
+	ElectionTicks  int
+	HeartbeatTicks int
+
+	// SnapshotEntries is the number of applied entries between snapshots.
+	// Zero means [DefaultSnapshotEntries].
+	SnapshotEntries uint64
+	// SnapshotCatchUpEntries is the number of entries kept in the log
+	// behind a snapshot, so that a slightly lagging follower catches up
+	// without a snapshot. Zero means [DefaultSnapshotCatchUpEntries].
+	SnapshotCatchUpEntries uint64
+
+	// MaxBatchBytes caps the size of one proposed entry (a batch of
+	// transactions) and of one append message. Zero means
+	// [DefaultMaxBatchBytes].
+	MaxBatchBytes int
+	// MaxInflightMsgs caps the append messages in flight to one follower.
+	// Zero means [DefaultMaxInflightMsgs].
+	MaxInflightMsgs int
+
+	// DisableForwarding makes a follower refuse writes with a
+	// [NotLeaderError] instead of forwarding them to the leader.
+	DisableForwarding bool
+	// SerializableReads serves every read from the local engine without
+	// a ReadIndex round. Reads are then possibly stale. A single read can
+	// ask for this with [WithSerializable].
+	SerializableReads bool
+	// RequestTimeout bounds how long a request waits for the cluster when
+	// its context has no earlier deadline. Zero means
+	// [DefaultRequestTimeout].
+	RequestTimeout time.Duration
+
+	// Engine configures the state machine. Its automatic compaction must
+	// stay off: compaction is replicated through the log.
+	Engine mvcc.Options
+	// WAL configures the write-ahead log (segment size, fault hooks).
+	WAL wal.Options
+
+	// Logger receives the member's logs. Nil discards them.
+	Logger *slog.Logger
+	// Registerer, when set, receives the member's metrics (etcd's names).
+	Registerer prometheus.Registerer
+}
+
+func (c Config) withDefaults() Config {
+	c.Clock = clock.OrReal(c.Clock)
+	if c.TickInterval <= 0 {
+		c.TickInterval = DefaultTickInterval
+	}
+	if c.ElectionTicks <= 0 {
+		c.ElectionTicks = DefaultElectionTicks
+	}
+	if c.HeartbeatTicks <= 0 {
+		c.HeartbeatTicks = DefaultHeartbeatTicks
+	}
+	if c.SnapshotEntries == 0 {
+		c.SnapshotEntries = DefaultSnapshotEntries
+	}
+	if c.SnapshotCatchUpEntries == 0 {
+		c.SnapshotCatchUpEntries = DefaultSnapshotCatchUpEntries
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if c.MaxInflightMsgs <= 0 {
+		c.MaxInflightMsgs = DefaultMaxInflightMsgs
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Engine.WatchBufferSize == 0 {
+		// Entries apply in bursts (a batch of transactions at a time), so
+		// watchers need more room than on an engine written directly.
+		c.Engine.WatchBufferSize = DefaultWatchBufferSize
+	}
+	if c.Engine.Clock == nil {
+		c.Engine.Clock = c.Clock
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if c.ID == 0 {
+		return fmt.Errorf("%w: ID must be non-zero", ErrInvalidConfig)
+	}
+	if c.Dir == "" {
+		return fmt.Errorf("%w: Dir is required", ErrInvalidConfig)
+	}
+	if c.ElectionTicks <= c.HeartbeatTicks {
+		return fmt.Errorf("%w: ElectionTicks (%d) must exceed HeartbeatTicks (%d)", ErrInvalidConfig, c.ElectionTicks, c.HeartbeatTicks)
+	}
+	if c.Join && len(c.InitialCluster) > 0 {
+		return fmt.Errorf("%w: Join and InitialCluster are exclusive", ErrInvalidConfig)
+	}
+	if c.Engine.AutoCompactRevisions != 0 || c.Engine.AutoCompactAge != 0 {
+		return fmt.Errorf("%w: the engine's automatic compaction must be off (compaction is replicated)", ErrInvalidConfig)
+	}
+	seen := map[uint64]bool{}
+	self := false
+	for _, m := range c.InitialCluster {
+		if m.ID == 0 {
+			return fmt.Errorf("%w: member ID must be non-zero", ErrInvalidConfig)
+		}
+		if seen[m.ID] {
+			return fmt.Errorf("%w: member %x listed twice", ErrInvalidConfig, m.ID)
+		}
+		seen[m.ID] = true
+		if m.ID == c.ID {
+			self = true
+		}
+	}
+	if len(c.InitialCluster) > 0 && !self {
+		return fmt.Errorf("%w: InitialCluster does not list member %x", ErrInvalidConfig, c.ID)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+// Package raft is Governor's replicated KV: an embeddable member of a
+// Raft cluster whose state machine is the in-memory MVCC engine of
+// [github.com/governor-io/governor/store/mvcc]. A [*Node] implements
+// [kv.KV], so the typed store, informers and controllers run on a cluster
+// exactly as they run on one engine.
+//
+// Consensus comes from go.etcd.io/raft/v3; this package does the I/O
+// around it: the write-ahead log ([github.com/governor-io/governor/raft/wal]),
+// snapshots, the peer transport, proposal batching, ReadIndex reads and
+// membership.
+//
+// # Usage
+//
+// Start each founding member with the same InitialCluster:
+//
+//	n, err := raft.Open(ctx, raft.Config{
+//		ID:  1,
+//		Dir: "/var/lib/kv/1",
+//		InitialCluster: []raft.Member{
+//			{ID: 1, PeerAddr: "10.0.0.1:2380"},
+//			{ID: 2, PeerAddr: "10.0.0.2:2380"},
+//			{ID: 3, PeerAddr: "10.0.0.3:2380"},
+//		},
+//	})
+//	defer n.Close()
+//	rev, err := kv.Put(ctx, n, "/registry/pods/default/web", data)
+//
+// A restart passes the same Config: the member recovers from Dir (the
+// snapshot, then the WAL) and InitialCluster is ignored. A member added at
+// runtime (see [Node.AddMember]) starts with Join set instead.
+//
+// # The Ready loop
+//
+// One goroutine owns the Raft state machine. Each turn it ticks, steps
+// inbound messages, proposes every queued transaction as one batch, and
+// handles the Ready that results in the order the Ready contract demands:
+// the snapshot marker, HardState and entries are written and fsynced to
+// the WAL before any message leaves (except a leader's appends, which may
+// overlap its own write as the Raft thesis allows, once its term and vote
+// are durable), then committed entries are applied to the engine in log
+// order. A transaction's caller is answered when its entry is applied on
+// the member it called.
+//
+// # Reads
+//
+// Range and read-only Txn are linearizable by default: concurrent readers
+// share one ReadIndex request, then wait until the member has applied up
+// to the index the leader returned. [WithSerializable] (or
+// [Config.SerializableReads]) reads the local engine at once instead.
+// Watch and RequestProgress are always served by the local engine, on any
+// member.
+//
+// # Writes on followers
+//
+// A follower forwards writes to the leader through Raft. With
+// [Config.DisableForwarding] it refuses them with a [NotLeaderError] that
+// names the leader's client address.
+//
+// # Safety defaults
+//
+// PreVote and CheckQuorum are on, reads use ReadOnlySafe, and a failed
+// WAL write or fsync stops the member ([ErrStopped]) rather than let it go
+// on with state that is not durable.
+package raft

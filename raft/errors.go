@@ -1,0 +1,57 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the Raft KV. Test for them with errors.Is; [NotLeaderError]
+// carries the leader's identity, which errors.As extracts.
+var (
+	// ErrNotLeader: a write reached a member that is not the leader while
+	// forwarding is off (see [Config.DisableForwarding]).
+	ErrNotLeader = errors.New("raft: not the leader")
+	// ErrNoLeader: the cluster has no leader right now (an election is
+	// running or the member is cut off from a quorum). The request was not
+	// proposed; it is safe to retry.
+	ErrNoLeader = errors.New("raft: no leader")
+	// ErrTimeout: a request did not complete in [Config.RequestTimeout].
+	// A write that times out may still be applied later.
+	ErrTimeout = errors.New("raft: request timed out, outcome unknown")
+	// ErrStopped: the member has stopped, after Close or a fatal error
+	// (such as a failed fsync). Requests in flight fail with it.
+	ErrStopped = errors.New("raft: member stopped")
+	// ErrInvalidConfig: Open was given a Config it cannot use.
+	ErrInvalidConfig = errors.New("raft: invalid config")
+	// ErrClusterMismatch: the data directory or a peer belongs to another
+	// member or another cluster.
+	ErrClusterMismatch = errors.New("raft: cluster or member mismatch")
+	// ErrMemberNotFound: a membership change names an unknown member.
+	ErrMemberNotFound = errors.New("raft: member not found")
+	// ErrMemberExists: a membership change adds a member that exists.
+	ErrMemberExists = errors.New("raft: member already exists")
+	// ErrCorruptEntry: a log entry or snapshot could not be decoded.
+	ErrCorruptEntry = errors.New("raft: corrupt log entry or snapshot")
+)
+
+// NotLeaderError reports a write sent to a follower while forwarding is off.
+// It matches [ErrNotLeader] with errors.Is. The leader may be unknown
+// (LeaderID zero) during an election.
+type NotLeaderError struct {
+	// LeaderID is the ID of the member this member believes is the leader,
+	// or zero when it knows of none.
+	LeaderID uint64
+	// LeaderAddr is the leader's client address (where a client should
+	// send the write), empty when unknown.
+	LeaderAddr string
+}
+
+func (e *NotLeaderError) Error() string {
+	if e.LeaderID == 0 {
+		return ErrNotLeader.Error() + " (leader unknown)"
+	}
+	return fmt.Sprintf("%v (leader is member %x at %q)", ErrNotLeader, e.LeaderID, e.LeaderAddr)
+}
+
+// Is reports whether target is ErrNotLeader.
+func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
