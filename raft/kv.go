@@ -230,7 +230,7 @@ func (h handler) ReceiveSnapshot(ctx context.Context, m *raftpb.Message, data io
 }
 
 func (h handler) OpenSnapshot(m *raftpb.Message) (io.ReadCloser, int64, error) {
-	return h.n.snaps.open(m.GetSnapshot().GetMetadata().GetIndex())
+	return h.n.snaps.stream(m.GetSnapshot().GetMetadata().GetIndex())
 }
 
 func (h handler) ReportUnreachable(id uint64) {

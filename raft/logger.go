@@ -39,7 +39,11 @@ func (r raftLogger) Fatalf(format string, v ...any) {
 	r.logf(slog.LevelError, format, v...)
 	os.Exit(1)
 }
-func (r raftLogger) Panic(v ...any) { s := fmt.Sprint(v...); r.logf(slog.LevelError, "%s", s); panic(s) }
+func (r raftLogger) Panic(v ...any) {
+	s := fmt.Sprint(v...)
+	r.logf(slog.LevelError, "%s", s)
+	panic(s)
+}
 func (r raftLogger) Panicf(format string, v ...any) {
 	s := fmt.Sprintf(format, v...)
 	r.logf(slog.LevelError, "%s", s)

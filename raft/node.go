@@ -350,6 +350,14 @@ func (n *Node) WaitLeader(ctx context.Context) (uint64, error) {
 	}
 }
 
+// LeaderChanged returns a channel that is closed the next time this member
+// sees the leader (or its own role) change.
+func (n *Node) LeaderChanged() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.leaderc
+}
+
 // Campaign makes this member stand for election now rather than wait for
 // its election timeout.
 func (n *Node) Campaign(ctx context.Context) error {

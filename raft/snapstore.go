@@ -75,7 +75,11 @@ func (s *snapshots) create(index uint64, write func(io.Writer) error) error {
 	return d.Sync()
 }
 
-// open opens the snapshot at index for reading.
+// stream opens the stored snapshot at index as it travels to a follower,
+// which passes it to receive.
+func (s *snapshots) stream(index uint64) (io.ReadCloser, int64, error) { return s.open(index) }
+
+// open opens the data of the snapshot at index.
 func (s *snapshots) open(index uint64) (io.ReadCloser, int64, error) {
 	f, err := os.Open(s.path(index))
 	if err != nil {
