@@ -101,6 +101,13 @@ type Controller[Req comparable] struct {
 	sources []Source[Req]
 	started bool
 
+	limiter  workqueue.RateLimiter[Req]
+	// delayed holds the due time of requests requeued with a delay, so
+	// that Idle can tell work that is due but not yet back in the queue.
+	delayMu  sync.Mutex
+	delayed  map[Req]time.Time
+	nDelayed atomic.Int64
+
 	stopping atomic.Bool
 	inFlight atomic.Int64
 	synced   atomic.Bool
@@ -149,10 +156,15 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 		log:      log.With("controller", opts.Name),
 		activity: newActivity(),
 	}
+	c.limiter = opts.RateLimiter
+	if c.limiter == nil {
+		c.limiter = workqueue.DefaultControllerRateLimiter[Req]()
+	}
+	c.delayed = make(map[Req]time.Time)
 	c.queue = workqueue.New(workqueue.Options[Req]{
 		Name:        opts.Name,
 		Clock:       clk,
-		RateLimiter: opts.RateLimiter,
+		RateLimiter: c.limiter,
 		Metrics:     opts.QueueMetrics,
 		Tenant:      opts.Tenant,
 	})
@@ -198,7 +210,7 @@ func (a queueAdapter[Req]) AddWithPriority(req Req, priority int) {
 }
 
 func (a queueAdapter[Req]) AddAfter(req Req, d time.Duration) {
-	a.c.queue.AddAfter(req, d)
+	a.c.requeueAfter(req, d)
 	a.c.activity.bump()
 }
 
@@ -318,6 +330,9 @@ func (c *Controller[Req]) worker(stop, ctx context.Context) {
 			c.queue.Done(req)
 			continue
 		}
+		if c.nDelayed.Load() > 0 {
+			c.gotDelayed(req)
+		}
 		c.inFlight.Add(1)
 		c.process(ctx, req)
 		c.queue.Done(req)
@@ -359,7 +374,7 @@ func (c *Controller[Req]) process(ctx context.Context, req Req) {
 			c.queue.Forget(req)
 			c.log.Error("terminal reconcile error; not retrying", "request", req, "err", err)
 		} else {
-			c.queue.AddRateLimited(req)
+			c.requeueAfter(req, c.limiter.When(req))
 			if pe == nil {
 				c.log.Error("reconcile error; retrying with backoff", "request", req, "err", err)
 			}
@@ -369,10 +384,10 @@ func (c *Controller[Req]) process(ctx context.Context, req Req) {
 		}
 	case res.outcome == OutcomeRequeueAfter:
 		c.queue.Forget(req)
-		c.queue.AddAfter(req, res.after)
+		c.requeueAfter(req, res.after)
 		m.requeueAfter.Inc()
 	case res.outcome == OutcomeRequeueWithBackoff:
-		c.queue.AddRateLimited(req)
+		c.requeueAfter(req, c.limiter.When(req))
 		m.requeue.Inc()
 	default:
 		c.queue.Forget(req)
@@ -380,6 +395,49 @@ func (c *Controller[Req]) process(ctx context.Context, req Req) {
 	}
 	m.reconcileTime.Observe(c.clk.Since(start).Seconds())
 	m.activeWorkers.Dec()
+}
+
+// requeueAfter adds req back after d, noting when it is due.
+func (c *Controller[Req]) requeueAfter(req Req, d time.Duration) {
+	if d > 0 {
+		due := c.clk.Now().Add(d)
+		c.delayMu.Lock()
+		if prev, ok := c.delayed[req]; !ok || due.Before(prev) {
+			if !ok {
+				c.nDelayed.Add(1)
+			}
+			c.delayed[req] = due
+		}
+		c.delayMu.Unlock()
+	}
+	c.queue.AddAfter(req, d)
+}
+
+// gotDelayed forgets the due time of req once it is due and handed out.
+func (c *Controller[Req]) gotDelayed(req Req) {
+	c.delayMu.Lock()
+	defer c.delayMu.Unlock()
+	if due, ok := c.delayed[req]; ok && !due.After(c.clk.Now()) {
+		delete(c.delayed, req)
+		c.nDelayed.Add(-1)
+	}
+}
+
+// dueDelayed reports whether a delayed request is due but not yet handed
+// out (its timer fired, or is firing, in the queue).
+func (c *Controller[Req]) dueDelayed() bool {
+	if c.nDelayed.Load() == 0 {
+		return false
+	}
+	now := c.clk.Now()
+	c.delayMu.Lock()
+	defer c.delayMu.Unlock()
+	for _, due := range c.delayed {
+		if !due.After(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // call runs the reconciler with the per-reconcile timeout, turning a panic
@@ -405,10 +463,11 @@ func (c *Controller[Req]) call(ctx context.Context, req Req) (res Result, err er
 }
 
 // Idle reports whether the controller has nothing to do right now: it has
-// synced, no request is ready in its queue and none is being reconciled.
-// Requests waiting out a delay do not count.
+// synced, its sources have handled their events, no request is ready in its
+// queue or due from a delay, and none is being reconciled. Requests still
+// waiting out a delay do not count.
 func (c *Controller[Req]) Idle() bool {
-	if !c.synced.Load() || c.queue.Len() != 0 || c.inFlight.Load() != 0 {
+	if !c.synced.Load() || c.queue.Len() != 0 || c.inFlight.Load() != 0 || c.dueDelayed() {
 		return false
 	}
 	c.mu.Lock()
