@@ -103,9 +103,16 @@ type WAL struct {
 }
 
 // Exists reports whether dir holds a WAL (at least one segment file) on the
-// operating system's file system.
-func Exists(dir string) bool {
-	segs, err := listSegments(OSFS{}, dir)
+// operating system's file system. [ExistsIn] asks another [FS].
+func Exists(dir string) bool { return ExistsIn(OSFS{}, dir) }
+
+// ExistsIn reports whether dir holds a WAL on fsys (nil means [OSFS]): use
+// it with the FS given in [Options].
+func ExistsIn(fsys FS, dir string) bool {
+	if fsys == nil {
+		fsys = OSFS{}
+	}
+	segs, err := listSegments(fsys, dir)
 	return err == nil && len(segs) > 0
 }
 

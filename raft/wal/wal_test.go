@@ -313,7 +313,13 @@ func TestCreateLeftoverTempIsRemoved(t *testing.T) {
 	}
 	fsys.SetFault(nil)
 	fsys.Crash()
+	if wal.ExistsIn(fsys, "/wal") {
+		t.Fatal("ExistsIn after a failed Create")
+	}
 	w := mustCreate(t, "/wal", wal.Options{FS: fsys})
+	if !wal.ExistsIn(fsys, "/wal") {
+		t.Fatal("ExistsIn after Create = false")
+	}
 	mustClose(t, w)
 	want := []string{"/wal/0000000000000001.wal"}
 	if diff := cmp.Diff(want, fsys.Paths("/wal")); diff != "" {
