@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -161,7 +162,7 @@ func (n *Node) applySnapshot(snap *raftpb.Snapshot) error {
 // restoreSnapshot loads the snapshot at index into the engine and the
 // member table.
 func (n *Node) restoreSnapshot(index uint64) error {
-	rc, _, err := n.snaps.open(index)
+	rc, err := n.snaps.open(index)
 	if err != nil {
 		return fmt.Errorf("raft: open snapshot %d: %w", index, err)
 	}
@@ -196,7 +197,7 @@ func (n *Node) snapshotNow(applied uint64) error {
 	}
 	md := &raftpb.SnapshotMetadata{Index: new(applied), Term: new(term), ConfState: proto.Clone(n.confState).(*raftpb.ConfState)}
 	members := n.Members()
-	if err := n.snaps.save(md, func(w writer) error { return writeSnapshot(w, members, n.engine) }); err != nil {
+	if err := n.snaps.save(md, func(w io.Writer) error { return writeSnapshot(w, members, n.engine) }); err != nil {
 		return fmt.Errorf("raft: save snapshot %d: %w", applied, err)
 	}
 	if err := n.wal.SaveSnapshot(markerOf(md)); err != nil {

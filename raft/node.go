@@ -144,7 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if walOpts.Registerer == nil {
 		walOpts.Registerer = cfg.Registerer
 	}
-	if n.snaps, err = openSnapshots(filepath.Join(cfg.Dir, "snap")); err != nil {
+	if n.snaps, err = openSnapshots(filepath.Join(cfg.Dir, "snap"), n.log); err != nil {
 		return nil, err
 	}
 	n.engine = mvcc.New(cfg.Engine)
@@ -239,6 +239,12 @@ func (n *Node) recover(ctx context.Context, walOpts wal.Options) error {
 			n.snapIndex = marker.Index
 			n.applied.Store(marker.Index)
 			rc.Applied = marker.Index
+		}
+		// Commit-only HardState changes are not synced, so the saved commit
+		// index may trail the snapshot, which covers committed entries only.
+		if marker != nil && hs.GetCommit() < marker.Index {
+			hs = proto.Clone(hs).(*raftpb.HardState)
+			hs.Commit = new(marker.Index)
 		}
 		if err := n.storage.SetHardState(hs); err != nil {
 			return err

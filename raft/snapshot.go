@@ -22,8 +22,6 @@ const snapMagic = "GVRAFTS1"
 // maxMembersJSON bounds the member table read from a snapshot.
 const maxMembersJSON = 16 << 20
 
-type writer = io.Writer
-
 func writeSnapshot(w io.Writer, members []Member, engine *mvcc.Engine) error {
 	js, err := json.Marshal(members)
 	if err != nil {

@@ -111,6 +111,8 @@ func (c *Cluster) config(id uint64, join bool) raft.Config {
 		TickInterval: c.opts.TickInterval,
 		Join:         join,
 	}
+	// Small segments keep restarts fast: recovery reads whole segments.
+	cfg.WAL.SegmentSize = 1 << 20
 	if !join {
 		cfg.InitialCluster = c.members
 	}
