@@ -464,8 +464,11 @@ func (s *Store[T]) apply(ctx context.Context, cur *kv.KeyValue, old, n T, mode u
 	var zero T
 	om := old.GetObjectMeta()
 	if mode == modeStatus {
-		s.shape.moveStatus(old, n)
-		n = old
+		// Everything but status comes from the stored object; old stays
+		// as it was for ValidateUpdate.
+		next := DeepCopy(old)
+		s.shape.moveStatus(next, n)
+		n = next
 	} else {
 		nm := n.GetObjectMeta()
 		if nm.UID != "" && nm.UID != om.UID {
@@ -578,7 +581,9 @@ func (s *Store[T]) guaranteedUpdate(ctx context.Context, namespace, name string,
 // patch are ignored (see [Store.PatchStatus]). A patch that sets
 // metadata.resourceVersion makes it a precondition (Conflict if stale);
 // otherwise Patch retries on concurrent writes. A patch that changes the
-// name or namespace is Invalid; one that is not JSON is BadRequest.
+// name or namespace is Invalid; one that is not JSON is BadRequest. The
+// patch applies to the object's encoding/json form, whatever the
+// Resource's codec.
 func (s *Store[T]) Patch(ctx context.Context, namespace, name string, mergePatch []byte) (T, error) {
 	return s.patch(ctx, namespace, name, mergePatch, modeMain)
 }

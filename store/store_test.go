@@ -476,3 +476,35 @@ func FuzzDecodeObject(f *testing.F) {
 		_ = store.DeepCopy(obj)
 	})
 }
+
+func TestValidateUpdateSeesOldAndNew(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	r := widgetResource()
+	r.ValidateUpdate = func(old, new *Widget) []store.Cause {
+		var causes []store.Cause
+		if new.Status.Count < old.Status.Count {
+			causes = append(causes, store.Cause{Field: "status.count", Message: "may not decrease"})
+		}
+		if new.Spec.Node != old.Spec.Node && old.Spec.Node != "" {
+			causes = append(causes, store.Cause{Field: "spec.node", Message: "is immutable once set"})
+		}
+		return causes
+	}
+	s := store.New(e.kv, r, store.WithClock(e.clock))
+	w := widget("ns", "a", 1)
+	w.Spec.Node = "n1"
+	w = must[*Widget](t)(s.Create(ctx, w))
+	w.Status.Count = 5
+	w = must[*Widget](t)(s.UpdateStatus(ctx, w))
+	w.Status.Count = 4
+	_, err := s.UpdateStatus(ctx, w)
+	wantReason(t, err, store.ErrInvalid)
+	w.Spec.Node = "n2"
+	_, err = s.Update(ctx, w)
+	wantReason(t, err, store.ErrInvalid)
+	var se *store.StatusError
+	if !errors.As(err, &se) || se.Causes[0].Field != "spec.node" {
+		t.Fatalf("causes = %+v", se)
+	}
+}
