@@ -44,7 +44,9 @@ type Config struct {
 	Name string
 	// ProgressNotifyInterval is how often etcd sends progress
 	// notifications to idle watches that asked for them. Zero keeps
-	// etcd's default (ten minutes).
+	// etcd's default (ten minutes). etcd keeps this setting in a
+	// process-wide variable: the last server started sets it for every
+	// embedded server of the process.
 	ProgressNotifyInterval time.Duration
 	// CertFile and KeyFile, when set, make etcd serve clients over TLS
 	// (https) with this certificate.
