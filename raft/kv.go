@@ -22,12 +22,15 @@ func WithSerializable(ctx context.Context) context.Context {
 	return context.WithValue(ctx, serializableKey{}, true)
 }
 
-func (n *Node) serializable(ctx context.Context) bool {
-	if n.cfg.SerializableReads {
-		return true
-	}
+// IsSerializable reports whether ctx asks for serializable reads (see
+// [WithSerializable]).
+func IsSerializable(ctx context.Context) bool {
 	s, _ := ctx.Value(serializableKey{}).(bool)
 	return s
+}
+
+func (n *Node) serializable(ctx context.Context) bool {
+	return n.cfg.SerializableReads || IsSerializable(ctx)
 }
 
 // Range implements [kv.KV.Range]. It is linearizable: it waits until this

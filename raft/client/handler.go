@@ -1,0 +1,178 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/store/kv"
+)
+
+// maxBody bounds a request body.
+const maxBody = 16 << 20
+
+// Handler serves the KV API of any [kv.KV] (normally a [*raft.Node]) to
+// [Client]s over HTTP. Mount it on an http.Server.
+type Handler struct {
+	kv  kv.KV
+	mux *http.ServeMux
+}
+
+// NewHandler returns a Handler serving k.
+func NewHandler(k kv.KV) *Handler {
+	h := &Handler{kv: k, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST "+pathRange, h.handleRange)
+	h.mux.HandleFunc("POST "+pathTxn, h.handleTxn)
+	h.mux.HandleFunc("POST "+pathCompact, h.handleCompact)
+	h.mux.HandleFunc("POST "+pathProgress, h.handleProgress)
+	h.mux.HandleFunc("POST "+pathWatch, h.handleWatch)
+	return h
+}
+
+// ServeHTTP implements [http.Handler].
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err == nil && len(body) > maxBody {
+		err = fmt.Errorf("body over %d bytes", maxBody)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
+		writeError(w, fmt.Errorf("%w: %v", kv.ErrInvalidRequest, err))
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	we, status := encodeError(err)
+	b, _ := json.Marshal(errorBody{Error: we})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func (h *Handler) handleRange(w http.ResponseWriter, r *http.Request) {
+	var req rangeRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	ctx := r.Context()
+	if req.Serializable {
+		ctx = raft.WithSerializable(ctx)
+	}
+	resp, err := h.kv.Range(ctx, req.RangeRequest)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, resp)
+}
+
+func (h *Handler) handleTxn(w http.ResponseWriter, r *http.Request) {
+	var req kv.TxnRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	resp, err := h.kv.Txn(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, resp)
+}
+
+func (h *Handler) handleCompact(w http.ResponseWriter, r *http.Request) {
+	var req compactRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if err := h.kv.Compact(r.Context(), req.Revision); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, struct{}{})
+}
+
+func (h *Handler) handleProgress(w http.ResponseWriter, r *http.Request) {
+	if err := h.kv.RequestProgress(r.Context()); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, struct{}{})
+}
+
+// handleWatch streams a watch as newline-separated JSON responses, flushed
+// one by one. The stream ends after a response with an error, or when the
+// client goes away.
+func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request) {
+	var req kv.WatchRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	ch, err := h.kv.Watch(ctx, req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for {
+		var resp kv.WatchResponse
+		var ok bool
+		select {
+		case resp, ok = <-ch:
+		case <-ctx.Done():
+			return
+		}
+		if !ok {
+			// The engine closed the channel without an error: the watch
+			// was cancelled under us, which the client must hear about.
+			resp = kv.WatchResponse{Err: kv.ErrClosed}
+		}
+		wr := wireWatchResponse{Events: resp.Events, Revision: resp.Revision, ProgressNotify: resp.ProgressNotify}
+		if resp.Err != nil {
+			wr.Error, _ = encodeError(resp.Err)
+		}
+		if enc.Encode(&wr) != nil {
+			return
+		}
+		// Send now unless more responses are already waiting.
+		if len(ch) == 0 || wr.Error != nil {
+			if bw.Flush() != nil {
+				return
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+		if wr.Error != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/store/kv"
+)
+
+// The protocol is JSON over HTTP/1.1 (keep-alive):
+//
+//	POST /v1/range     RangeRequest (+ "serializable")  -> RangeResponse
+//	POST /v1/txn       TxnRequest                       -> TxnResponse
+//	POST /v1/compact   {"revision": n}                  -> {}
+//	POST /v1/progress  {}                               -> {}
+//	POST /v1/watch     WatchRequest                     -> a stream of
+//	                   newline-separated watch responses
+//
+// A failed call answers with a non-2xx status and an error body; a watch
+// ends its stream with a response whose "error" is set. Errors carry a
+// code that maps back to the kv and raft sentinels, so that errors.Is
+// works on the client as on an embedded engine.
+const (
+	pathRange    = "/v1/range"
+	pathTxn      = "/v1/txn"
+	pathCompact  = "/v1/compact"
+	pathProgress = "/v1/progress"
+	pathWatch    = "/v1/watch"
+)
+
+type rangeRequest struct {
+	kv.RangeRequest
+	Serializable bool `json:"serializable,omitempty"`
+}
+
+type compactRequest struct {
+	Revision int64 `json:"revision"`
+}
+
+// wireError is an error as it travels.
+type wireError struct {
+	Code            string `json:"code"`
+	Message         string `json:"message"`
+	CompactRevision int64  `json:"compactRevision,omitempty"`
+	ResumeRevision  int64  `json:"resumeRevision,omitempty"`
+	LeaderID        uint64 `json:"leaderId,omitempty"`
+	LeaderAddr      string `json:"leaderAddr,omitempty"`
+}
+
+type errorBody struct {
+	Error *wireError `json:"error"`
+}
+
+// wireWatchResponse is a kv.WatchResponse as it travels.
+type wireWatchResponse struct {
+	Events         []kv.Event `json:"events,omitempty"`
+	Revision       int64      `json:"revision"`
+	ProgressNotify bool       `json:"progressNotify,omitempty"`
+	Error          *wireError `json:"error,omitempty"`
+}
+
+// Error codes.
+var codes = []struct {
+	code   string
+	err    error
+	status int
+}{
+	{"compacted", kv.ErrCompacted, http.StatusGone},
+	{"future_revision", kv.ErrFutureRevision, http.StatusBadRequest},
+	{"watcher_lagging", kv.ErrWatcherLagging, http.StatusGone},
+	{"closed", kv.ErrClosed, http.StatusServiceUnavailable},
+	{"too_many_ops", kv.ErrTooManyOps, http.StatusBadRequest},
+	{"duplicate_key", kv.ErrDuplicateKey, http.StatusBadRequest},
+	{"empty_key", kv.ErrEmptyKey, http.StatusBadRequest},
+	{"invalid_request", kv.ErrInvalidRequest, http.StatusBadRequest},
+	{"not_leader", raft.ErrNotLeader, http.StatusMisdirectedRequest},
+	{"no_leader", raft.ErrNoLeader, http.StatusServiceUnavailable},
+	{"timeout", raft.ErrTimeout, http.StatusGatewayTimeout},
+	{"stopped", raft.ErrStopped, http.StatusServiceUnavailable},
+	{"canceled", context.Canceled, 499},
+	{"deadline_exceeded", context.DeadlineExceeded, http.StatusGatewayTimeout},
+}
+
+// encodeError turns an engine error into its wire form and HTTP status.
+func encodeError(err error) (*wireError, int) {
+	we := &wireError{Code: "internal", Message: err.Error()}
+	status := http.StatusInternalServerError
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			we.Code, status = c.code, c.status
+			break
+		}
+	}
+	var ce *kv.CompactedError
+	if errors.As(err, &ce) {
+		we.CompactRevision = ce.CompactRevision
+	}
+	var le *kv.LaggingError
+	if errors.As(err, &le) {
+		we.ResumeRevision = le.ResumeRevision
+	}
+	var nl *raft.NotLeaderError
+	if errors.As(err, &nl) {
+		we.LeaderID, we.LeaderAddr = nl.LeaderID, nl.LeaderAddr
+	}
+	return we, status
+}
+
+// ErrProtocol reports a response the client could not understand.
+var ErrProtocol = errors.New("client: protocol error")
+
+// ServerError is an error the server reported that matches no sentinel.
+type ServerError struct {
+	Code    string
+	Message string
+}
+
+func (e *ServerError) Error() string { return fmt.Sprintf("client: server error %s: %s", e.Code, e.Message) }
+
+// decodeError turns a wire error back into a typed error.
+func decodeError(we *wireError) error {
+	if we == nil {
+		return fmt.Errorf("%w: missing error", ErrProtocol)
+	}
+	switch we.Code {
+	case "compacted":
+		return &kv.CompactedError{CompactRevision: we.CompactRevision}
+	case "watcher_lagging":
+		return &kv.LaggingError{ResumeRevision: we.ResumeRevision}
+	case "not_leader":
+		return &raft.NotLeaderError{LeaderID: we.LeaderID, LeaderAddr: we.LeaderAddr}
+	}
+	for _, c := range codes {
+		if c.code == we.Code {
+			return fmt.Errorf("%w (server: %s)", c.err, we.Message)
+		}
+	}
+	return &ServerError{Code: we.Code, Message: we.Message}
+}
+
+// decodeErrorBody decodes an error response body.
+func decodeErrorBody(body []byte) error {
+	var eb errorBody
+	if err := json.Unmarshal(body, &eb); err != nil {
+		return fmt.Errorf("%w: bad error body: %v", ErrProtocol, err)
+	}
+	return decodeError(eb.Error)
+}
+
+// decodeWatchLine decodes one line of a watch stream.
+func decodeWatchLine(line []byte) (kv.WatchResponse, error) {
+	var w wireWatchResponse
+	if err := json.Unmarshal(line, &w); err != nil {
+		return kv.WatchResponse{}, fmt.Errorf("%w: bad watch response: %v", ErrProtocol, err)
+	}
+	resp := kv.WatchResponse{Events: w.Events, Revision: w.Revision, ProgressNotify: w.ProgressNotify}
+	if w.Error != nil {
+		resp.Err = decodeError(w.Error)
+	}
+	return resp, nil
+}
