@@ -101,7 +101,7 @@ type Controller[Req comparable] struct {
 	sources []Source[Req]
 	started bool
 
-	limiter  workqueue.RateLimiter[Req]
+	limiter workqueue.RateLimiter[Req]
 	// delayed holds the due time of requests requeued with a delay, so
 	// that Idle can tell work that is due but not yet back in the queue.
 	delayMu  sync.Mutex

@@ -40,7 +40,7 @@ type objRef struct {
 }
 
 // cacheID is the identity of one informer cache among the clients.
-type cacheID struct{ name string }
+type cacheID struct{ _ byte }
 
 // expectation is one write a request waits to see in the cache.
 type expectation struct {

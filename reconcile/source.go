@@ -164,9 +164,8 @@ func (s *informerSource[T, Req]) WaitForSync(ctx context.Context) error {
 // channelSource feeds the requests that a mapper makes of each value
 // received from a channel.
 type channelSource[E any, Req comparable] struct {
-	ch  <-chan E
-	m   func(E, func(Req))
-	pri int
+	ch <-chan E
+	m  func(E, func(Req))
 }
 
 // Channel returns a [Source] that enqueues every request received on ch,

@@ -1,0 +1,61 @@
+// Package reconcile is Governor's controller runtime: it turns informer
+// events into requests on a work queue and calls a level-triggered
+// [Reconciler] until the world matches the desired state.
+//
+// # Usage
+//
+// A controller is a [Reconciler], the [Source]s that feed it requests, and a
+// [Manager] that runs it with its informers:
+//
+//	mgr, _ := reconcile.NewManager(reconcile.ManagerOptions{Addr: ":8080",
+//		LeaderElection: &reconcile.LeaderElectionOptions{
+//			Lock: reconcile.StoreLeaseLock(leases, "system", "my-controller"), Identity: podName}})
+//	mgr.AddCache("replicasets", setInformer)
+//	mgr.AddCache("pods", podInformer)
+//	c, _ := reconcile.New[reconcile.Request](myReconciler, reconcile.Options[reconcile.Request]{
+//		Name: "replicaset", Workers: 4, Metrics: mgr.Metrics(), QueueMetrics: mgr.QueueMetrics(),
+//		Freshness: mgr.Freshness()})
+//	c.Watch(reconcile.FromInformer(setInformer, reconcile.OwnKey[*ReplicaSet](), reconcile.InformerOptions[*ReplicaSet]{}))
+//	c.Watch(reconcile.FromInformer(podInformer, reconcile.ControllerOwner[*Pod]("apps/v1", "ReplicaSet"), reconcile.InformerOptions[*Pod]{}))
+//	mgr.Add(c)
+//	mgr.Start(ctx)
+//
+// # Results
+//
+// Reconcile returns a [Result] and an error, and exactly one thing happens
+// next:
+//
+//   - [Done] with a nil error: the request is forgotten until its next
+//     event (controller_runtime_reconcile_total{result="success"}).
+//   - [RequeueAfter](d): reconciled again after d ("requeue_after").
+//   - [RequeueWithBackoff]: reconciled again after the rate limiter's
+//     growing delay ("requeue").
+//   - A non-nil error: retried with backoff, whatever the Result says
+//     ("error"; the Result is ignored and a warning logged).
+//   - A [TerminalError]: counted and never retried ("error", and
+//     controller_runtime_terminal_reconcile_errors_total).
+//   - A panic: recovered, counted in controller_runtime_reconcile_panics_total
+//     and retried as an error ([PanicError]).
+//
+// One request is never reconciled by two workers at once.
+//
+// # Read your own writes
+//
+// A reconcile that writes through a [Client] records the resourceVersions
+// it wrote under its request in a [Freshness]. The next reconcile of that
+// request waits, driven by informer events and bounded by
+// Options.FreshnessTimeout, until the caches have caught up, so that it
+// never acts on a cache from before its own write.
+//
+// # Leader election and shutdown
+//
+// An [Elector] campaigns for a lease ([StoreLeaseLock] keeps it in the
+// store) with controller-runtime's timings: 15s lease, 10s renew deadline,
+// 2s retry. The [Manager] warms its caches on every replica, runs
+// controllers with Options.NoLeaderElection everywhere, and the others only
+// on the leader. On shutdown it stops taking work, drains the reconciles in
+// flight up to GracefulShutdownTimeout, then releases the lease.
+//
+// Package [github.com/governor-io/governor/reconcile/reconciletest] runs a
+// controller against an in-memory store with a fake clock for tests.
+package reconcile
