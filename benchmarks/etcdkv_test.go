@@ -91,6 +91,7 @@ func BenchmarkStoreOnKV(b *testing.B) {
 			}
 		}
 		seq := 0
+		var parallelSeq atomicCounter // names stay unique across b.Run's calls
 		b.Run("op=create/impl="+be.name, func(b *testing.B) {
 			p := podIn(b, "create", "x")
 			b.ReportAllocs()
@@ -106,11 +107,10 @@ func BenchmarkStoreOnKV(b *testing.B) {
 		b.Run("op=create-parallel/impl="+be.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(8) // 16 writers on 2 cores: batching shows
-			var n atomicCounter
 			b.RunParallel(func(pb *testing.PB) {
 				p := podIn(b, "parallel", "x")
 				for pb.Next() {
-					p.Name = fmt.Sprintf("pod-%d", n.next())
+					p.Name = fmt.Sprintf("pod-%d", parallelSeq.next())
 					p.ResourceVersion = ""
 					if _, err := s.Create(ctx, p); err != nil {
 						b.Error(err)
