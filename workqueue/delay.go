@@ -19,7 +19,7 @@ type delayed[T comparable] struct {
 // the waiting map), which keeps the heap free of index bookkeeping.
 type delayState[T comparable] struct {
 	base    time.Time
-	heap    []delayed[T]
+	heap    delayHeap[T]
 	waiting map[T]time.Duration // earliest pending time per item
 	timer   clock.Timer         // nil until the first delay
 	stop    chan struct{}
@@ -65,8 +65,8 @@ func (q *Queue[T]) AddAfter(item T, d time.Duration) {
 		return
 	}
 	ds.waiting[item] = at
-	ds.push(delayed[T]{at: at, item: item})
-	if ds.heap[0].at != at || ds.heap[0].item != item {
+	ds.heap.push(delayed[T]{at: at, item: item})
+	if head := ds.heap.get(0); head.at != at || head.item != item {
 		return // not the new head: the timer is already early enough
 	}
 	if ds.timer == nil {
@@ -102,16 +102,16 @@ func (q *Queue[T]) fireDueLocked() {
 	}
 	ds := &q.delay
 	now := q.clock.Since(ds.base)
-	for len(ds.heap) > 0 && ds.heap[0].at <= now {
-		x := ds.pop()
+	for ds.heap.len() > 0 && ds.heap.get(0).at <= now {
+		x := ds.heap.pop()
 		if at, ok := ds.waiting[x.item]; !ok || at != x.at {
 			continue // superseded by an earlier AddAfter
 		}
 		delete(ds.waiting, x.item)
 		q.addLocked(x.item, 0)
 	}
-	if len(ds.heap) > 0 {
-		ds.timer.Reset(ds.heap[0].at - now)
+	if ds.heap.len() > 0 {
+		ds.timer.Reset(ds.heap.get(0).at - now)
 	}
 }
 
@@ -123,45 +123,79 @@ func (q *Queue[T]) stopDelayLocked() {
 	}
 	ds.timer.Stop()
 	close(ds.stop)
-	ds.heap, ds.waiting = nil, nil
+	ds.heap, ds.waiting = delayHeap[T]{}, nil
 }
 
-func (d *delayState[T]) push(x delayed[T]) {
-	d.heap = append(d.heap, x)
-	h := d.heap
-	i := len(h) - 1
+// delayChunk is the size of one block of the delay heap. The heap grows by
+// whole blocks instead of by copying, so absorbing many delayed items costs
+// their own size and no more.
+const delayChunk = 256
+
+// delayHeap is a binary min-heap on at, stored in fixed-size blocks.
+type delayHeap[T comparable] struct {
+	chunks [][]delayed[T]
+	n      int
+}
+
+func (h *delayHeap[T]) len() int { return h.n }
+
+func (h *delayHeap[T]) get(i int) *delayed[T] { return &h.chunks[i/delayChunk][i%delayChunk] }
+
+func (h *delayHeap[T]) swap(i, j int) {
+	a, b := h.get(i), h.get(j)
+	*a, *b = *b, *a
+}
+
+func (h *delayHeap[T]) push(x delayed[T]) {
+	if h.n == len(h.chunks)*delayChunk {
+		size := delayChunk
+		if h.n == 0 {
+			size = 8 // most queues delay few items at a time
+		}
+		h.chunks = append(h.chunks, make([]delayed[T], size))
+	} else if c := h.chunks[h.n/delayChunk]; h.n%delayChunk == len(c) {
+		// Grow the small first block up to a full one.
+		nc := make([]delayed[T], min(2*len(c), delayChunk))
+		copy(nc, c)
+		h.chunks[h.n/delayChunk] = nc
+	}
+	i := h.n
+	h.n++
+	*h.get(i) = x
 	for i > 0 {
 		p := (i - 1) / 2
-		if h[p].at <= h[i].at {
+		if h.get(p).at <= h.get(i).at {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
+		h.swap(i, p)
 		i = p
 	}
 }
 
-func (d *delayState[T]) pop() delayed[T] {
-	h := d.heap
-	top := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h[last] = delayed[T]{}
-	h = h[:last]
-	d.heap = h
+func (h *delayHeap[T]) pop() delayed[T] {
+	top := *h.get(0)
+	h.n--
+	last := h.get(h.n)
+	*h.get(0) = *last
+	*last = delayed[T]{}
+	if len(h.chunks) > 1 && h.n <= (len(h.chunks)-2)*delayChunk {
+		h.chunks[len(h.chunks)-1] = nil // keep one spare block, free the rest
+		h.chunks = h.chunks[:len(h.chunks)-1]
+	}
 	i := 0
 	for {
 		l := 2*i + 1
-		if l >= len(h) {
+		if l >= h.n {
 			break
 		}
 		m := l
-		if r := l + 1; r < len(h) && h[r].at < h[l].at {
+		if r := l + 1; r < h.n && h.get(r).at < h.get(l).at {
 			m = r
 		}
-		if h[i].at <= h[m].at {
+		if h.get(i).at <= h.get(m).at {
 			break
 		}
-		h[i], h[m] = h[m], h[i]
+		h.swap(i, m)
 		i = m
 	}
 	return top

@@ -1,0 +1,231 @@
+package benchmarks
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cgworkqueue "k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+
+	"github.com/governor-io/governor/workqueue"
+)
+
+// Workqueue benchmarks: Governor's workqueue against client-go's typed
+// workqueue (v0.37) and controller-runtime's priority queue (v0.25), in the
+// same run, through wqQueue. Compare with benchstat on the impl= key:
+//
+//	go test -run '^$' -bench 'BenchmarkWorkqueue' -count 6 -benchtime 300000x
+//
+// Keys are strings shaped like namespace/name, built before the timer
+// starts, so that a benchmark measures the queue and not the key.
+
+// wqQueue is what every implementation offers.
+type wqQueue interface {
+	Add(key string)
+	Get() (string, bool)
+	Done(key string)
+	ShutDown()
+}
+
+// wqPrioQueue adds priorities.
+type wqPrioQueue interface {
+	wqQueue
+	AddWithPriority(key string, priority int)
+}
+
+// wqDelayQueue adds delays.
+type wqDelayQueue interface {
+	AddAfter(key string, d time.Duration)
+	ShutDown()
+}
+
+type crQueue struct {
+	priorityqueue.PriorityQueue[string]
+}
+
+func (q crQueue) AddWithPriority(key string, p int) {
+	q.AddWithOpts(priorityqueue.AddOpts{Priority: &p}, key)
+}
+
+var (
+	wqKeysMu sync.Mutex
+	wqKeys   []string
+)
+
+// wqKeyPool returns at least n distinct keys over 16 namespaces.
+func wqKeyPool(n int) []string {
+	wqKeysMu.Lock()
+	defer wqKeysMu.Unlock()
+	for i := len(wqKeys); i < n; i++ {
+		wqKeys = append(wqKeys, fmt.Sprintf("ns-%02d/pod-%08d", i%16, i))
+	}
+	return wqKeys
+}
+
+func wqTenant(key string) string {
+	ns, _, _ := strings.Cut(key, "/")
+	return ns
+}
+
+// runProducersConsumers adds b.N distinct keys from producers goroutines
+// while consumers goroutines Get and Done them; it returns when all b.N
+// were processed.
+func runProducersConsumers(b *testing.B, q wqQueue, producers, consumers int, add func(key string, i int)) {
+	keys := wqKeyPool(b.N)
+	var processed atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k, shutdown := q.Get()
+				if shutdown {
+					return
+				}
+				q.Done(k)
+				if processed.Add(1) == int64(b.N) {
+					q.ShutDown()
+				}
+			}
+		}()
+	}
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := p; i < b.N; i += producers {
+				add(keys[i], i)
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+}
+
+var wqShapes = []struct{ producers, consumers int }{{1, 1}, {4, 4}}
+
+// BenchmarkWorkqueueUnique is Add→Get→Done of distinct keys (no priority).
+func BenchmarkWorkqueueUnique(b *testing.B) {
+	impls := []struct {
+		name string
+		new  func() wqQueue
+	}{
+		{"governor", func() wqQueue { return workqueue.New(workqueue.Options[string]{}) }},
+		{"clientgo", func() wqQueue { return cgworkqueue.NewTyped[string]() }},
+	}
+	for _, shape := range wqShapes {
+		for _, impl := range impls {
+			b.Run(fmt.Sprintf("pc=%dx%d/impl=%s", shape.producers, shape.consumers, impl.name), func(b *testing.B) {
+				q := impl.new()
+				runProducersConsumers(b, q, shape.producers, shape.consumers, func(k string, _ int) { q.Add(k) })
+			})
+		}
+	}
+}
+
+// BenchmarkWorkqueueAddQueued is Add of a key that is already queued.
+func BenchmarkWorkqueueAddQueued(b *testing.B) {
+	impls := []struct {
+		name string
+		new  func() wqQueue
+	}{
+		{"governor", func() wqQueue { return workqueue.New(workqueue.Options[string]{}) }},
+		{"clientgo", func() wqQueue { return cgworkqueue.NewTyped[string]() }},
+	}
+	keys := wqKeyPool(1024)
+	for _, impl := range impls {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			q := impl.new()
+			defer q.ShutDown()
+			for _, k := range keys[:1024] {
+				q.Add(k)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				q.Add(keys[i&1023])
+			}
+		})
+	}
+}
+
+// BenchmarkWorkqueueAddAfter absorbs batches of 100k distinct keys with
+// random delays of an hour or more into a fresh queue; one op is one
+// AddAfter, so B/op is the memory per delayed item.
+func BenchmarkWorkqueueAddAfter(b *testing.B) {
+	const batch = 100_000
+	impls := []struct {
+		name string
+		new  func() wqDelayQueue
+	}{
+		{"governor", func() wqDelayQueue { return workqueue.New(workqueue.Options[string]{}) }},
+		{"clientgo", func() wqDelayQueue {
+			return cgworkqueue.NewTypedRateLimitingQueue(cgworkqueue.DefaultTypedControllerRateLimiter[string]())
+		}},
+	}
+	keys := wqKeyPool(batch)
+	rng := rand.New(rand.NewSource(1))
+	delays := make([]time.Duration, batch)
+	for i := range delays {
+		delays[i] = time.Hour + time.Duration(rng.Int63n(int64(time.Hour)))
+	}
+	for _, impl := range impls {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; {
+				n := min(batch, b.N-done)
+				q := impl.new()
+				for i := range n {
+					q.AddAfter(keys[i], delays[i])
+				}
+				b.StopTimer()
+				q.ShutDown()
+				b.StartTimer()
+				done += n
+			}
+		})
+	}
+}
+
+// BenchmarkWorkqueuePriority is Add→Get→Done of distinct keys with mixed
+// priorities (a quarter of them low, as an initial list, an eighth high),
+// and with fair sharing over 16 tenants on top for impl=governor-fair.
+func BenchmarkWorkqueuePriority(b *testing.B) {
+	impls := []struct {
+		name string
+		new  func() wqPrioQueue
+	}{
+		{"governor", func() wqPrioQueue { return workqueue.New(workqueue.Options[string]{}) }},
+		{"governor-fair", func() wqPrioQueue { return workqueue.New(workqueue.Options[string]{Tenant: wqTenant}) }},
+		{"controllerruntime", func() wqPrioQueue { return crQueue{priorityqueue.New[string]("bench")} }},
+	}
+	prios := make([]int, 1024)
+	rng := rand.New(rand.NewSource(2))
+	for i := range prios {
+		switch r := rng.Intn(8); {
+		case r < 2:
+			prios[i] = -100
+		case r == 2:
+			prios[i] = 10
+		}
+	}
+	for _, shape := range wqShapes {
+		for _, impl := range impls {
+			b.Run(fmt.Sprintf("pc=%dx%d/impl=%s", shape.producers, shape.consumers, impl.name), func(b *testing.B) {
+				q := impl.new()
+				runProducersConsumers(b, q, shape.producers, shape.consumers, func(k string, i int) {
+					q.AddWithPriority(k, prios[i&1023])
+				})
+			})
+		}
+	}
+}
