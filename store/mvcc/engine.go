@@ -195,19 +195,39 @@ func (e *Engine) ascend(key, end string, f func(*keyIndex) bool) {
 // rangeLocked reads at rev. The caller holds mu and has checked rev.
 func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysOnly bool) *kv.RangeResponse {
 	resp := &kv.RangeResponse{}
+	if end == "" {
+		if ki, ok := e.tree.Get(&keyIndex{key: key}); ok {
+			if ent := ki.at(rev); ent != nil {
+				resp.Count = 1
+				if !countOnly {
+					resp.KVs = []kv.KeyValue{ki.keyValue(ent, keysOnly)}
+				}
+			}
+		}
+		return resp
+	}
+	// Count first, so that the result is allocated once, at its size.
 	e.ascend(key, end, func(ki *keyIndex) bool {
-		ent := ki.at(rev)
-		if ent == nil {
-			return true
+		if ki.at(rev) != nil {
+			resp.Count++
 		}
-		resp.Count++
-		if countOnly || (limit > 0 && int64(len(resp.KVs)) >= limit) {
-			return true
-		}
-		resp.KVs = append(resp.KVs, ki.keyValue(ent, keysOnly))
 		return true
 	})
 	resp.More = limit > 0 && resp.Count > limit
+	n := resp.Count
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	if countOnly || n == 0 {
+		return resp
+	}
+	resp.KVs = make([]kv.KeyValue, 0, n)
+	e.ascend(key, end, func(ki *keyIndex) bool {
+		if ent := ki.at(rev); ent != nil {
+			resp.KVs = append(resp.KVs, ki.keyValue(ent, keysOnly))
+		}
+		return int64(len(resp.KVs)) < n
+	})
 	return resp
 }
 
