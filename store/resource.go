@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 )
 
 // Resource describes one type of object to a [Store]: its names, where its
@@ -181,6 +182,30 @@ func DeepCopy[T Object](obj T) T {
 	return deepCopyValue(v).Interface().(T)
 }
 
+// copyInfo caches, per type, what a deep copy must follow.
+type copyInfo struct {
+	deep   bool  // values of the type can reference mutable memory
+	fields []int // for a struct: the exported fields that are deep
+}
+
+var copyInfos sync.Map // reflect.Type -> *copyInfo
+
+func copyInfoOf(t reflect.Type) *copyInfo {
+	if ci, ok := copyInfos.Load(t); ok {
+		return ci.(*copyInfo)
+	}
+	ci := &copyInfo{deep: needsCopy(t)}
+	if t.Kind() == reflect.Struct {
+		for i := 0; i < t.NumField(); i++ {
+			if t.Field(i).IsExported() && needsCopy(t.Field(i).Type) {
+				ci.fields = append(ci.fields, i)
+			}
+		}
+	}
+	copyInfos.Store(t, ci)
+	return ci
+}
+
 // deepCopyValue copies v, following pointers, slices, maps and interfaces.
 func deepCopyValue(v reflect.Value) reflect.Value {
 	switch v.Kind() {
@@ -189,39 +214,23 @@ func deepCopyValue(v reflect.Value) reflect.Value {
 			return v
 		}
 		out := reflect.New(v.Type().Elem())
-		out.Elem().Set(deepCopyValue(v.Elem()))
+		copyInto(out.Elem(), v.Elem())
 		return out
-	case reflect.Struct:
+	case reflect.Struct, reflect.Array:
 		out := reflect.New(v.Type()).Elem()
-		out.Set(v) // unexported fields by value
-		t := v.Type()
-		for i := 0; i < v.NumField(); i++ {
-			if !t.Field(i).IsExported() || !needsCopy(t.Field(i).Type) {
-				continue
-			}
-			out.Field(i).Set(deepCopyValue(v.Field(i)))
-		}
+		copyInto(out, v)
 		return out
 	case reflect.Slice:
 		if v.IsNil() {
 			return v
 		}
 		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		if !needsCopy(v.Type().Elem()) {
+		if !copyInfoOf(v.Type().Elem()).deep {
 			reflect.Copy(out, v)
 			return out
 		}
 		for i := 0; i < v.Len(); i++ {
-			out.Index(i).Set(deepCopyValue(v.Index(i)))
-		}
-		return out
-	case reflect.Array:
-		out := reflect.New(v.Type()).Elem()
-		out.Set(v)
-		if needsCopy(v.Type().Elem()) {
-			for i := 0; i < v.Len(); i++ {
-				out.Index(i).Set(deepCopyValue(v.Index(i)))
-			}
+			copyInto(out.Index(i), v.Index(i))
 		}
 		return out
 	case reflect.Map:
@@ -229,7 +238,7 @@ func deepCopyValue(v reflect.Value) reflect.Value {
 			return v
 		}
 		out := reflect.MakeMapWithSize(v.Type(), v.Len())
-		deepVals := needsCopy(v.Type().Elem())
+		deepVals := copyInfoOf(v.Type().Elem()).deep
 		iter := v.MapRange()
 		for iter.Next() {
 			val := iter.Value()
@@ -251,8 +260,31 @@ func deepCopyValue(v reflect.Value) reflect.Value {
 	}
 }
 
+// copyInto deep-copies src into dst, a settable value of the same type.
+func copyInto(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Struct:
+		dst.Set(src) // every field by value, unexported ones included
+		for _, i := range copyInfoOf(src.Type()).fields {
+			copyInto(dst.Field(i), src.Field(i))
+		}
+	case reflect.Array:
+		dst.Set(src)
+		if copyInfoOf(src.Type().Elem()).deep {
+			for i := 0; i < src.Len(); i++ {
+				copyInto(dst.Index(i), src.Index(i))
+			}
+		}
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		dst.Set(deepCopyValue(src))
+	default:
+		dst.Set(src)
+	}
+}
+
 // needsCopy reports whether values of t can hold references to mutable
-// memory, so that a plain assignment would alias.
+// memory, so that a plain assignment would alias. Recursive types end at
+// the pointer, slice or map that makes them recursive.
 func needsCopy(t reflect.Type) bool {
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
