@@ -3,10 +3,10 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
-	"fmt"
 	"testing"
 	"time"
 
