@@ -147,6 +147,8 @@ func (n *Node) applySnapshot(snap *raftpb.Snapshot) error {
 	}
 	n.confState = proto.Clone(md.GetConfState()).(*raftpb.ConfState)
 	n.snapIndex = md.GetIndex()
+	n.snapIdx.Store(md.GetIndex())
+	n.snapsIn.Add(1)
 	n.applied.Store(md.GetIndex())
 	n.mu.Lock()
 	for id, m := range n.members {
@@ -207,6 +209,7 @@ func (n *Node) snapshotNow(applied uint64) error {
 		return fmt.Errorf("raft: snapshot at %d: %w", applied, err)
 	}
 	n.snapIndex = applied
+	n.snapIdx.Store(applied)
 	if applied > n.cfg.SnapshotCatchUpEntries {
 		compactTo := applied - n.cfg.SnapshotCatchUpEntries
 		if first, _ := n.storage.FirstIndex(); compactTo > first {

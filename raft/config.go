@@ -64,9 +64,6 @@ type Config struct {
 	// when Transport is set. Port 0 picks a free port (see
 	// [Node.PeerAddr]).
 	ListenAddr string
-	// ClientAddr is this member's client address, advertised to the others
-	// through the log when bootstrapping.
-	ClientAddr string
 	// PeerTLS, when set, secures the peer transport (for mutual TLS, set
 	// Certificates, ClientCAs, RootCAs and ClientAuth to
 	// tls.RequireAndVerifyClientCert). The same config serves and dials.

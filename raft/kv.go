@@ -173,7 +173,9 @@ func (n *Node) propose(ctx context.Context, req request) (result, error) {
 func (n *Node) proposeWait(ctx context.Context, p *proposal) (result, error) {
 	ctx, cancel := n.withTimeout(ctx)
 	defer cancel()
-	p.req.id = n.newRequestID()
+	if p.req.id == 0 {
+		p.req.id = n.newRequestID()
+	}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()

@@ -62,6 +62,8 @@ type Node struct {
 
 	leader  atomic.Uint64
 	term    atomic.Uint64
+	snapIdx atomic.Uint64
+	snapsIn atomic.Uint64
 	applied atomic.Uint64
 	isLead  atomic.Bool
 
@@ -237,6 +239,7 @@ func (n *Node) recover(ctx context.Context, walOpts wal.Options) error {
 			}
 			n.confState = snap.Metadata.ConfState
 			n.snapIndex = marker.Index
+			n.snapIdx.Store(marker.Index)
 			n.applied.Store(marker.Index)
 			rc.Applied = marker.Index
 		}
@@ -279,9 +282,6 @@ func (n *Node) recover(ctx context.Context, walOpts wal.Options) error {
 	if bootstrap {
 		peers := make([]raft.Peer, len(n.cfg.InitialCluster))
 		for i, m := range n.cfg.InitialCluster {
-			if m.ID == n.id && m.ClientAddr == "" {
-				m.ClientAddr = n.cfg.ClientAddr
-			}
 			m.Learner = false
 			ctx, _ := json.Marshal(confContext{Member: m})
 			peers[i] = raft.Peer{ID: m.ID, Context: ctx}
@@ -394,6 +394,27 @@ func (n *Node) TransferLeadership(ctx context.Context, to uint64) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// Status is a member's view of itself.
+type Status struct {
+	// ID, Leader and Term: this member, the leader it knows (zero if
+	// none) and the current term.
+	ID, Leader, Term uint64
+	// AppliedIndex is the last log index applied to the engine;
+	// SnapshotIndex the index of the latest snapshot on disk.
+	AppliedIndex, SnapshotIndex uint64
+	// SnapshotsReceived counts the snapshots installed from a leader.
+	SnapshotsReceived uint64
+}
+
+// Status returns the member's current status.
+func (n *Node) Status() Status {
+	return Status{
+		ID: n.id, Leader: n.leader.Load(), Term: n.term.Load(),
+		AppliedIndex: n.applied.Load(), SnapshotIndex: n.snapIdx.Load(),
+		SnapshotsReceived: n.snapsIn.Load(),
 	}
 }
 

@@ -119,7 +119,9 @@ type ServerError struct {
 	Message string
 }
 
-func (e *ServerError) Error() string { return fmt.Sprintf("client: server error %s: %s", e.Code, e.Message) }
+func (e *ServerError) Error() string {
+	return fmt.Sprintf("client: server error %s: %s", e.Code, e.Message)
+}
 
 // decodeError turns a wire error back into a typed error.
 func decodeError(we *wireError) error {

@@ -76,7 +76,7 @@ func NewCluster(t testing.TB, opts Options) *Cluster {
 		c.members = append(c.members, raft.Member{ID: uint64(i), PeerAddr: fmt.Sprintf("member-%d", i), ClientAddr: fmt.Sprintf("client-%d", i)})
 	}
 	for _, m := range c.members {
-		if err := c.start(m.ID, false); err != nil {
+		if err := c.start(m.ID, bootstrap); err != nil {
 			c.Close()
 			t.Fatalf("rafttest: start member %d: %v", m.ID, err)
 		}
@@ -102,18 +102,26 @@ func (c *Cluster) tick() {
 	}
 }
 
-func (c *Cluster) config(id uint64, join bool) raft.Config {
+type startMode int
+
+const (
+	bootstrap startMode = iota
+	join
+	restart
+)
+
+func (c *Cluster) config(id uint64, mode startMode) raft.Config {
 	cfg := raft.Config{
 		ID:           id,
 		Dir:          filepath.Join(c.root, fmt.Sprintf("member-%d", id)),
 		Transport:    c.Net.Transport(id),
 		Clock:        c.Clock,
 		TickInterval: c.opts.TickInterval,
-		Join:         join,
+		Join:         mode == join,
 	}
 	// Small segments keep restarts fast: recovery reads whole segments.
 	cfg.WAL.SegmentSize = 1 << 20
-	if !join {
+	if mode == bootstrap {
 		cfg.InitialCluster = c.members
 	}
 	if c.opts.Configure != nil {
@@ -122,10 +130,10 @@ func (c *Cluster) config(id uint64, join bool) raft.Config {
 	return cfg
 }
 
-func (c *Cluster) start(id uint64, join bool) error {
+func (c *Cluster) start(id uint64, mode startMode) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := raft.Open(ctx, c.config(id, join))
+	n, err := raft.Open(ctx, c.config(id, mode))
 	if err != nil {
 		return err
 	}
@@ -219,11 +227,11 @@ func (c *Cluster) Crash(id uint64) {
 }
 
 // Restart starts member id again from its data directory.
-func (c *Cluster) Restart(id uint64) error { return c.start(id, false) }
+func (c *Cluster) Restart(id uint64) error { return c.start(id, restart) }
 
 // Join starts a new, empty member that waits to be contacted by the
 // cluster, which must already have added it.
-func (c *Cluster) Join(id uint64) error { return c.start(id, true) }
+func (c *Cluster) Join(id uint64) error { return c.start(id, join) }
 
 // Close stops every member and the clock.
 func (c *Cluster) Close() {

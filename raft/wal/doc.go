@@ -35,9 +35,9 @@
 // The directory holds a LOCK file (flock'd while a WAL has it open) and
 // segments named by a 16-digit hexadecimal sequence number, 0000000000000001.wal,
 // 0000000000000002.wal, and so on. A segment is preallocated to
-// [Options].SegmentSize (64 MiB by default); when a Save would not fit, the
-// WAL syncs nothing new into the old one and creates the next: written under a
-// temporary name, synced, renamed, and the directory synced.
+// [Options].SegmentSize (64 MiB by default). When a Save would not fit, the
+// WAL creates the next segment, written under a temporary name, synced,
+// renamed, with the directory synced, and the Save goes there.
 //
 // A segment is a sequence of records, each 8-byte aligned:
 //

@@ -222,6 +222,7 @@ func TestCorruptRecordIsRefused(t *testing.T) {
 			f[first] = f[first][:firstOffs[len(firstOffs)-1]+5]
 		}, file: first, offset: firstOffs[len(firstOffs)-1]},
 		{name: "segment missing in the middle", damage: func(f map[string][]byte) { delete(f, names[1]) }, file: names[2], offset: 0},
+		{name: "oldest segment deleted without a snapshot", damage: func(f map[string][]byte) { delete(f, first) }, file: ".", offset: -1},
 		{name: "segments swapped", damage: func(f map[string][]byte) { f[names[1]], f[names[2]] = f[names[2]], f[names[1]] }, file: names[1], offset: 0},
 	}
 	for _, tt := range tests {
@@ -242,7 +243,7 @@ func TestCorruptRecordIsRefused(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("Open = %T, want *CorruptError", err)
 			}
-			if ce.File != filepath.Join(dir, tt.file) || ce.Offset != tt.offset {
+			if filepath.Clean(ce.File) != filepath.Join(dir, tt.file) || ce.Offset != tt.offset {
 				t.Errorf("CorruptError at %s:%d, want %s:%d (%v)", filepath.Base(ce.File), ce.Offset, tt.file, tt.offset, err)
 			}
 			// The damaged files are left alone for an operator to inspect.

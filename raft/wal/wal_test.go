@@ -459,3 +459,36 @@ func TestMetricsCountEveryFsync(t *testing.T) {
 		t.Errorf("fsync histogram counted %d, want 7", count)
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	fsys := waltest.NewMemFS()
+	w := mustCreate(t, "/wal", wal.Options{FS: fsys, SegmentSize: 512})
+	defer mustClose(t, w)
+	done := make(chan error, 1)
+	go func() {
+		for i := uint64(1); i <= 200; i++ {
+			if err := w.Save(hardState(1, 1, i-1), span(1, i, i)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 20; i++ {
+		_, _, _, got, err := w.ReadAll()
+		if err != nil {
+			t.Fatalf("ReadAll during Saves: %v", err)
+		}
+		for j, e := range got {
+			if e.GetIndex() != uint64(j+1) {
+				t.Fatalf("ReadAll during Saves saw index %d at position %d", e.GetIndex(), j)
+			}
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v := readView(t, w); len(v.Ents) != 200 {
+		t.Fatalf("%d entries, want 200", len(v.Ents))
+	}
+}
