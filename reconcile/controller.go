@@ -193,7 +193,7 @@ func (c *Controller[Req]) Watch(src Source[Req]) error {
 }
 
 // Enqueue adds req to the queue directly, as a source would.
-func (c *Controller[Req]) Enqueue(req Req) { c.queue.Add(req) }
+func (c *Controller[Req]) Enqueue(req Req) { queueAdapter[Req]{c}.Add(req) }
 
 // queueAdapter is the Queue that sources feed; it notes activity so that
 // a test harness can tell when the controller is idle.

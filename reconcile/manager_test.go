@@ -55,7 +55,10 @@ func newReplica(t *testing.T, id string, engine *mvcc.Engine, clk *clocktest.Fak
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := leaderOnly.Watch(reconcile.FromInformer(inf, reconcile.OwnKey[*widget](), reconcile.InformerOptions[*widget]{})); err != nil {
+	// The initial list goes in at low priority; the queue's aging still
+	// serves it.
+	if err := leaderOnly.Watch(reconcile.FromInformer(inf, reconcile.OwnKey[*widget](),
+		reconcile.InformerOptions[*widget]{LowPriorityInitialList: true})); err != nil {
 		t.Fatal(err)
 	}
 	everywhere := reconcile.RunnableFunc(func(ctx context.Context) error {
