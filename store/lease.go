@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -279,7 +278,10 @@ func (t MicroTime) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(t.UTC().Format(microTimeFormat))
+	b := make([]byte, 0, len(microTimeFormat)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, microTimeFormat)
+	return append(b, '"'), nil
 }
 
 // UnmarshalJSON decodes an RFC 3339 string (any fractional precision) or
@@ -289,8 +291,8 @@ func (t *MicroTime) UnmarshalJSON(b []byte) error {
 		t.Time = time.Time{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := jsonString(b)
+	if err != nil {
 		return err
 	}
 	if s == "" {

@@ -508,3 +508,36 @@ func TestValidateUpdateSeesOldAndNew(t *testing.T) {
 		t.Fatalf("causes = %+v", se)
 	}
 }
+
+func TestTimeJSON(t *testing.T) {
+	var tm store.Time
+	for in, want := range map[string]time.Time{
+		`"2026-01-02T03:04:05Z"`:      epoch,
+		`"2026-01-02T05:04:05+02:00"`: epoch,
+		`"\u0032026-01-02T03:04:05Z"`: epoch,
+		`null`:                        {},
+		`""`:                          {},
+	} {
+		if err := json.Unmarshal([]byte(in), &tm); err != nil || !tm.Equal(want) {
+			t.Errorf("Unmarshal(%s) = %v, %v; want %v", in, tm, err, want)
+		}
+	}
+	for _, bad := range []string{`"yesterday"`, `12`, `"2026-01-02"`} {
+		if err := json.Unmarshal([]byte(bad), &tm); err == nil {
+			t.Errorf("Unmarshal(%s) succeeded", bad)
+		}
+	}
+	out, _ := json.Marshal(store.NewTime(epoch.Add(1500 * time.Millisecond).In(time.FixedZone("x", 3600))))
+	if string(out) != `"2026-01-02T03:04:06Z"` {
+		t.Errorf("Marshal = %s", out)
+	}
+	mt := store.NewMicroTime(epoch.Add(1234567 * time.Nanosecond))
+	out, _ = json.Marshal(mt)
+	if string(out) != `"2026-01-02T03:04:05.001234Z"` {
+		t.Errorf("MicroTime Marshal = %s", out)
+	}
+	var back store.MicroTime
+	if err := json.Unmarshal(out, &back); err != nil || !back.Equal(mt.Time) {
+		t.Errorf("MicroTime round trip: %v %v", back, err)
+	}
+}
