@@ -344,7 +344,13 @@ func (w *WAL) replay(repair bool) (*state, error) {
 			return nil, fmt.Errorf("wal: open segment: %w", err)
 		}
 		keep := false
-		end, hdrEnd, lastCRC, err := w.replaySegment(st, seg, f, i > 0, prevEnd, prevCRC, last && repair)
+		var idx segIndex
+		end, hdrEnd, lastCRC, err := w.replaySegment(st, seg, f, &idx, i > 0, prevEnd, prevCRC, last && repair)
+		if err == nil && repair {
+			// Only Open's replay sets what ReleaseTo relies on; a later
+			// ReadAll that fails half way must not disturb it.
+			seg.maxIndex, seg.markers = idx.maxIndex, idx.markers
+		}
 		if err == nil && repair && last {
 			w.f, w.off, w.hdrEnd, w.lastCRC = f, end, hdrEnd, lastCRC
 			keep = true
@@ -378,7 +384,13 @@ func readWhole(f File) ([]byte, error) {
 
 // replaySegment applies one segment's records to st. It returns where the
 // valid records end, where the header record ends and the last valid CRC.
-func (w *WAL) replaySegment(st *state, seg *segment, f File, chained bool, prevEnd int64, prevCRC uint32, repair bool) (end, hdrEnd int64, lastCRC uint32, err error) {
+// segIndex is what replaySegment learns for ReleaseTo.
+type segIndex struct {
+	maxIndex uint64
+	markers  []uint64
+}
+
+func (w *WAL) replaySegment(st *state, seg *segment, f File, idx *segIndex, chained bool, prevEnd int64, prevCRC uint32, repair bool) (end, hdrEnd int64, lastCRC uint32, err error) {
 	data, err := readWhole(f)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("wal: read %s: %w", seg.path, err)
@@ -405,7 +417,6 @@ func (w *WAL) replaySegment(st *state, seg *segment, f File, chained bool, prevE
 	if !h.hs.empty() {
 		st.hs = h.hs
 	}
-	seg.maxIndex, seg.markers = 0, nil
 	hdrEnd, lastCRC = off, crc
 	size := int64(len(data))
 	for off < size {
@@ -425,7 +436,7 @@ func (w *WAL) replaySegment(st *state, seg *segment, f File, chained bool, prevE
 			}
 			for _, e := range b.ents {
 				st.appendEntry(e)
-				seg.maxIndex = max(seg.maxIndex, e.GetIndex())
+				idx.maxIndex = max(idx.maxIndex, e.GetIndex())
 			}
 		case recSnapshot:
 			m, why := decodeMarker(payload)
@@ -433,7 +444,7 @@ func (w *WAL) replaySegment(st *state, seg *segment, f File, chained bool, prevE
 				return 0, 0, 0, corrupt(seg.path, off, "snapshot marker: %s", why)
 			}
 			st.snapshot(m)
-			seg.markers = append(seg.markers, m.Index)
+			idx.markers = append(idx.markers, m.Index)
 		default:
 			return 0, 0, 0, corrupt(seg.path, off, "segment header inside a segment")
 		}
