@@ -412,3 +412,84 @@ func TestCrashKeepsEveryAcknowledgedSave(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseInterrupted fails ReleaseTo half way and crashes: the segments
+// that come back are harmless, and nothing acknowledged is lost.
+func TestReleaseInterrupted(t *testing.T) {
+	fsys := waltest.NewMemFS()
+	opts := wal.Options{FS: fsys, SegmentSize: 256}
+	w := mustCreate(t, "/wal", opts)
+	for i := uint64(1); i <= 40; i++ {
+		if err := w.Save(hardState(1, 1, i-1), span(1, i, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.SaveSnapshot(wal.SnapshotMarker{Index: 40, Term: 1}); err != nil {
+		t.Fatal(err)
+	}
+	removes := 0
+	fsys.SetFault(func(op waltest.Op, _ string) error {
+		if op == waltest.OpRemove {
+			if removes++; removes == 3 {
+				return waltest.ErrInjected
+			}
+		}
+		return nil
+	})
+	if err := w.ReleaseTo(40); !errors.Is(err, waltest.ErrInjected) {
+		t.Fatalf("ReleaseTo = %v, want the injected error", err)
+	}
+	fsys.SetFault(nil)
+	// Not sticky: the WAL goes on, and a later release finishes the job.
+	if err := w.Save(hardState(1, 1, 40), span(1, 41, 41)); err != nil {
+		t.Fatal(err)
+	}
+	want := view{Meta: "meta", HS: [3]uint64{1, 1, 40}, HasSnap: true, SnapIndex: 40, SnapTerm: 1, Ents: ents(1, 41, 41)}
+	w.Close()
+	fsys.Crash() // the two removals were never made durable
+	w = mustOpen(t, "/wal", opts)
+	if diff := cmp.Diff(want, readView(t, w)); diff != "" {
+		t.Fatalf("after crash (-want +got):\n%s", diff)
+	}
+	if err := w.ReleaseTo(40); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, w)
+	if n := len(fsys.Paths("/wal")); n > 2 {
+		t.Errorf("%d segments left after a full release, want at most 2", n)
+	}
+}
+
+// TestRepairNeedsFsync: if making the repaired tail durable fails, Open
+// fails rather than hand out a log it could not sync.
+func TestRepairNeedsFsync(t *testing.T) {
+	fsys := waltest.NewMemFS()
+	opts := wal.Options{FS: fsys, SegmentSize: 4096}
+	w := mustCreate(t, "/wal", opts)
+	if err := w.Save(hardState(1, 1, 0), span(1, 1, 3)); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, w)
+	img, err := fsys.ReadFile(fuzzSeg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs, _ := recordOffsets(t, img)
+	img[offs[len(offs)-1]+20] ^= 1 // tear the last record
+	fsys.WriteFile(fuzzSeg, img)
+	fsys.SetFault(func(op waltest.Op, _ string) error {
+		if op == waltest.OpSync {
+			return waltest.ErrInjected
+		}
+		return nil
+	})
+	if _, err := wal.Open("/wal", opts); !errors.Is(err, wal.ErrFsyncFailed) {
+		t.Fatalf("Open = %v, want ErrFsyncFailed", err)
+	}
+	fsys.SetFault(nil)
+	w = mustOpen(t, "/wal", opts)
+	defer mustClose(t, w)
+	if v := readView(t, w); len(v.Ents) != 0 {
+		t.Fatalf("torn record survived: %+v", v.Ents)
+	}
+}
