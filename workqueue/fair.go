@@ -8,8 +8,13 @@ type fairness[T comparable] struct {
 	tenant func(T) string
 	lanes  map[string]*lane[T]
 	ready  []*lane[T]
+	free   []*lane[T] // released lanes kept for reuse, with their buffers
 	tick   uint64
 }
+
+// maxFreeLanes bounds the lanes kept for reuse, so that tenants that come
+// and go do not allocate a lane each time.
+const maxFreeLanes = 64
 
 func newFairness[T comparable](tenant func(T) string) *fairness[T] {
 	return &fairness[T]{tenant: tenant, lanes: make(map[string]*lane[T])}
@@ -23,7 +28,14 @@ func (f *fairness[T]) laneFor(item T) *lane[T] {
 		// A new tenant counts as served just now, so that tenants that
 		// have waited longer keep their turn and ties stay deterministic.
 		f.tick++
-		l = &lane[T]{tenant: name, index: -1, served: f.tick}
+		if n := len(f.free); n > 0 {
+			l = f.free[n-1]
+			f.free[n-1] = nil
+			f.free = f.free[:n-1]
+		} else {
+			l = &lane[T]{}
+		}
+		l.tenant, l.index, l.served = name, -1, f.tick
 		f.lanes[name] = l
 	}
 	return l
@@ -65,6 +77,13 @@ func (f *fairness[T]) finished(l *lane[T]) {
 func (f *fairness[T]) release(l *lane[T]) {
 	if l.queued == 0 && l.inFlight == 0 && l.index < 0 {
 		delete(f.lanes, l.tenant)
+		if len(f.free) < maxFreeLanes && len(l.fifo.buf) <= 1024 && cap(l.ranked) <= 1024 {
+			// Only stale slots can be left; clear them and keep the buffers.
+			clear(l.fifo.buf)
+			clear(l.ranked[:cap(l.ranked)])
+			*l = lane[T]{fifo: ring[T]{buf: l.fifo.buf}, ranked: l.ranked[:0]}
+			f.free = append(f.free, l)
+		}
 	}
 }
 
