@@ -141,6 +141,29 @@ func (s *Setup) waitFor(ctx context.Context, what string, cond func(ctx context.
 	}
 }
 
+// gone reports whether the demo set and its pods are gone.
+func (s *Setup) gone(ctx context.Context) (bool, error) {
+	_, err := s.Sets.Get(ctx, Namespace, SetName)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	names, lerr := s.PodNames(ctx)
+	return err != nil && len(names) == 0, lerr
+}
+
+// removeLeftovers deletes a demo set that an interrupted earlier run left
+// in a persistent store (etcd, say), and lets the controller clean it up.
+func (s *Setup) removeLeftovers(ctx context.Context, out io.Writer) error {
+	if ok, err := s.gone(ctx); err != nil || ok {
+		return err
+	}
+	fmt.Fprintf(out, "== removing %s/%s left by an earlier run\n", Namespace, SetName)
+	if _, err := s.Sets.Delete(ctx, Namespace, SetName, store.DeleteOptions{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return s.waitFor(ctx, "leftovers gone", s.gone)
+}
+
 // PodNames returns the names of the pods of the demo set, from the store.
 func (s *Setup) PodNames(ctx context.Context) ([]string, error) {
 	list, err := s.Pods.List(ctx, store.ListOptions{Namespace: Namespace, LabelSelector: "replicaset=" + SetName})
@@ -183,6 +206,8 @@ func Run(ctx context.Context, backend kv.KV, out io.Writer) error {
 // RunWith is [Run] with manager options (an HTTP address, a logger, a
 // clock).
 func RunWith(ctx context.Context, backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) error {
+	// The script and the controller's workers print to out concurrently.
+	out = &lockedWriter{w: out}
 	s, err := NewSetup(backend, out, mo)
 	if err != nil {
 		return err
@@ -247,6 +272,9 @@ func (s *Setup) script(ctx context.Context, out io.Writer) error {
 		return step(int(n))
 	}
 
+	if err := s.removeLeftovers(ctx, out); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "== create replicaset %s/%s with 3 replicas\n", Namespace, SetName)
 	_, err := s.Sets.Create(ctx, &ReplicaSet{
 		ObjectMeta: store.ObjectMeta{Namespace: Namespace, Name: SetName},
@@ -268,18 +296,22 @@ func (s *Setup) script(ctx context.Context, out io.Writer) error {
 	if _, err := s.Sets.Delete(ctx, Namespace, SetName, store.DeleteOptions{}); err != nil {
 		return err
 	}
-	err = s.waitFor(ctx, "the set and its pods gone", func(ctx context.Context) (bool, error) {
-		_, err := s.Sets.Get(ctx, Namespace, SetName)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return false, err
-		}
-		names, lerr := s.PodNames(ctx)
-		return err != nil && len(names) == 0, lerr
-	})
-	if err != nil {
+	if err := s.waitFor(ctx, "the set and its pods gone", s.gone); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "   ok: replicaset and pods gone")
 	fmt.Fprintln(out, "== done")
 	return nil
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -73,3 +73,32 @@ func TestRunStopsCleanlyWhenCancelled(t *testing.T) {
 		t.Fatalf("output does not say it was interrupted:\n%s", out.String())
 	}
 }
+
+func TestRunCleansUpAnInterruptedRun(t *testing.T) {
+	engine := mvcc.New(mvcc.Options{})
+	defer engine.Close()
+	ctx := context.Background()
+	// An earlier run left the set (with its finalizer) and a pod behind.
+	sets := store.New(engine, replicaset.SetResource())
+	set, err := sets.Create(ctx, &replicaset.ReplicaSet{
+		ObjectMeta: store.ObjectMeta{Namespace: replicaset.Namespace, Name: replicaset.SetName, Finalizers: []string{replicaset.Finalizer}},
+		Spec:       replicaset.ReplicaSetSpec{Replicas: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	if _, err := store.New(engine, replicaset.PodResource()).Create(ctx, &replicaset.Pod{ObjectMeta: store.ObjectMeta{
+		Namespace: replicaset.Namespace, Name: "web-0", Labels: map[string]string{"replicaset": "web"},
+		OwnerReferences: []store.OwnerReference{{APIVersion: replicaset.APIVersion, Kind: "ReplicaSet", Name: "web", UID: set.UID, Controller: &yes}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := replicaset.Run(ctx, engine, &out); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "left by an earlier run") || !strings.Contains(out.String(), "== done") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+}
