@@ -3,6 +3,7 @@ package wal_test
 import (
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -337,12 +338,16 @@ func memFiles(fsys *waltest.MemFS) map[string][]byte {
 	return out
 }
 
+var crashSeeds = flag.Uint64("crash.seeds", 4, "seeds for TestCrashKeepsEveryAcknowledgedSave")
+
 // TestCrashKeepsEveryAcknowledgedSave runs a seeded random history of saves,
 // overwrites, snapshot markers and releases over tiny segments, crashing
 // (losing everything unsynced) at random points, and checks after each
 // restart that the log holds exactly what was acknowledged.
+//
+// go test -run TestCrashKeepsEveryAcknowledgedSave -crash.seeds 1000 soaks it.
 func TestCrashKeepsEveryAcknowledgedSave(t *testing.T) {
-	for seed := uint64(1); seed <= 4; seed++ {
+	for seed := uint64(1); seed <= *crashSeeds; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 99))
 			fsys := waltest.NewMemFS()
