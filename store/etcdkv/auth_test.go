@@ -33,6 +33,7 @@ func TestTLSAndAuth(t *testing.T) {
 	pki := newPKI(t, dir)
 	srv, err := embedded.Start(ctx, embedded.Config{
 		Dir: filepath.Join(dir, "data"), CertFile: pki.serverCert, KeyFile: pki.serverKey, ClientCAFile: pki.caFile,
+		BcryptCost: 4,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -55,6 +55,11 @@ type Config struct {
 	// ClientCAFile, when set with CertFile, makes etcd require client
 	// certificates signed by this CA.
 	ClientCAFile string
+	// BcryptCost is the cost of hashing user passwords when
+	// authentication is on. Zero keeps etcd's default (10); tests may set
+	// 4, the minimum, since hashing at the default cost takes seconds
+	// under the race detector.
+	BcryptCost int
 	// Logger receives etcd's error log lines. Nil discards them.
 	Logger *slog.Logger
 }
@@ -126,6 +131,9 @@ func (s *Server) Start(ctx context.Context) error {
 	ec.InitialClusterToken = "governor-embedded"
 	ec.LogLevel = "error"
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapslog.New(s.cfg.Logger.With("component", "etcd-server")))
+	if s.cfg.BcryptCost > 0 {
+		ec.BcryptCost = uint(s.cfg.BcryptCost)
+	}
 	if s.cfg.ProgressNotifyInterval > 0 {
 		ec.WatchProgressNotifyInterval = s.cfg.ProgressNotifyInterval
 	}
