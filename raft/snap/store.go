@@ -12,9 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/governor-io/governor/raft/wal"
 )
 
 const (
@@ -29,6 +32,10 @@ type Options struct {
 	// Logger receives warnings about corrupt snapshots set aside. Nil
 	// discards them.
 	Logger *slog.Logger
+	// FS is the file system; nil means the operating system's. Tests pass
+	// a [github.com/governor-io/governor/raft/wal/waltest.MemFS] to inject
+	// faults and crashes.
+	FS wal.FS
 }
 
 // Store keeps snapshots as files in one directory, named
@@ -39,7 +46,9 @@ type Options struct {
 type Store struct {
 	dir string
 	log *slog.Logger
+	fs  wal.FS
 	mu  sync.Mutex // serialises changes to the directory
+	tmp atomic.Uint64
 }
 
 // Info describes a saved snapshot.
@@ -63,28 +72,31 @@ func (i Info) Metadata() *raftpb.SnapshotMetadata {
 // New returns the store in dir, creating dir if needed and removing the
 // temporary files of saves that a crash interrupted.
 func New(dir string, opts Options) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("snap: %w", err)
-	}
-	s := &Store{dir: dir, log: opts.Logger}
+	s := &Store{dir: dir, log: opts.Logger, fs: opts.FS}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	des, err := os.ReadDir(dir)
+	if s.fs == nil {
+		s.fs = wal.OSFS{}
+	}
+	if err := s.fs.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("snap: %w", err)
+	}
+	des, err := s.fs.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("snap: %w", err)
 	}
 	removed := false
 	for _, de := range des {
 		if strings.HasSuffix(de.Name(), tmpExt) {
-			if err := os.Remove(filepath.Join(dir, de.Name())); err != nil {
+			if err := s.fs.Remove(filepath.Join(dir, de.Name())); err != nil {
 				return nil, fmt.Errorf("snap: remove leftover: %w", err)
 			}
 			removed = true
 		}
 	}
 	if removed {
-		if err := syncDir(dir); err != nil {
+		if err := s.syncDir(); err != nil {
 			return nil, err
 		}
 	}
@@ -105,16 +117,23 @@ func parseName(name string) (index, term uint64, ok bool) {
 	return index, term, err1 == nil && err2 == nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("snap: sync directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("snap: sync directory %s: %w", dir, err)
+func (s *Store) syncDir() error {
+	if err := s.fs.SyncDir(s.dir); err != nil {
+		return fmt.Errorf("snap: sync directory %s: %w", s.dir, err)
 	}
 	return nil
+}
+
+// offsetWriter writes sequentially through WriteAt.
+type offsetWriter struct {
+	f   wal.File
+	off int64
+}
+
+func (o *offsetWriter) Write(p []byte) (int, error) {
+	n, err := o.f.WriteAt(p, o.off)
+	o.off += int64(n)
+	return n, err
 }
 
 // Save writes a snapshot whose data is read from data until EOF. The data
@@ -138,7 +157,7 @@ func (s *Store) SaveFunc(md *raftpb.SnapshotMetadata, write func(w io.Writer) er
 	if err != nil {
 		return Info{}, fmt.Errorf("snap: save: %w", err)
 	}
-	return s.writeFile(md, func(f *os.File, bw *bufio.Writer) (int64, error) {
+	return s.writeFile(md, func(f wal.File, bw *bufio.Writer) (int64, error) {
 		if _, err := bw.Write(encodeHeader(0, meta)); err != nil {
 			return 0, err
 		}
@@ -169,7 +188,7 @@ func (s *Store) Receive(r io.Reader) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("snap: receive: %w", err)
 	}
-	return s.writeFile(h.meta, func(_ *os.File, bw *bufio.Writer) (int64, error) {
+	return s.writeFile(h.meta, func(_ wal.File, bw *bufio.Writer) (int64, error) {
 		if _, err := bw.Write(raw); err != nil {
 			return 0, err
 		}
@@ -187,19 +206,19 @@ func (s *Store) Receive(r io.Reader) (Info, error) {
 
 // writeFile runs fill on a new temporary file, then syncs, renames and syncs
 // the directory.
-func (s *Store) writeFile(md *raftpb.SnapshotMetadata, fill func(*os.File, *bufio.Writer) (int64, error)) (Info, error) {
+func (s *Store) writeFile(md *raftpb.SnapshotMetadata, fill func(wal.File, *bufio.Writer) (int64, error)) (Info, error) {
 	name := fileName(md.GetIndex(), md.GetTerm())
-	f, err := os.CreateTemp(s.dir, name+".*"+tmpExt)
+	tmp := filepath.Join(s.dir, fmt.Sprintf("%s.%d%s", name, s.tmp.Add(1), tmpExt))
+	f, err := s.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 	if err != nil {
 		return Info{}, fmt.Errorf("snap: save %s: %w", name, err)
 	}
-	tmp := f.Name()
 	fail := func(err error) (Info, error) {
 		f.Close()
-		os.Remove(tmp)
+		s.fs.Remove(tmp)
 		return Info{}, fmt.Errorf("snap: save %s: %w", name, err)
 	}
-	n, err := fill(f, bufio.NewWriterSize(f, bufSize))
+	n, err := fill(f, bufio.NewWriterSize(&offsetWriter{f: f}, bufSize))
 	if err != nil {
 		return fail(err)
 	}
@@ -207,17 +226,17 @@ func (s *Store) writeFile(md *raftpb.SnapshotMetadata, fill func(*os.File, *bufi
 		return fail(err)
 	}
 	if err := f.Close(); err != nil {
-		os.Remove(tmp)
+		s.fs.Remove(tmp)
 		return Info{}, fmt.Errorf("snap: save %s: %w", name, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	path := filepath.Join(s.dir, name)
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := s.fs.Rename(tmp, path); err != nil {
+		s.fs.Remove(tmp)
 		return Info{}, fmt.Errorf("snap: save %s: %w", name, err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := s.syncDir(); err != nil {
 		return Info{}, err
 	}
 	return Info{Index: md.GetIndex(), Term: md.GetTerm(), ConfState: md.GetConfState(), Size: n, Path: path}, nil
@@ -229,7 +248,7 @@ func crcBytes(crc uint32) []byte {
 
 // names returns the snapshot files' (index, term, path), oldest first.
 func (s *Store) names() ([]Info, error) {
-	des, err := os.ReadDir(s.dir)
+	des, err := s.fs.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("snap: %w", err)
 	}
@@ -258,7 +277,7 @@ func (s *Store) List() ([]Info, error) {
 	}
 	var out []Info
 	for _, n := range names {
-		info, err := readInfo(n.Path)
+		info, err := s.readInfo(n.Path)
 		if err != nil {
 			s.log.Warn("snap: unreadable snapshot header", "file", n.Path, "err", err)
 			continue
@@ -270,8 +289,8 @@ func (s *Store) List() ([]Info, error) {
 
 // openFile opens a snapshot file, checks its header, name and length, and
 // returns a reader positioned at the data.
-func openFile(path string) (*os.File, *bufio.Reader, Info, error) {
-	f, err := os.Open(path)
+func (s *Store) openFile(path string) (wal.File, *bufio.Reader, Info, error) {
+	f, err := s.fs.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, nil, Info{}, err
 	}
@@ -283,13 +302,13 @@ func openFile(path string) (*os.File, *bufio.Reader, Info, error) {
 	return f, br, info, nil
 }
 
-func checkHeader(f *os.File, path string) (Info, *bufio.Reader, error) {
-	br := bufio.NewReaderSize(f, bufSize)
-	h, _, err := readHeader(br)
+func checkHeader(f wal.File, path string) (Info, *bufio.Reader, error) {
+	fi, err := f.Stat()
 	if err != nil {
 		return Info{}, nil, err
 	}
-	fi, err := f.Stat()
+	br := bufio.NewReaderSize(io.NewSectionReader(f, 0, fi.Size()), bufSize)
+	h, _, err := readHeader(br)
 	if err != nil {
 		return Info{}, nil, err
 	}
@@ -303,8 +322,8 @@ func checkHeader(f *os.File, path string) (Info, *bufio.Reader, error) {
 	return Info{Index: idx, Term: term, ConfState: h.meta.GetConfState(), Size: h.dataLen, Path: path}, br, nil
 }
 
-func readInfo(path string) (Info, error) {
-	f, _, info, err := openFile(path)
+func (s *Store) readInfo(path string) (Info, error) {
+	f, _, info, err := s.openFile(path)
 	if err != nil {
 		return Info{}, err
 	}
@@ -313,8 +332,8 @@ func readInfo(path string) (Info, error) {
 }
 
 // verify reads a whole snapshot file and checks every CRC.
-func verify(path string) (Info, error) {
-	f, br, info, err := openFile(path)
+func (s *Store) verify(path string) (Info, error) {
+	f, br, info, err := s.openFile(path)
 	if err != nil {
 		return Info{}, err
 	}
@@ -344,7 +363,7 @@ func (s *Store) LoadNewest(accept func(Info) bool) (Info, error) {
 		if accept != nil && !accept(n) {
 			continue
 		}
-		info, err := verify(n.Path)
+		info, err := s.verify(n.Path)
 		if err == nil {
 			return info, nil
 		}
@@ -362,10 +381,10 @@ func (s *Store) LoadNewest(accept func(Info) bool) (Info, error) {
 func (s *Store) quarantine(path string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := os.Rename(path, path+brokenExt); err != nil {
+	if err := s.fs.Rename(path, path+brokenExt); err != nil {
 		return fmt.Errorf("snap: set aside %s: %w", path, err)
 	}
-	return syncDir(s.dir)
+	return s.syncDir()
 }
 
 func (s *Store) find(index uint64) (string, error) {
@@ -387,7 +406,7 @@ func (s *Store) find(index uint64) (string, error) {
 type Reader struct {
 	// Info describes the snapshot; Info.Size is the data's length.
 	Info
-	f *os.File
+	f wal.File
 	v *verifyingReader
 }
 
@@ -404,7 +423,7 @@ func (s *Store) Open(index uint64) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, br, info, err := openFile(path)
+	f, br, info, err := s.openFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("snap: open %s: %w", path, err)
 	}
@@ -419,7 +438,7 @@ func (s *Store) Stream(index uint64) (io.ReadCloser, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	f, err := os.Open(path)
+	f, err := s.fs.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, 0, fmt.Errorf("snap: stream: %w", err)
 	}
@@ -428,7 +447,7 @@ func (s *Store) Stream(index uint64) (io.ReadCloser, int64, error) {
 		f.Close()
 		return nil, 0, fmt.Errorf("snap: stream: %w", err)
 	}
-	return f, fi.Size(), nil
+	return fileStream{io.NewSectionReader(f, 0, fi.Size()), f}, fi.Size(), nil
 }
 
 // Purge deletes all but the newest keep snapshots (by index, then term) and
@@ -443,15 +462,21 @@ func (s *Store) Purge(keep int) (int, error) {
 	}
 	removed := 0
 	for i := 0; i < len(names)-max(keep, 0); i++ {
-		if err := os.Remove(names[i].Path); err != nil {
+		if err := s.fs.Remove(names[i].Path); err != nil {
 			return removed, fmt.Errorf("snap: purge: %w", err)
 		}
 		removed++
 	}
 	if removed > 0 {
-		if err := syncDir(s.dir); err != nil {
+		if err := s.syncDir(); err != nil {
 			return removed, err
 		}
 	}
 	return removed, nil
+}
+
+// fileStream reads a whole file and closes it.
+type fileStream struct {
+	*io.SectionReader
+	io.Closer
 }
