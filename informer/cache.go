@@ -41,11 +41,16 @@ type Cache[T store.Object] struct {
 	keys    map[string]int32
 	slots   []slot[T]
 	free    []int32
-	// byNS is the built-in namespace index: namespace → set of keys.
-	byNS     map[string]map[string]struct{}
+	// byNS is the built-in namespace index: namespace → slots. Index sets
+	// hold slot numbers, not keys: 4 bytes an entry, and a lookup goes
+	// straight to the object. A slot keeps its number while it is in use.
+	byNS     map[string]slotSet
 	indexers map[string]IndexFunc[T]
-	indices  map[string]map[string]map[string]struct{} // index → value → keys
+	indices  map[string]map[string]slotSet // index → value → slots
 }
+
+// slotSet is a set of slot numbers.
+type slotSet = map[int32]struct{}
 
 // slot holds one cached object. A free slot has an empty key.
 type slot[T any] struct {
@@ -67,13 +72,13 @@ func NewCache[T store.Object](opts CacheOptions[T]) *Cache[T] {
 	c := &Cache[T]{
 		keyFunc:  opts.KeyFunc,
 		keys:     make(map[string]int32),
-		byNS:     make(map[string]map[string]struct{}),
+		byNS:     make(map[string]slotSet),
 		indexers: make(map[string]IndexFunc[T]),
-		indices:  make(map[string]map[string]map[string]struct{}),
+		indices:  make(map[string]map[string]slotSet),
 	}
 	for name, f := range opts.Indexers {
 		c.indexers[name] = f
-		c.indices[name] = make(map[string]map[string]struct{})
+		c.indices[name] = make(map[string]slotSet)
 	}
 	return c
 }
@@ -121,7 +126,7 @@ func (c *Cache[T]) set(obj T) (key string, old T, existed bool) {
 		s := &c.slots[idx]
 		old = s.obj
 		s.obj = obj
-		c.reindex(s.key, old, obj, true)
+		c.reindex(idx, old, obj, true)
 		return s.key, old, true
 	}
 	key = c.newKey(obj, computed)
@@ -137,7 +142,7 @@ func (c *Cache[T]) set(obj T) (key string, old T, existed bool) {
 		c.slots = append(c.slots, slot[T]{key: key, obj: obj})
 	}
 	c.keys[key] = idx
-	c.reindex(key, old, obj, false)
+	c.reindex(idx, old, obj, false)
 	return key, old, false
 }
 
@@ -155,12 +160,12 @@ func (c *Cache[T]) removeAt(idx int32) (key string, old T, existed bool) {
 	delete(c.keys, s.key)
 	c.slots[idx] = slot[T]{}
 	c.free = append(c.free, idx)
-	c.unindex(s.key, s.obj)
+	c.unindex(idx, s.obj)
 	return s.key, s.obj, true
 }
 
-// reindex moves key in the indexes from old's values to obj's.
-func (c *Cache[T]) reindex(key string, old, obj T, hadOld bool) {
+// reindex moves slot key in the indexes from old's values to obj's.
+func (c *Cache[T]) reindex(key int32, old, obj T, hadOld bool) {
 	ns := obj.GetObjectMeta().Namespace
 	if hadOld {
 		if oldNS := old.GetObjectMeta().Namespace; oldNS != ns {
@@ -188,7 +193,7 @@ func (c *Cache[T]) reindex(key string, old, obj T, hadOld bool) {
 	}
 }
 
-func (c *Cache[T]) unindex(key string, old T) {
+func (c *Cache[T]) unindex(key int32, old T) {
 	removeFromSet(c.byNS, old.GetObjectMeta().Namespace, key)
 	for name, f := range c.indexers {
 		idx := c.indices[name]
@@ -198,16 +203,16 @@ func (c *Cache[T]) unindex(key string, old T) {
 	}
 }
 
-func addToSet(m map[string]map[string]struct{}, v, key string) {
+func addToSet(m map[string]slotSet, v string, key int32) {
 	set := m[v]
 	if set == nil {
-		set = make(map[string]struct{}, 1)
+		set = make(slotSet, 1)
 		m[v] = set
 	}
 	set[key] = struct{}{}
 }
 
-func removeFromSet(m map[string]map[string]struct{}, v, key string) {
+func removeFromSet(m map[string]slotSet, v string, key int32) {
 	set := m[v]
 	if set == nil {
 		return
@@ -352,8 +357,8 @@ func (c *Cache[T]) ByIndex(index, value string) ([]T, error) {
 	}
 	set := idx[value]
 	out := make([]T, 0, len(set))
-	for k := range set {
-		out = append(out, c.slots[c.keys[k]].obj)
+	for i := range set {
+		out = append(out, c.slots[i].obj)
 	}
 	return out, nil
 }
@@ -367,8 +372,8 @@ func (c *Cache[T]) IndexKeys(index, value string) ([]string, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownIndex, index)
 	}
 	out := make([]string, 0, len(idx[value]))
-	for k := range idx[value] {
-		out = append(out, k)
+	for i := range idx[value] {
+		out = append(out, c.slots[i].key)
 	}
 	return out, nil
 }
@@ -400,11 +405,11 @@ func (c *Cache[T]) AddIndexers(indexers map[string]IndexFunc[T]) error {
 		}
 	}
 	for name, f := range indexers {
-		idx := make(map[string]map[string]struct{})
+		idx := make(map[string]slotSet)
 		for i := range c.slots {
 			if s := &c.slots[i]; s.key != "" {
 				for _, v := range f(s.obj) {
-					addToSet(idx, v, s.key)
+					addToSet(idx, v, int32(i))
 				}
 			}
 		}
@@ -428,8 +433,8 @@ func (c *Cache[T]) listNamespace(namespace string, keep func(T) bool) []T {
 		}
 		return out
 	}
-	for k := range c.byNS[namespace] {
-		if obj := c.slots[c.keys[k]].obj; keep(obj) {
+	for i := range c.byNS[namespace] {
+		if obj := c.slots[i].obj; keep(obj) {
 			out = append(out, obj)
 		}
 	}
