@@ -57,10 +57,14 @@ type hub struct {
 	active atomic.Int64 // watchers not yet finished
 	kick   chan struct{}
 
+	// The ring is written only by writers, who hold e.mu.Lock, and read
+	// by the dispatcher without a lock: a slot is valid for revision r
+	// only if it holds the batch of r, which the dispatcher checks.
+	ring []atomic.Pointer[batch]
+	head atomic.Int64 // newest revision in the ring
+	from atomic.Int64 // oldest revision recorded since recording (re)started
+
 	mu          sync.Mutex
-	ring        []*batch
-	head        int64 // newest revision in the ring
-	from        int64 // oldest revision recorded since recording (re)started
 	joins       []*watcher
 	progressSeq uint64
 	started     bool
@@ -70,7 +74,7 @@ type hub struct {
 func (h *hub) init(e *Engine) {
 	h.e = e
 	h.kick = make(chan struct{}, 1)
-	h.ring = make([]*batch, e.opts.WatchWindow)
+	h.ring = make([]atomic.Pointer[batch], e.opts.WatchWindow)
 }
 
 func (h *hub) signal() {
@@ -111,21 +115,19 @@ func (h *hub) publish(rev int64, changes []change) {
 			ev.KV = c.ki.keyValue(&c.ki.entries[len(c.ki.entries)-1], false)
 		}
 	}
-	b := &batch{rev: rev, events: events}
-	h.mu.Lock()
-	h.ring[rev%int64(len(h.ring))] = b
-	h.head = rev
-	h.mu.Unlock()
+	h.ring[rev%int64(len(h.ring))].Store(&batch{rev: rev, events: events})
+	h.head.Store(rev)
 	h.signal()
 }
 
 // reset restarts the ring after the engine's state was replaced. The
 // caller holds e.mu.Lock.
 func (h *hub) reset(rev int64) {
-	h.mu.Lock()
-	h.from, h.head = rev+1, rev
-	clear(h.ring)
-	h.mu.Unlock()
+	for i := range h.ring {
+		h.ring[i].Store(nil)
+	}
+	h.from.Store(rev + 1)
+	h.head.Store(rev)
 	h.signal()
 }
 
@@ -168,9 +170,8 @@ func (e *Engine) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 	})
 	if h.active.Add(1) == 1 {
 		// Recording restarts: the ring holds nothing older than now.
-		h.mu.Lock()
-		h.from, h.head = e.rev+1, e.rev
-		h.mu.Unlock()
+		h.from.Store(e.rev + 1)
+		h.head.Store(e.rev)
 	}
 	h.mu.Lock()
 	w.progressSeen = h.progressSeq
@@ -250,6 +251,7 @@ func (h *hub) run() {
 		live    []*watcher
 		batches []*batch
 		groups  = make(map[groupKey][]kv.Event)
+		behind  = make(map[groupKey][]*watcher)
 	)
 	for {
 		tick := false
@@ -273,22 +275,34 @@ func (h *hub) run() {
 		live = append(live, h.joins...)
 		clear(h.joins)
 		h.joins = h.joins[:0]
-		head := h.head
-		oldest := max(h.from, head-int64(len(h.ring))+1)
 		seq := h.progressSeq
+		h.mu.Unlock()
+
+		head := h.head.Load()
+		oldest := max(h.from.Load(), head-int64(len(h.ring))+1)
 		minNext := head + 1
 		for _, w := range live {
 			if w.next >= oldest && w.next < minNext {
 				minNext = w.next
 			}
 		}
+		// batches[i] is the batch of revision base+i. A slot that does not
+		// hold the revision asked for was overwritten (or never written):
+		// everything up to it must come from the index.
 		batches = batches[:0]
+		base := minNext
 		for r := minNext; r <= head; r++ {
-			batches = append(batches, h.ring[r%int64(len(h.ring))])
+			b := h.ring[r%int64(len(h.ring))].Load()
+			if b == nil || b.rev != r {
+				oldest, base = r+1, r+1
+				batches = batches[:0]
+				continue
+			}
+			batches = append(batches, b)
 		}
-		h.mu.Unlock()
 
 		clear(groups)
+		clear(behind)
 		kept := live[:0]
 		for _, w := range live {
 			if w.cancelled.Load() {
@@ -296,15 +310,15 @@ func (h *hub) run() {
 				continue
 			}
 			if w.next < oldest {
-				e.bg.Add(1)
-				go h.catchUp(w)
+				gk := groupKey{w.key, w.end, w.prevKV, w.next}
+				behind[gk] = append(behind[gk], w)
 				continue
 			}
 			if w.next <= head {
 				gk := groupKey{w.key, w.end, w.prevKV, w.next}
 				evs, ok := groups[gk]
 				if !ok {
-					evs = filterBatches(batches[w.next-minNext:], w.key, w.end, w.prevKV)
+					evs = filterBatches(batches[w.next-base:], w.key, w.end, w.prevKV)
 					groups[gk] = evs
 				}
 				if len(evs) > 0 {
@@ -328,6 +342,12 @@ func (h *hub) run() {
 		}
 		clear(live[len(kept):])
 		live = kept
+		// Watchers left behind together catch up together: one replay
+		// of the history, whatever their number.
+		for _, ws := range behind {
+			e.bg.Add(1)
+			go h.catchUp(ws)
+		}
 	}
 }
 
@@ -366,56 +386,92 @@ func batchUsable(b *batch, key, end string, prevKV bool) bool {
 // catchUpChunk bounds the revisions replayed from the index per response.
 const catchUpChunk = 1024
 
-// catchUp replays history for w from the index until it reaches the
-// current revision, then hands w back to the dispatcher. It holds the read
-// lock only while it collects one chunk, so writers are never blocked for
-// long and never wait for the reader.
-func (h *hub) catchUp(w *watcher) {
+// catchUp replays history for ws, watchers with the same selection and
+// cursor, from the index until they reach the current revision, then
+// hands them back to the dispatcher. It holds the read lock only while it
+// collects one chunk, so writers are never blocked for long and never wait
+// for a reader. A lone watcher (a new watch from the past) is sent to with
+// blocking sends; in a group, a watcher whose buffer is full is ended with
+// a LaggingError, so that no watcher holds up the others.
+func (h *hub) catchUp(ws []*watcher) {
 	e := h.e
 	defer e.bg.Done()
+	w0 := ws[0]
+	next := w0.next
+	finishAll := func(resp *kv.WatchResponse) {
+		for _, w := range ws {
+			h.finish(w, resp)
+		}
+	}
 	for {
 		e.mu.RLock()
 		if e.closed {
 			e.mu.RUnlock()
-			h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
+			finishAll(&kv.WatchResponse{Err: kv.ErrClosed})
 			return
 		}
-		if w.next <= e.compactRev {
+		if next <= e.compactRev {
 			cr := e.compactRev
 			e.mu.RUnlock()
-			h.finish(w, &kv.WatchResponse{Err: &kv.CompactedError{CompactRevision: cr}})
+			finishAll(&kv.WatchResponse{Err: &kv.CompactedError{CompactRevision: cr}})
 			return
 		}
 		head := e.rev
-		hi := min(head, w.next+catchUpChunk-1)
+		hi := min(head, next+catchUpChunk-1)
 		var evs []kv.Event
-		if w.next <= hi {
-			evs = e.historyLocked(w.key, w.end, w.prevKV, w.next, hi)
+		if next <= hi {
+			evs = e.historyLocked(w0.key, w0.end, w0.prevKV, next, hi)
 		}
 		e.mu.RUnlock()
 		if len(evs) > 0 {
-			select {
-			case w.out <- kv.WatchResponse{Events: evs, Revision: hi}:
-				w.sentSinceTick = true
-			case <-w.ctx.Done():
-				h.finish(w, nil)
-				return
-			case <-e.done:
-				h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
-				return
+			resp := kv.WatchResponse{Events: evs, Revision: hi}
+			if len(ws) == 1 {
+				select {
+				case w0.out <- resp:
+					w0.sentSinceTick = true
+				case <-w0.ctx.Done():
+					h.finish(w0, nil)
+					return
+				case <-e.done:
+					h.finish(w0, &kv.WatchResponse{Err: kv.ErrClosed})
+					return
+				}
+			} else {
+				kept := ws[:0]
+				for _, w := range ws {
+					switch {
+					case w.cancelled.Load():
+						h.finish(w, nil)
+					case len(w.out) >= cap(w.out)-1:
+						h.finish(w, &kv.WatchResponse{Err: &kv.LaggingError{ResumeRevision: next}, Revision: next - 1})
+					default:
+						w.out <- resp
+						w.sentSinceTick = true
+						kept = append(kept, w)
+					}
+				}
+				clear(ws[len(kept):])
+				ws = kept
+				if len(ws) == 0 {
+					return
+				}
+				w0 = ws[0]
 			}
 		}
-		if hi >= w.next {
-			w.next = hi + 1
+		if hi >= next {
+			next = hi + 1
 		}
 		if hi >= head {
+			for _, w := range ws {
+				w.next = next
+			}
 			h.mu.Lock()
 			if h.stopped {
 				h.mu.Unlock()
-				h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
+				finishAll(&kv.WatchResponse{Err: kv.ErrClosed})
 				return
 			}
-			h.joins = append(h.joins, w)
+			h.joins = append(h.joins, ws...)
 			h.mu.Unlock()
 			h.signal()
 			return
