@@ -199,3 +199,63 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestWatchEndsWhenPermissionRevoked revokes the user's read permission
+// while its watch is cut off from etcd: etcd refuses to resume the watch
+// (without saying why), and the watch must end with the permission error
+// after delivering everything before, not retry forever or go quiet.
+func TestWatchEndsWhenPermissionRevoked(t *testing.T) {
+	ctx := testCtx(t)
+	srv, err := embedded.Start(ctx, embedded.Config{Dir: t.TempDir(), BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	root, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for i, step := range []func() error{
+		func() error { _, err := root.RoleAdd(ctx, "governor"); return err },
+		func() error {
+			_, err := root.RoleGrantPermission(ctx, "governor", "/app", clientv3.GetPrefixRangeEnd("/app"), clientv3.PermissionType(clientv3.PermReadWrite))
+			return err
+		},
+		func() error { _, err := root.UserAdd(ctx, "governor", "pw"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "governor", "governor"); return err },
+		func() error { _, err := root.UserAdd(ctx, "root", "rootpw"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := root.AuthEnable(ctx); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatalf("auth setup step %d: %v", i, err)
+		}
+	}
+	admin, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.Endpoint()}, Username: "root", Password: "rootpw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+
+	px := newProxy(t, srv.Endpoint())
+	k, err := etcdkv.New(ctx, etcdkv.Config{Endpoints: []string{px.Addr()}, Username: "governor", Password: "pw", Prefix: "/app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	f := follow(t, k, kv.WatchRequest{Key: "/k"})
+	want := write(t, k, "/k", 0, 2)
+	if err := f.until(want); err != nil {
+		t.Fatal(err)
+	}
+	px.Cut()
+	if _, err := admin.RoleRevokePermission(ctx, "governor", "/app", clientv3.GetPrefixRangeEnd("/app")); err != nil {
+		t.Fatal(err)
+	}
+	px.Restore()
+	err = f.until(append(want, 0))
+	if !errors.Is(err, rpctypes.ErrPermissionDenied) {
+		t.Fatalf("watch after its permission was revoked: %v, want %v", err, rpctypes.ErrPermissionDenied)
+	}
+}

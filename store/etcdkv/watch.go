@@ -217,6 +217,10 @@ func (w *watcher) run(ctx context.Context) {
 		if err == nil || ctx.Err() != nil {
 			continue // the check above ends the watch
 		}
+		if perr := w.permanentError(ctx); perr != nil {
+			w.finish(fmt.Errorf("etcdkv: watch %q from revision %d: %w", w.req.Key, w.next, perr))
+			return
+		}
 		if attempts >= maxReopenAttempts {
 			w.finish(fmt.Errorf("etcdkv: watch %q from revision %d: %w: %w", w.req.Key, w.next, errWatchCancelled, err))
 			return
@@ -225,6 +229,24 @@ func (w *watcher) run(ctx context.Context) {
 		sleep(ctx, w.k.clock, backoff(reopenMin, reopenMax, attempts))
 		attempts++
 	}
+}
+
+// permanentError reads the watched range to learn whether etcd ended the
+// watch for a reason that reopening cannot fix (etcd cancels the creation
+// of a watch the user may no longer read without saying why). It returns
+// nil when a reopen may work.
+func (w *watcher) permanentError(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, compactLookupTimeout)
+	defer cancel()
+	opts := []clientv3.OpOption{clientv3.WithCountOnly()}
+	if w.end != "" {
+		opts = append(opts, clientv3.WithRange(w.end))
+	}
+	_, err := w.k.client.Get(ctx, w.key, opts...)
+	if errors.Is(err, rpctypes.ErrPermissionDenied) || errors.Is(err, rpctypes.ErrAuthFailed) {
+		return err
+	}
+	return nil
 }
 
 // finish sends the terminal response; the caller then closes the channel.
