@@ -31,17 +31,21 @@ type MetricsProvider interface {
 
 // GaugeMetric is a value that goes up and down.
 type GaugeMetric interface {
+	// Inc adds one.
 	Inc()
+	// Dec subtracts one.
 	Dec()
 }
 
 // CounterMetric is a value that only goes up.
 type CounterMetric interface {
+	// Inc adds one.
 	Inc()
 }
 
 // HistogramMetric records observations, in seconds.
 type HistogramMetric interface {
+	// Observe records one observation.
 	Observe(seconds float64)
 }
 
