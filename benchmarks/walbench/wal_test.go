@@ -2,7 +2,9 @@ package walbench
 
 import (
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	etcdwal "go.etcd.io/etcd/server/v3/storage/wal"
 	"go.etcd.io/raft/v3/raftpb"
@@ -48,6 +50,7 @@ func BenchmarkWALSave(b *testing.B) {
 				batch := make([]*raftpb.Entry, n)
 				term, typ := uint64(1), raftpb.EntryNormal
 				index := uint64(0)
+				samples := make([]time.Duration, 0, 1024)
 				b.SetBytes(int64(n * valueSize))
 				b.ReportAllocs()
 				for b.Loop() {
@@ -57,10 +60,15 @@ func BenchmarkWALSave(b *testing.B) {
 						batch[i] = &raftpb.Entry{Term: &term, Index: &idx, Type: &typ, Data: data}
 					}
 					commit, vote := index-1, uint64(1)
+					start := time.Now()
 					if err := w.Save(&raftpb.HardState{Term: &term, Vote: &vote, Commit: &commit}, batch); err != nil {
 						b.Fatal(err)
 					}
+					samples = append(samples, time.Since(start))
 				}
+				slices.Sort(samples)
+				b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds())/1e3, "p50-µs")
+				b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds())/1e3, "p99-µs")
 			})
 		}
 	}
