@@ -86,14 +86,14 @@ func BenchmarkStoreOnKV(b *testing.B) {
 		// Fixtures: 100 pods to Get, Update and List.
 		const listed = 100
 		for i := range listed {
-			if _, err := s.Create(ctx, podIn(b, "fixtures", fmt.Sprintf("fixture-%03d", i))); err != nil {
+			if _, err := s.Create(ctx, kvBenchPodIn(b, "fixtures", fmt.Sprintf("fixture-%03d", i))); err != nil {
 				b.Fatal(err)
 			}
 		}
 		seq := 0
-		var parallelSeq atomicCounter // names stay unique across b.Run's calls
+		var parallelSeq kvBenchCounter // names stay unique across b.Run's calls
 		b.Run("op=create/impl="+be.name, func(b *testing.B) {
-			p := podIn(b, "create", "x")
+			p := kvBenchPodIn(b, "create", "x")
 			b.ReportAllocs()
 			for b.Loop() {
 				seq++
@@ -108,7 +108,7 @@ func BenchmarkStoreOnKV(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(8) // 16 writers on 2 cores: batching shows
 			b.RunParallel(func(pb *testing.PB) {
-				p := podIn(b, "parallel", "x")
+				p := kvBenchPodIn(b, "parallel", "x")
 				for pb.Next() {
 					p.Name = fmt.Sprintf("pod-%d", parallelSeq.next())
 					p.ResourceVersion = ""
@@ -165,7 +165,7 @@ func TestStoreOnKVBackends(t *testing.T) {
 	for _, be := range storeBackends() {
 		t.Run(be.name, func(t *testing.T) {
 			s := store.New(be.open(t), kvBenchPods)
-			p, err := s.Create(ctx, podIn(t, "default", "web"))
+			p, err := s.Create(ctx, kvBenchPodIn(t, "default", "web"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,8 +214,8 @@ type kvBenchPodStatus struct {
 
 var kvBenchPods = store.Resource[*kvBenchPod]{Name: "pods", Kind: "Pod", APIVersion: "v1", Namespaced: true}
 
-// podIn returns the benchmark pod named ns/name.
-func podIn(tb testing.TB, ns, name string) *kvBenchPod {
+// kvBenchPodIn returns the benchmark pod named ns/name.
+func kvBenchPodIn(tb testing.TB, ns, name string) *kvBenchPod {
 	return &kvBenchPod{
 		ObjectMeta: store.ObjectMeta{
 			Namespace: ns, Name: name,
@@ -249,6 +249,6 @@ func podIn(tb testing.TB, ns, name string) *kvBenchPod {
 	}
 }
 
-type atomicCounter struct{ n atomic.Int64 }
+type kvBenchCounter struct{ n atomic.Int64 }
 
-func (c *atomicCounter) next() int64 { return c.n.Add(1) }
+func (c *kvBenchCounter) next() int64 { return c.n.Add(1) }
