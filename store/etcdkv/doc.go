@@ -55,7 +55,10 @@
 //
 // Package [github.com/governor-io/governor/store/etcdkv/embedded] runs a
 // real etcd server (go.etcd.io/etcd/server/v3/embed, the same 3.7 release
-// as the client) inside the process. The adapter's tests run the kvtest
+// as the client) inside the process. It was chosen over starting Debian's
+// etcd-server package from CI because it pins the server to the client's
+// version, needs nothing installed (go test alone runs everything), and
+// lets a test stop and restart etcd on the same data. The adapter's tests run the kvtest
 // conformance suite on it, and check the watch guarantees through a forced
 // compaction, a lost connection and an etcd restart. The examples below and
 // the quickstart program (examples/quickstart in this module) use it too,
