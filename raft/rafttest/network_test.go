@@ -30,9 +30,9 @@ func (r *recorder) Process(_ context.Context, m *raftpb.Message) error {
 	return nil
 }
 func (r *recorder) ReceiveSnapshot(context.Context, *raftpb.Message, io.Reader) error { return nil }
-func (r *recorder) OpenSnapshot(*raftpb.Message) (io.ReadCloser, int64, error)      { return nil, 0, io.EOF }
-func (r *recorder) ReportUnreachable(uint64)                                        {}
-func (r *recorder) ReportSnapshot(uint64, bool)                                     {}
+func (r *recorder) OpenSnapshot(*raftpb.Message) (io.ReadCloser, int64, error)        { return nil, 0, io.EOF }
+func (r *recorder) ReportUnreachable(uint64)                                          {}
+func (r *recorder) ReportSnapshot(uint64, bool)                                       {}
 
 func msgs(from, to uint64, n int) []*raftpb.Message {
 	out := make([]*raftpb.Message, n)
