@@ -132,12 +132,17 @@ func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts sto
 		c.recordWrite(ctx, out) // still stored, marked for deletion
 		return out, nil
 	}
-	key, uid := store.NamespacedName{Namespace: namespace, Name: name}, m.UID
+	c.recordGone(ctx, namespace, name, m.UID)
+	return out, nil
+}
+
+// recordGone records a write that removed namespace/name from the store.
+func (c *Client[T]) recordGone(ctx context.Context, namespace, name, uid string) {
+	key := store.NamespacedName{Namespace: namespace, Name: name}
 	c.fresh.record(ctx, objRef{cache: c.id, key: key.String()}, 0, true, func() bool {
 		cur, ok := c.inf.Lister().Get(key.Namespace, key.Name)
 		return !ok || (uid != "" && cur.GetObjectMeta().UID != uid)
 	})
-	return out, nil
 }
 
 func (c *Client[T]) recordWrite(ctx context.Context, obj T) {
@@ -145,6 +150,12 @@ func (c *Client[T]) recordWrite(ctx context.Context, obj T) {
 		return
 	}
 	m := obj.GetObjectMeta()
+	if m.DeletionTimestamp != nil && len(m.Finalizers) == 0 {
+		// The write removed the last finalizer of a deleted object: the
+		// store deleted it, so wait for it to leave the cache.
+		c.recordGone(ctx, m.Namespace, m.Name, m.UID)
+		return
+	}
 	ns, name, rv := m.Namespace, m.Name, rvOf(obj)
 	c.fresh.record(ctx, objRef{cache: c.id, key: m.Key()}, rv, false, func() bool {
 		cur, ok := c.inf.Lister().Get(ns, name)

@@ -110,6 +110,7 @@ type Controller[Req comparable] struct {
 
 	stopping atomic.Bool
 	inFlight atomic.Int64
+	gen      atomic.Uint64 // bumped as a worker takes or finishes work
 	synced   atomic.Bool
 	activity *activity
 }
@@ -321,6 +322,7 @@ func (c *Controller[Req]) runWorkers(ctx, gctx context.Context) error {
 func (c *Controller[Req]) worker(stop, ctx context.Context) {
 	for {
 		req, shutdown := c.queue.Get()
+		c.gen.Add(1) // Idle: the queue just handed out work
 		if shutdown {
 			return
 		}
@@ -334,20 +336,22 @@ func (c *Controller[Req]) worker(stop, ctx context.Context) {
 			c.gotDelayed(req)
 		}
 		c.inFlight.Add(1)
-		c.process(ctx, req)
+		c.process(stop, ctx, req)
 		c.queue.Done(req)
 		c.inFlight.Add(-1)
+		c.gen.Add(1)
 		c.activity.bump()
 	}
 }
 
-// process reconciles req once and requeues it as the outcome says.
-func (c *Controller[Req]) process(ctx context.Context, req Req) {
+// process reconciles req once and requeues it as the outcome says. A wait
+// for fresh caches ends early when stop is done.
+func (c *Controller[Req]) process(stop, ctx context.Context, req Req) {
 	m := c.metrics
 	m.activeWorkers.Inc()
 	start := c.clk.Now()
 	if f := c.opts.Freshness; f != nil {
-		switch f.wait(ctx, req, c.clk, c.opts.FreshnessTimeout) {
+		switch f.wait(stop, req, c.clk, c.opts.FreshnessTimeout) {
 		case waitCaughtUp:
 			m.freshCaughtUp.Inc()
 		case waitTimedOut:
@@ -467,17 +471,21 @@ func (c *Controller[Req]) call(ctx context.Context, req Req) (res Result, err er
 // queue or due from a delay, and none is being reconciled. Requests still
 // waiting out a delay do not count.
 func (c *Controller[Req]) Idle() bool {
-	if !c.synced.Load() || c.queue.Len() != 0 || c.inFlight.Load() != 0 || c.dueDelayed() {
+	gen := c.gen.Load()
+	if !c.synced.Load() || c.inFlight.Load() != 0 || c.queue.Len() != 0 || c.dueDelayed() {
 		return false
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, s := range c.sources {
 		if p, ok := s.(interface{ Pending() int }); ok && p.Pending() > 0 {
+			c.mu.Unlock()
 			return false
 		}
 	}
-	return true
+	c.mu.Unlock()
+	// A worker that took or finished work during the checks may have
+	// been between two of them.
+	return c.gen.Load() == gen
 }
 
 // Activity returns a channel that is closed at the next change of the

@@ -53,6 +53,8 @@ func (l *recordingLimiter) counts() (when, forgets int) {
 }
 
 // waitIdle waits until c has synced and has nothing ready or in flight.
+// An informer handler's buffer drains without a notification, so while
+// events are buffered for c's sources it re-checks every millisecond.
 func waitIdle[Req comparable](t *testing.T, c *reconcile.Controller[Req]) {
 	t.Helper()
 	deadline := time.NewTimer(waitFor)
@@ -62,11 +64,14 @@ func waitIdle[Req comparable](t *testing.T, c *reconcile.Controller[Req]) {
 		if c.Idle() {
 			return
 		}
+		recheck := time.NewTimer(time.Millisecond)
 		select {
 		case <-ch:
+		case <-recheck.C:
 		case <-deadline.C:
 			t.Fatalf("controller %s not idle after %s", c.Name(), waitFor)
 		}
+		recheck.Stop()
 	}
 }
 

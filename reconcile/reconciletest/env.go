@@ -285,11 +285,13 @@ func (e *Env) settle() error {
 			return err
 		}
 		if idle {
-			// Twice in a row, so that a handler finishing an event between
-			// the checks of two parts is seen.
+			// Twice in a row, a moment apart, so that a worker or handler
+			// caught between two of the checks is seen.
 			if stable++; stable >= 2 {
 				return nil
 			}
+			pause := time.NewTimer(time.Millisecond)
+			<-pause.C
 			continue
 		}
 		stable = 0
