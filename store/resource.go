@@ -363,17 +363,84 @@ func (sh shape) specEqual(a, b any) bool {
 	}
 	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
 	for _, i := range sh.specParts {
-		fa, fb := va.Field(i), vb.Field(i)
-		if reflect.DeepEqual(fa.Interface(), fb.Interface()) {
-			continue
-		}
-		ja, err1 := json.Marshal(fa.Interface())
-		jb, err2 := json.Marshal(fb.Interface())
-		if err1 != nil || err2 != nil || !bytes.Equal(ja, jb) {
+		if !wireEqual(va.Field(i), vb.Field(i)) {
 			return false
 		}
 	}
 	return true
+}
+
+var jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+
+// wireEqual reports whether two values of one type are equal as JSON sees
+// them: nil and empty slices and maps are equal, fields tagged "-" and
+// unexported fields do not count, and types with their own MarshalJSON
+// are compared by their encodings.
+func wireEqual(a, b reflect.Value) bool {
+	t := a.Type()
+	if t.Implements(jsonMarshalerType) || a.CanAddr() && b.CanAddr() && reflect.PointerTo(t).Implements(jsonMarshalerType) {
+		if t.Kind() == reflect.Pointer && (a.IsNil() || b.IsNil()) {
+			return a.IsNil() == b.IsNil()
+		}
+		ja, err1 := json.Marshal(addrIfPossible(a))
+		jb, err2 := json.Marshal(addrIfPossible(b))
+		return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
+	}
+	switch a.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		ea, eb := a.Elem(), b.Elem()
+		if ea.Type() != eb.Type() {
+			return false
+		}
+		return wireEqual(ea, eb)
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+				continue
+			}
+			if !wireEqual(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice, reflect.Array:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := 0; i < a.Len(); i++ {
+			if !wireEqual(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		iter := a.MapRange()
+		for iter.Next() {
+			vb := b.MapIndex(iter.Key())
+			if !vb.IsValid() || !wireEqual(iter.Value(), vb) {
+				return false
+			}
+		}
+		return true
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return true // not encoded
+	default:
+		return a.Equal(b)
+	}
+}
+
+func addrIfPossible(v reflect.Value) any {
+	if v.CanAddr() {
+		return v.Addr().Interface()
+	}
+	return v.Interface()
 }
 
 // jsonSpecEqual compares two objects' JSON without metadata, status, kind

@@ -541,3 +541,44 @@ func TestTimeJSON(t *testing.T) {
 		t.Errorf("MicroTime round trip: %v %v", back, err)
 	}
 }
+
+// TestGenerationFollowsTheWire checks the spec comparison on types with
+// their own JSON encoding, pointers and maps.
+func TestGenerationFollowsTheWire(t *testing.T) {
+	type spec struct {
+		When   store.Time        `json:"when,omitzero"`
+		Ptr    *store.Time       `json:"ptr,omitempty"`
+		Map    map[string]string `json:"map,omitempty"`
+		Hidden string            `json:"-"`
+	}
+	type thing struct {
+		store.TypeMeta
+		store.ObjectMeta `json:"metadata"`
+		Spec             spec `json:"spec"`
+	}
+	e := newEnv(t)
+	ctx := ctxT(t)
+	s := store.New(e.kv, store.Resource[*thing]{Name: "things"})
+	obj := must[*thing](t)(s.Create(ctx, &thing{ObjectMeta: store.ObjectMeta{Name: "a"}, Spec: spec{When: store.NewTime(epoch)}}))
+	steps := []struct {
+		change func(*thing)
+		bump   bool
+	}{
+		{func(o *thing) { o.Spec.When = store.NewTime(epoch.In(time.FixedZone("x", 7200))) }, false},
+		{func(o *thing) { o.Spec.Map = map[string]string{} }, false},
+		{func(o *thing) { o.Spec.Hidden = "not stored" }, false},
+		{func(o *thing) { o.Spec.When = store.NewTime(epoch.Add(time.Hour)) }, true},
+		{func(o *thing) { tm := store.NewTime(epoch); o.Spec.Ptr = &tm }, true},
+		{func(o *thing) { o.Spec.Map = map[string]string{"k": "v"} }, true},
+		{func(o *thing) { o.Spec.Map["k"] = "w" }, true},
+		{func(o *thing) { o.Spec.Ptr = nil }, true},
+	}
+	for i, step := range steps {
+		gen := obj.Generation
+		step.change(obj)
+		obj = must[*thing](t)(s.Update(ctx, obj))
+		if got := obj.Generation != gen; got != step.bump {
+			t.Fatalf("step %d: generation %d -> %d, want bump %v", i, gen, obj.Generation, step.bump)
+		}
+	}
+}
