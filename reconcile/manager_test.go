@@ -313,3 +313,43 @@ func TestShutdownCancelsReconcilesAtTheDrainTimeout(t *testing.T) {
 		t.Fatalf("Start = %v, want ErrDrainTimeout", err)
 	}
 }
+
+func TestManagerStopsWhenLeadershipIsLost(t *testing.T) {
+	clk := clocktest.New(epoch)
+	lock := &partitionLock{LeaseLock: &reconcile.MemoryLeaseLock{Name: "test"}}
+	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{Clock: clk,
+		LeaderElection: &reconcile.LeaderElectionOptions{Lock: lock, Identity: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaderStopped := make(chan struct{})
+	if err := mgr.Add(reconcile.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		close(leaderStopped)
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(context.Background()) }()
+	waitChan(t, mgr.Elected(), "a elected")
+	lock.cut.Store(true)
+	for i := 0; ; i++ {
+		if i > 10 {
+			t.Fatal("the manager kept running without renewing its lease")
+		}
+		ch := mgr.Elector().Attempted()
+		clk.Step(reconcile.DefaultRetryPeriod)
+		waitChan(t, ch, "an attempt")
+		if !mgr.IsLeader() {
+			break
+		}
+	}
+	if err := waitChan(t, done, "Start to return"); !errors.Is(err, reconcile.ErrLeaderLost) {
+		t.Fatalf("Start = %v, want ErrLeaderLost", err)
+	}
+	waitChan(t, leaderStopped, "the leader-only runnable to stop")
+	if now := clk.Now().Sub(epoch); now > reconcile.DefaultRenewDeadline {
+		t.Fatalf("stepped down at %s, after the renew deadline %s", now, reconcile.DefaultRenewDeadline)
+	}
+}
