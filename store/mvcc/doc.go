@@ -38,6 +38,15 @@
 // history from the index in its own goroutine, then joins the live
 // fan-out.
 //
+// # Metrics
+//
+// With Options.Registerer set, the engine exports Prometheus metrics under
+// the names etcd gives those of its own MVCC store (etcd_mvcc_put_total,
+// etcd_mvcc_db_total_size_in_bytes, etcd_debugging_mvcc_watcher_total and
+// the rest listed at [Options]); db_total_size_in_bytes is the approximate
+// memory of the index, since there is no database file. Without a
+// Registerer the engine keeps no metrics at all.
+//
 // # Snapshots
 //
 // [Engine.Snapshot] writes the whole state, history included, in a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/btree"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/store/kv"
@@ -63,6 +64,18 @@ type Options struct {
 	// time. Zero turns it off.
 	AutoCompactAge time.Duration
 
+	// Registerer, when set, receives the engine's Prometheus metrics,
+	// named as etcd names those of its MVCC store: etcd_mvcc_put_total,
+	// etcd_mvcc_delete_total, etcd_mvcc_range_total, etcd_mvcc_txn_total,
+	// etcd_mvcc_db_total_size_in_bytes (here the approximate memory of the
+	// index: keys, values and per-revision bookkeeping),
+	// etcd_debugging_mvcc_keys_total, _current_revision,
+	// _compact_revision, _total_put_size_in_bytes, _watcher_total,
+	// _slow_watcher_total, _events_total and
+	// _index_compaction_pause_duration_milliseconds. [Engine.Close]
+	// unregisters them. Nil means no metrics, at no cost.
+	Registerer prometheus.Registerer
+
 	// ageChecked, when set (by tests), is called after each age check.
 	ageChecked func()
 }
@@ -103,6 +116,10 @@ type Engine struct {
 	compactRev int64
 	closed     bool
 	pivot      keyIndex // scratch search item; used only under mu.Lock
+	size       int64    // approximate bytes held by the index (see keyIndex.size)
+	liveKeys   int64    // keys that exist at rev
+
+	metrics *metrics // nil without Options.Registerer
 
 	hub hub
 
@@ -112,19 +129,47 @@ type Engine struct {
 
 var _ kv.KV = (*Engine)(nil)
 
-// New returns an empty Engine at revision 0.
+// New returns an empty Engine at revision 0. If Options.Registerer is set
+// and refuses the engine's metrics (say, because another engine's are
+// registered there), New logs the error and the engine runs without them;
+// use [Open] to get that error instead.
 func New(opts Options) *Engine {
+	e := newEngine(opts)
+	if err := e.registerMetrics(); err != nil {
+		e.opts.Logger.Error("mvcc: engine runs without metrics", "err", err)
+	}
+	e.start()
+	return e
+}
+
+// Open is [New] that fails, rather than run without metrics, when
+// Options.Registerer refuses the engine's metrics. The error wraps the
+// registerer's, such as a [prometheus.AlreadyRegisteredError].
+func Open(opts Options) (*Engine, error) {
+	e := newEngine(opts)
+	if err := e.registerMetrics(); err != nil {
+		return nil, err
+	}
+	e.start()
+	return e, nil
+}
+
+func newEngine(opts Options) *Engine {
 	e := &Engine{
 		opts: opts.withDefaults(),
 		tree: newTree(),
 		done: make(chan struct{}),
 	}
 	e.hub.init(e)
+	return e
+}
+
+// start starts the engine's background goroutines.
+func (e *Engine) start() {
 	if e.opts.AutoCompactAge > 0 {
 		e.bg.Add(1)
 		go e.ageCompactor()
 	}
-	return e
 }
 
 func newTree() *btree.BTreeG[*keyIndex] { return btree.NewG(32, lessKeyIndex) }
@@ -171,6 +216,9 @@ func (e *Engine) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeRespo
 	}
 	resp := e.rangeLocked(req.Key, req.End, rev, req.Limit, req.CountOnly, req.KeysOnly)
 	resp.Revision = rev
+	if e.metrics != nil {
+		e.metrics.ranges.Inc()
+	}
 	return resp, nil
 }
 
@@ -255,17 +303,28 @@ func (e *Engine) Compact(ctx context.Context, rev int64) error {
 // compactLocked drops the history at and below rev, keeping the state as
 // of rev readable. The caller holds mu.Lock and has checked rev.
 func (e *Engine) compactLocked(rev int64) {
+	var start time.Time
+	if e.metrics != nil {
+		start = e.opts.Clock.Now()
+	}
 	var empty []*keyIndex
 	e.tree.Ascend(func(ki *keyIndex) bool {
+		before := ki.size()
 		if ki.compact(rev) {
 			empty = append(empty, ki)
+			e.size -= before
+			return true
 		}
+		e.size -= before - ki.size()
 		return true
 	})
 	for _, ki := range empty {
 		e.tree.Delete(ki)
 	}
 	e.compactRev = rev
+	if e.metrics != nil {
+		e.metrics.observeCompaction(e.opts.Clock.Since(start))
+	}
 }
 
 // maybeAutoCompactLocked applies the revision-count retention after a write.
@@ -338,6 +397,7 @@ func (e *Engine) Close() error {
 	close(e.done)
 	e.mu.Unlock()
 	e.bg.Wait()
+	e.unregisterMetrics()
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/governor-io/governor/store/kv"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -77,4 +79,34 @@ func ExampleEngine_Snapshot() {
 	kvs, rev, _ := kv.Get(ctx, dst, "k")
 	fmt.Println(string(kvs.Value), rev)
 	// Output: v 1
+}
+
+// The engine exports etcd's MVCC metrics on the registerer it is given.
+func Example_metrics() {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	e, err := mvcc.Open(mvcc.Options{Registerer: reg})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer e.Close()
+
+	kv.Put(ctx, e, "/pods/default/web", []byte("v1"))
+	kv.Put(ctx, e, "/pods/default/db", []byte("v1"))
+	kv.Delete(ctx, e, "/pods/default/db", "")
+
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "etcd_mvcc_put_total", "etcd_mvcc_delete_total", "etcd_debugging_mvcc_keys_total", "etcd_debugging_mvcc_current_revision":
+			m := mf.GetMetric()[0]
+			fmt.Println(mf.GetName(), m.GetCounter().GetValue()+m.GetGauge().GetValue())
+		}
+	}
+	// Output:
+	// etcd_debugging_mvcc_current_revision 3
+	// etcd_debugging_mvcc_keys_total 1
+	// etcd_mvcc_delete_total 1
+	// etcd_mvcc_put_total 2
 }

@@ -107,12 +107,21 @@ func (e *Engine) Restore(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	var size, live int64
+	st.tree.Ascend(func(ki *keyIndex) bool {
+		size += ki.size()
+		if ki.latest() != nil {
+			live++
+		}
+		return true
+	})
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return kv.ErrClosed
 	}
 	e.tree, e.rev, e.compactRev = st.tree, st.rev, st.compactRev
+	e.size, e.liveKeys = size, live
 	e.hub.reset(e.rev)
 	return nil
 }

@@ -90,9 +90,19 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 	if err := e.validateTxn(&req); err != nil {
 		return nil, err
 	}
+	// Everything that can be prepared without the lock is: the copies of
+	// the values to store (for the success branch, the likely one), the
+	// response, and the change list for watchers.
+	var valueBuf [4][]byte
+	values := cloneValues(req.Success, valueBuf[:0])
+	resp := &kv.TxnResponse{Responses: make([]kv.OpResponse, max(len(req.Success), len(req.Failure)))}
+	var changes []change
+	if e.hub.active.Load() > 0 {
+		changes = make([]change, 0, len(req.Success))
+	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return nil, kv.ErrClosed
 	}
 	succeeded := true
@@ -105,19 +115,24 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 	ops := req.Success
 	if !succeeded {
 		ops = req.Failure
+		values = cloneValues(ops, values[:0])
 	}
-	resp := &kv.TxnResponse{Succeeded: succeeded, Responses: make([]kv.OpResponse, len(ops))}
+	resp.Succeeded = succeeded
+	resp.Responses = resp.Responses[:len(ops)]
 	rev := e.rev + 1
 	record := e.hub.recording()
-	var changes []change
 	wrote := false
+	var puts, deletes, ranges int
+	nput := 0
 	for i := range ops {
 		op := &ops[i]
 		switch op.Type {
 		case kv.OpRange:
 			// Reading at rev sees this transaction's earlier writes.
 			resp.Responses[i].Range = e.rangeLocked(op.Key, op.End, rev, op.Limit, op.CountOnly, op.KeysOnly)
+			ranges++
 		case kv.OpPut:
+			puts++
 			ki := e.getOrCreate(op.Key)
 			pr := &kv.PutResponse{}
 			prev := ki.latest()
@@ -132,10 +147,12 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 				}
 				changes = append(changes, c)
 			}
-			var value []byte
-			if len(op.Value) > 0 {
-				value = slices.Clone(op.Value)
+			value := values[nput]
+			nput++
+			if prev == nil {
+				e.liveKeys++
 			}
+			e.size += entryOverhead + int64(len(value))
 			ki.put(rev, value)
 			wrote = true
 			resp.Responses[i].Put = pr
@@ -153,9 +170,12 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 					changes = append(changes, change{ki: ki, deleted: true, prev: *prev, hasPrev: true})
 				}
 				ki.del(rev)
+				e.size += entryOverhead
+				e.liveKeys--
 				dr.Deleted++
 				return true
 			})
+			deletes++
 			if dr.Deleted > 0 {
 				wrote = true
 			}
@@ -170,12 +190,46 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 		e.maybeAutoCompactLocked()
 	}
 	resp.Revision = e.rev
+	e.mu.Unlock()
 	for i := range resp.Responses {
 		if r := resp.Responses[i].Range; r != nil {
-			r.Revision = e.rev
+			r.Revision = resp.Revision
+		}
+	}
+	if m := e.metrics; m != nil {
+		m.puts.Add(float64(puts))
+		m.deletes.Add(float64(deletes))
+		m.ranges.Add(float64(ranges))
+		if len(req.Compare) > 0 || len(ops) > 1 {
+			m.txns.Inc()
+		}
+		if puts > 0 {
+			var n int
+			for i := range ops {
+				if ops[i].Type == kv.OpPut {
+					n += len(ops[i].Key) + len(ops[i].Value)
+				}
+			}
+			m.putBytes.Add(float64(n))
 		}
 	}
 	return resp, nil
+}
+
+// cloneValues appends to dst a copy of the value of each put in ops, in
+// order; an empty value is stored as nil.
+func cloneValues(ops []kv.Op, dst [][]byte) [][]byte {
+	for i := range ops {
+		if ops[i].Type != kv.OpPut {
+			continue
+		}
+		var v []byte
+		if len(ops[i].Value) > 0 {
+			v = slices.Clone(ops[i].Value)
+		}
+		dst = append(dst, v)
+	}
+	return dst
 }
 
 // getOrCreate returns the index of key, adding an empty one if needed.
@@ -187,5 +241,6 @@ func (e *Engine) getOrCreate(key string) *keyIndex {
 	}
 	ki := &keyIndex{key: strings.Clone(key)}
 	e.tree.ReplaceOrInsert(ki)
+	e.size += keyOverhead + int64(len(ki.key))
 	return ki
 }

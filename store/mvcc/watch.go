@@ -55,6 +55,7 @@ type batch struct {
 type hub struct {
 	e      *Engine
 	active atomic.Int64 // watchers not yet finished
+	slow   atomic.Int64 // watchers in a catch-up goroutine
 	kick   chan struct{}
 
 	// The ring is written only by writers, who hold e.mu.Lock, and read
@@ -303,6 +304,7 @@ func (h *hub) run() {
 
 		clear(groups)
 		clear(behind)
+		sent := 0
 		kept := live[:0]
 		for _, w := range live {
 			if w.cancelled.Load() {
@@ -328,6 +330,7 @@ func (h *hub) run() {
 					}
 					w.out <- kv.WatchResponse{Events: evs, Revision: head}
 					w.sentSinceTick = true
+					sent += len(evs)
 				}
 				w.next = head + 1
 			}
@@ -344,7 +347,11 @@ func (h *hub) run() {
 		live = kept
 		// Watchers left behind together catch up together: one replay
 		// of the history, whatever their number.
+		if m := e.metrics; m != nil && sent > 0 {
+			m.events.Add(float64(sent))
+		}
 		for _, ws := range behind {
+			h.slow.Add(int64(len(ws)))
 			e.bg.Add(1)
 			go h.catchUp(ws)
 		}
@@ -396,6 +403,7 @@ const catchUpChunk = 1024
 func (h *hub) catchUp(ws []*watcher) {
 	e := h.e
 	defer e.bg.Done()
+	defer func() { h.slow.Add(-int64(len(ws))) }()
 	w0 := ws[0]
 	next := w0.next
 	finishAll := func(resp *kv.WatchResponse) {
@@ -425,6 +433,9 @@ func (h *hub) catchUp(ws []*watcher) {
 		e.mu.RUnlock()
 		if len(evs) > 0 {
 			resp := kv.WatchResponse{Events: evs, Revision: hi}
+			if m := e.metrics; m != nil {
+				m.events.Add(float64(len(evs) * len(ws)))
+			}
 			if len(ws) == 1 {
 				select {
 				case w0.out <- resp:
@@ -450,6 +461,7 @@ func (h *hub) catchUp(ws []*watcher) {
 						kept = append(kept, w)
 					}
 				}
+				h.slow.Add(-int64(len(ws) - len(kept)))
 				clear(ws[len(kept):])
 				ws = kept
 				if len(ws) == 0 {
