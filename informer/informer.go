@@ -35,8 +35,9 @@ type Options[T store.Object] struct {
 	Indexers map[string]IndexFunc[T]
 	// Transform, if set, is applied to every object before it is cached
 	// and handed to handlers, for example to drop managed fields. It may
-	// modify its argument, which is the informer's alone. To cache a
-	// different, compact type, wrap the source in [Project] instead.
+	// modify its argument in place when the source hands out fresh objects
+	// (the typed store does); otherwise it must return a changed copy. To
+	// cache a different, compact type, wrap the source in [Project].
 	Transform func(T) T
 	// WatchErrorHandler, if set, is called with every list or watch error.
 	WatchErrorHandler func(err error)
