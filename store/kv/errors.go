@@ -38,6 +38,7 @@ type CompactedError struct {
 	CompactRevision int64
 }
 
+// Error describes the compaction and its revision.
 func (e *CompactedError) Error() string {
 	return fmt.Sprintf("%v (compact revision %d)", ErrCompacted, e.CompactRevision)
 }
@@ -53,6 +54,7 @@ type LaggingError struct {
 	ResumeRevision int64
 }
 
+// Error describes the cancellation and the revision to resume from.
 func (e *LaggingError) Error() string {
 	return fmt.Sprintf("%v (resume from revision %d)", ErrWatcherLagging, e.ResumeRevision)
 }
