@@ -121,8 +121,16 @@ func (r *Reflector[T]) setRV(rv string) {
 	r.mu.Unlock()
 }
 
-// errWatchEnded is how watchLoop reports a watch that closed normally.
+// errWatchEnded is how watch reports a watch that closed normally.
 var errWatchEnded = errors.New("informer: watch ended")
+
+// errEmptyWatch is how watch reports a watch that closed normally within a
+// second and without an event. A few in a row mean a source that ends
+// every watch at once; the reflector then backs off instead of spinning.
+var errEmptyWatch = fmt.Errorf("%w at once, without an event", errWatchEnded)
+
+// maxEmptyWatches is how many empty watches in a row are retried at once.
+const maxEmptyWatches = 3
 
 // errNoStream marks a source that cannot stream the initial list.
 var errNoStream = errors.New("informer: source does not stream initial lists")
@@ -134,6 +142,7 @@ func (r *Reflector[T]) Run(ctx context.Context) {
 		defer r.opts.Metrics.remove(r.stats)
 	}
 	needList := true
+	empty := 0 // empty watches in a row
 	for ctx.Err() == nil {
 		var err error
 		if needList {
@@ -148,7 +157,14 @@ func (r *Reflector[T]) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errEmptyWatch) {
+			empty++
+		} else {
+			empty = 0
+		}
 		switch {
+		case errors.Is(err, errEmptyWatch) && empty >= maxEmptyWatches:
+			err = fmt.Errorf("informer: watch %s: %d in a row: %w", r.opts.Name, empty, err)
 		case errors.Is(err, errWatchEnded):
 			continue
 		case errors.Is(err, store.ErrExpired):
@@ -364,6 +380,8 @@ func (r *Reflector[T]) watch(ctx context.Context, ow *openWatch[T]) error {
 		if !ok {
 			if n > 0 {
 				r.bo.reset()
+			} else if r.clock.Since(ow.start) < time.Second && ctx.Err() == nil {
+				return errEmptyWatch
 			}
 			return errWatchEnded
 		}

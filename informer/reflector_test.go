@@ -392,3 +392,27 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("defaults = %+v", d)
 	}
 }
+
+func TestReflectorBacksOffWhenWatchesEndAtOnce(t *testing.T) {
+	src := seeded(1)
+	watches := make(chan struct{}, 100)
+	lw := FuncListerWatcher[*widget]{ListFunc: src.List, WatchFunc: func(context.Context, store.ListOptions) (<-chan store.WatchEvent[*widget], error) {
+		watches <- struct{}{}
+		ch := make(chan store.WatchEvent[*widget])
+		close(ch) // a source that ends every watch at once
+		return ch, nil
+	}}
+	clk := clocktest.New(time.Unix(1000, 0))
+	r := NewReflector[*widget](lw, newNotifySink(), ReflectorOptions{Clock: clk, Logger: quiet})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := clk.BlockUntilWaiters(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	// The first watch follows the list; then maxEmptyWatches in a row.
+	if n := len(watches); n != 1+maxEmptyWatches {
+		t.Errorf("%d watches before backing off, want %d", n, 1+maxEmptyWatches)
+	}
+}
