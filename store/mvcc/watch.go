@@ -34,6 +34,7 @@ type watcher struct {
 	progress bool
 	out      chan kv.WatchResponse
 	stopCtx  func() bool
+	sel      *selector // shared by the watchers with the same selection
 
 	cancelled atomic.Bool
 
@@ -42,6 +43,29 @@ type watcher struct {
 	next          int64 // first revision not yet delivered
 	progressSeen  uint64
 	sentSinceTick bool
+}
+
+// selKey is what a watcher selects: its range and whether it wants PrevKV
+// on puts.
+type selKey struct {
+	key, end string
+	prevKV   bool
+}
+
+// selector is shared by every live watcher with the same selKey, so that
+// the dispatcher finds the events it already filtered for one of them
+// without hashing the key and end of each: in the usual case all the
+// watchers of a selector are at the same revision, and the first of them
+// in a round leaves its events in the cache for the others.
+type selector struct {
+	selKey
+	refs int // watchers holding it; guarded by hub.mu
+
+	// The cache, used only by the dispatcher: in round, the watchers at
+	// revision next get evs.
+	round uint64
+	next  int64
+	evs   []kv.Event
 }
 
 // batch is the events of one transaction, sorted by key. PrevKV is set on
@@ -66,6 +90,7 @@ type hub struct {
 	from atomic.Int64 // oldest revision recorded since recording (re)started
 
 	mu          sync.Mutex
+	selectors   map[selKey]*selector
 	joins       []*watcher
 	progressSeq uint64
 	started     bool
@@ -76,6 +101,7 @@ func (h *hub) init(e *Engine) {
 	h.e = e
 	h.kick = make(chan struct{}, 1)
 	h.ring = make([]atomic.Pointer[batch], e.opts.WatchWindow)
+	h.selectors = make(map[selKey]*selector)
 }
 
 func (h *hub) signal() {
@@ -175,6 +201,14 @@ func (e *Engine) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		h.head.Store(e.rev)
 	}
 	h.mu.Lock()
+	sk := selKey{w.key, w.end, w.prevKV}
+	sel := h.selectors[sk]
+	if sel == nil {
+		sel = &selector{selKey: sk}
+		h.selectors[sk] = sel
+	}
+	sel.refs++
+	w.sel = sel
 	w.progressSeen = h.progressSeq
 	h.joins = append(h.joins, w)
 	if !h.started {
@@ -210,6 +244,11 @@ func (e *Engine) RequestProgress(ctx context.Context) error {
 // caller owns w.
 func (h *hub) finish(w *watcher, resp *kv.WatchResponse) {
 	w.stopCtx()
+	h.mu.Lock()
+	if w.sel.refs--; w.sel.refs == 0 {
+		delete(h.selectors, w.sel.selKey)
+	}
+	h.mu.Unlock()
 	h.active.Add(-1)
 	if resp == nil {
 		close(w.out)
@@ -232,10 +271,10 @@ func (h *hub) finish(w *watcher, resp *kv.WatchResponse) {
 	}
 }
 
+// groupKey identifies the watchers that get the same events in a round.
 type groupKey struct {
-	key, end string
-	prevKV   bool
-	next     int64
+	sel  *selector
+	next int64
 }
 
 // run is the dispatcher goroutine.
@@ -249,6 +288,7 @@ func (h *hub) run() {
 		tickC = t.C()
 	}
 	var (
+		round   uint64
 		live    []*watcher
 		batches []*batch
 		groups  = make(map[groupKey][]kv.Event)
@@ -305,6 +345,7 @@ func (h *hub) run() {
 		clear(groups)
 		clear(behind)
 		sent := 0
+		round++
 		kept := live[:0]
 		for _, w := range live {
 			if w.cancelled.Load() {
@@ -312,16 +353,23 @@ func (h *hub) run() {
 				continue
 			}
 			if w.next < oldest {
-				gk := groupKey{w.key, w.end, w.prevKV, w.next}
+				gk := groupKey{w.sel, w.next}
 				behind[gk] = append(behind[gk], w)
 				continue
 			}
 			if w.next <= head {
-				gk := groupKey{w.key, w.end, w.prevKV, w.next}
-				evs, ok := groups[gk]
-				if !ok {
-					evs = filterBatches(batches[w.next-base:], w.key, w.end, w.prevKV)
-					groups[gk] = evs
+				var evs []kv.Event
+				if sel := w.sel; sel.round == round && sel.next == w.next {
+					evs = sel.evs
+				} else {
+					gk := groupKey{sel, w.next}
+					var ok bool
+					evs, ok = groups[gk]
+					if !ok {
+						evs = filterBatches(batches[w.next-base:], w.key, w.end, w.prevKV)
+						groups[gk] = evs
+					}
+					sel.round, sel.next, sel.evs = round, w.next, evs
 				}
 				if len(evs) > 0 {
 					if len(w.out) >= cap(w.out)-1 {
