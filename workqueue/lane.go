@@ -1,10 +1,10 @@
 package workqueue
 
-// slot is one enqueue of an item. A slot whose seq no longer matches the
-// item's entry is stale and is skipped.
+// slot is one enqueue of an item. A slot whose seq no longer matches its
+// entry is stale and is skipped.
 type slot[T comparable] struct {
-	item T
-	seq  uint64
+	e   *entry[T]
+	seq uint64
 }
 
 // ring is a FIFO of slots in a power-of-two circular buffer, so that a
@@ -115,8 +115,8 @@ type lane[T comparable] struct {
 	index    int    // position in the fairness heap, -1 when not in it
 }
 
-func (l *lane[T]) push(item T, seq uint64, rank int64, prio int32) {
-	s := slot[T]{item: item, seq: seq}
+func (l *lane[T]) push(e *entry[T], seq uint64, rank int64, prio int32) {
+	s := slot[T]{e: e, seq: seq}
 	if prio == 0 {
 		l.fifo.push(s)
 		return

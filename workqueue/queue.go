@@ -54,8 +54,12 @@ const (
 	flagDirty                        // added again while processing
 )
 
-// entry is the state of one item that is queued or in processing.
+// entry is the state of one item that is queued or in processing. Entries
+// stay put while they are in use, so that a lane slot points at its entry
+// and Get needs no lookup by key; a finished entry goes to a free list and
+// serves the next new item.
 type entry[T comparable] struct {
+	item  T
 	seq   uint64   // tag of the item's live lane slot, valid while queued
 	lane  *lane[T] // the tenant lane, nil without fair sharing
 	prio  int32    // priority of the live slot, or the pending one while dirty
@@ -73,7 +77,8 @@ type Queue[T comparable] struct {
 	mu   sync.Mutex
 	cond sync.Cond // signalled when an item is queued and on shutdown
 
-	items map[T]entry[T]
+	items map[T]*entry[T]
+	free  []*entry[T] // finished entries, for reuse
 	main  lane[T]      // the only lane when Tenant is nil
 	fair  *fairness[T] // non-nil when Tenant is set
 
@@ -99,7 +104,7 @@ type Queue[T comparable] struct {
 func New[T comparable](opts Options[T]) *Queue[T] {
 	clk := clock.OrReal(opts.Clock)
 	q := &Queue[T]{
-		items:   make(map[T]entry[T]),
+		items:   make(map[T]*entry[T]),
 		clock:   clk,
 		limiter: opts.RateLimiter,
 		step:    DefaultPriorityStep,
@@ -156,10 +161,11 @@ func (q *Queue[T]) addLocked(item T, prio int32) {
 	e, ok := q.items[item]
 	switch {
 	case !ok:
+		e = q.newEntry(item)
 		if q.fair != nil {
 			e.lane = q.fair.laneFor(item)
 		}
-		q.enqueueLocked(item, &e, prio)
+		q.enqueueLocked(e, prio)
 		q.items[item] = e
 		if q.metrics != nil {
 			q.metrics.added(item)
@@ -174,24 +180,35 @@ func (q *Queue[T]) addLocked(item T, prio int32) {
 		} else if prio > e.prio {
 			e.prio = prio
 		}
-		q.items[item] = e
 	case prio > e.prio && q.rank(q.seq+1, prio) < q.rank(e.seq, e.prio):
 		// A better place: the old slot goes stale and is skipped by Get.
 		q.queued--
-		q.laneOf(&e).queued--
-		q.enqueueLocked(item, &e, prio)
-		q.items[item] = e
+		q.laneOf(e).queued--
+		q.enqueueLocked(e, prio)
 	}
 }
 
-// enqueueLocked puts item in its lane under a fresh tag and wakes a waiter.
-func (q *Queue[T]) enqueueLocked(item T, e *entry[T], prio int32) {
+// newEntry returns a cleared entry for item, from the free list if it can.
+func (q *Queue[T]) newEntry(item T) *entry[T] {
+	if n := len(q.free); n > 0 {
+		e := q.free[n-1]
+		q.free[n-1] = nil
+		q.free = q.free[:n-1]
+		e.item = item
+		return e
+	}
+	return &entry[T]{item: item}
+}
+
+// enqueueLocked puts e's item in its lane under a fresh tag and wakes a
+// waiter.
+func (q *Queue[T]) enqueueLocked(e *entry[T], prio int32) {
 	q.seq++
 	e.seq = q.seq
 	e.prio = prio
 	e.flags = flagQueued
 	l := q.laneOf(e)
-	l.push(item, q.seq, q.rank(q.seq, prio), prio)
+	l.push(e, q.seq, q.rank(q.seq, prio), prio)
 	l.queued++
 	q.queued++
 	if q.fair != nil {
@@ -268,12 +285,11 @@ func (q *Queue[T]) popLocked() T {
 	}
 	for {
 		s := l.pop()
-		e := q.items[s.item]
+		e := s.e
 		if e.flags != flagQueued || e.seq != s.seq {
-			continue // superseded by a better place
+			continue // superseded by a better place, or finished
 		}
 		e.flags = flagProcessing
-		q.items[s.item] = e
 		q.queued--
 		q.processing++
 		l.queued--
@@ -281,9 +297,9 @@ func (q *Queue[T]) popLocked() T {
 			q.fair.served(l)
 		}
 		if q.metrics != nil {
-			q.metrics.got(s.item)
+			q.metrics.got(e.item)
 		}
-		return s.item
+		return e.item
 	}
 }
 
@@ -305,13 +321,14 @@ func (q *Queue[T]) Done(item T) {
 		q.metrics.done(item)
 	}
 	if e.flags&flagDirty != 0 {
-		q.enqueueLocked(item, &e, e.prio)
-		q.items[item] = e
+		q.enqueueLocked(e, e.prio)
 	} else {
 		delete(q.items, item)
 		if q.fair != nil {
 			q.fair.release(e.lane)
 		}
+		*e = entry[T]{} // its stale slots, if any, no longer match
+		q.free = append(q.free, e)
 	}
 	if q.processing == 0 && q.drained != nil {
 		close(q.drained)
