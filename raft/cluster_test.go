@@ -39,6 +39,14 @@ func follower(t *testing.T, c *rafttest.Cluster) *raft.Node {
 func TestConformanceThreeMembers(t *testing.T) {
 	kvtest.Run(t, func(t *testing.T) kv.KV {
 		c := rafttest.NewCluster(t, rafttest.Options{})
-		return follower(t, c)
+		f := follower(t, c)
+		t.Cleanup(func() {
+			if t.Failed() {
+				for id, n := range c.Nodes() {
+					t.Logf("member %d: %+v", id, n.Status())
+				}
+			}
+		})
+		return f
 	})
 }
