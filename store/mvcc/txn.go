@@ -96,10 +96,8 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 	var valueBuf [4][]byte
 	values := cloneValues(req.Success, valueBuf[:0])
 	resp := &kv.TxnResponse{Responses: make([]kv.OpResponse, max(len(req.Success), len(req.Failure)))}
-	var changes []change
-	if e.hub.active.Load() > 0 {
-		changes = make([]change, 0, len(req.Success))
-	}
+	var changeBuf [1]change
+	changes := changeBuf[:0]
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()

@@ -76,6 +76,13 @@ type batch struct {
 	events []kv.Event
 }
 
+// batchOfOne is a batch of one event with its storage.
+type batchOfOne struct {
+	batch
+	event [1]kv.Event
+	prev  [1]kv.KeyValue
+}
+
 type hub struct {
 	e      *Engine
 	active atomic.Int64 // watchers not yet finished
@@ -125,8 +132,21 @@ func (h *hub) publish(rev int64, changes []change) {
 			nprev++
 		}
 	}
-	events := make([]kv.Event, len(changes))
-	prevs := make([]kv.KeyValue, 0, nprev)
+	var (
+		b      *batch
+		events []kv.Event
+		prevs  []kv.KeyValue
+	)
+	if len(changes) == 1 {
+		// The usual transaction writes one key: one allocation holds
+		// the batch, its event and the previous value.
+		one := new(batchOfOne)
+		b, events, prevs = &one.batch, one.event[:], one.prev[:0]
+	} else {
+		b = new(batch)
+		events = make([]kv.Event, len(changes))
+		prevs = make([]kv.KeyValue, 0, nprev)
+	}
 	for i := range changes {
 		c := &changes[i]
 		ev := &events[i]
@@ -142,7 +162,8 @@ func (h *hub) publish(rev int64, changes []change) {
 			ev.KV = c.ki.keyValue(&c.ki.entries[len(c.ki.entries)-1], false)
 		}
 	}
-	h.ring[rev%int64(len(h.ring))].Store(&batch{rev: rev, events: events})
+	b.rev, b.events = rev, events
+	h.ring[rev%int64(len(h.ring))].Store(b)
 	h.head.Store(rev)
 	h.signal()
 }
