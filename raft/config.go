@@ -118,7 +118,10 @@ type Config struct {
 
 	// Logger receives the member's logs. Nil discards them.
 	Logger *slog.Logger
-	// Registerer, when set, receives the member's metrics (etcd's names).
+	// Registerer, when set, receives the member's metrics with etcd's
+	// names: etcd_server_* here, etcd_disk_wal_fsync_duration_seconds from
+	// the WAL and etcd_mvcc_* from the engine (unless Engine.Registerer or
+	// WAL.Registerer say otherwise).
 	Registerer prometheus.Registerer
 }
 
@@ -158,6 +161,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Engine.Clock == nil {
 		c.Engine.Clock = c.Clock
+	}
+	if c.Engine.Registerer == nil {
+		// The engine's etcd_mvcc_* metrics go with the member's.
+		c.Engine.Registerer = c.Registerer
 	}
 	return c
 }

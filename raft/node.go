@@ -149,7 +149,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if n.snaps, err = openSnapshots(filepath.Join(cfg.Dir, "snap"), n.log); err != nil {
 		return nil, err
 	}
-	n.engine = mvcc.New(cfg.Engine)
+	if n.engine, err = mvcc.Open(cfg.Engine); err != nil {
+		return nil, fmt.Errorf("raft: engine: %w", err)
+	}
 	ok := false
 	defer func() {
 		if !ok {
