@@ -3,6 +3,7 @@ package mvcc
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -423,6 +424,12 @@ func (h *hub) run() {
 			h.slow.Add(int64(len(ws)))
 			e.bg.Add(1)
 			go h.catchUp(ws)
+		}
+		if sent > 0 {
+			// Let the watchers just woken read before the next round:
+			// the writes that arrive meanwhile then go out together,
+			// one wakeup per watcher for many revisions.
+			runtime.Gosched()
 		}
 	}
 }
