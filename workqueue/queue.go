@@ -78,7 +78,7 @@ type Queue[T comparable] struct {
 	cond sync.Cond // signalled when an item is queued and on shutdown
 
 	items map[T]*entry[T]
-	free  []*entry[T]  // finished entries, for reuse
+	free  []*entry[T]  // finished entries for reuse; like items, it keeps its peak size
 	main  lane[T]      // the only lane when Tenant is nil
 	fair  *fairness[T] // non-nil when Tenant is set
 
