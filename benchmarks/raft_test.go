@@ -15,6 +15,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"go.etcd.io/etcd/server/v3/embed"
 
 	"github.com/governor-io/governor/raft"
@@ -74,6 +75,7 @@ func startEtcd(tb testing.TB, members int) *etcdCluster {
 		ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{cu}, []url.URL{cu}
 		ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{pu}, []url.URL{pu}
 		ec.LogLevel = "error"
+		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 		ec.InitialClusterToken = "bench"
 		initial = append(initial, ec.Name+"="+pu.String())
 		endpoints = append(endpoints, cu.Host)
@@ -100,7 +102,7 @@ func startEtcd(tb testing.TB, members int) *etcdCluster {
 			tb.Fatal("etcd not ready")
 		}
 	}
-	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
+	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		tb.Fatal(err)
 	}
