@@ -270,7 +270,9 @@ func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysO
 		return resp
 	}
 	resp.KVs = make([]kv.KeyValue, 0, n)
-	e.ascend(key, end, func(ki *keyIndex) bool {
+	// The first n keys live at rev from key on are all in the range, so
+	// the second pass needs no comparison with end.
+	e.tree.AscendGreaterOrEqual(&keyIndex{key: key}, func(ki *keyIndex) bool {
 		if ent := ki.at(rev); ent != nil {
 			resp.KVs = append(resp.KVs, ki.keyValue(ent, keysOnly))
 		}
