@@ -205,3 +205,61 @@ func benchFanout(b *testing.B, watchers int, pingPong bool, pace time.Duration) 
 		b.ReportMetric(float64(hist.quantile(0.99).Microseconds()), "p99-µs")
 	}
 }
+
+// BenchmarkChannelFanoutFloor is the floor under mode=latency on this
+// machine: no engine, one goroutine sends one response to each of 1000
+// goroutines parked on their own buffered channels (of the engine's
+// response type) and waits until all have it. Each consumer does what the
+// fan-out benchmark's do: read the clock, bucket the latency, count.
+//
+//	go test -run '^$' -bench 'BenchmarkChannelFanoutFloor' -count 6 -benchtime 10000x
+func BenchmarkChannelFanoutFloor(b *testing.B) {
+	const watchers = 1000
+	base := time.Now()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		hist    latencyHist
+		sent    atomic.Int64
+		got     atomic.Int64
+		reached = make(chan struct{}, 1)
+	)
+	chs := make([]chan kv.WatchResponse, watchers)
+	for i := range chs {
+		chs[i] = make(chan kv.WatchResponse, 256)
+		wg.Add(1)
+		go func(ch chan kv.WatchResponse) {
+			defer wg.Done()
+			var local latencyHist
+			for range ch {
+				local[latencyBucket(time.Since(base)-time.Duration(sent.Load()))]++
+				if got.Add(1) == watchers {
+					reached <- struct{}{}
+				}
+			}
+			mu.Lock()
+			hist.add(&local)
+			mu.Unlock()
+		}(chs[i])
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		got.Store(0)
+		sent.Store(int64(time.Since(base)))
+		for _, ch := range chs {
+			ch <- kv.WatchResponse{Revision: int64(i)}
+		}
+		select {
+		case <-reached:
+		case <-time.After(time.Minute):
+			b.Fatal("not delivered within a minute")
+		}
+	}
+	b.StopTimer()
+	for _, ch := range chs {
+		close(ch)
+	}
+	wg.Wait()
+	b.ReportMetric(float64(hist.quantile(0.5).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(hist.quantile(0.99).Microseconds()), "p99-µs")
+}
