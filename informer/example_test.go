@@ -159,11 +159,15 @@ func ExampleLatestPerKey() {
 	}, informer.LatestPerKey())
 	// A second, prompt handler tells us when the last update is cached.
 	caughtUp := make(chan struct{})
-	inf.AddHandler(informer.HandlerFuncs[*Pod]{UpdateFunc: func(_, p *Pod) {
+	check := func(p *Pod) {
 		if p.Spec.NodeName == "n3" {
 			close(caughtUp)
 		}
-	}})
+	}
+	inf.AddHandler(informer.HandlerFuncs[*Pod]{
+		AddFunc:    func(p *Pod, _ bool) { check(p) },
+		UpdateFunc: func(_, p *Pod) { check(p) },
+	})
 	done := make(chan struct{})
 	go func() { inf.Run(ctx); close(done) }()
 	informer.WaitForCacheSync(ctx, inf)

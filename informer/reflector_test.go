@@ -408,11 +408,24 @@ func TestReflectorBacksOffWhenWatchesEndAtOnce(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	if err := clk.BlockUntilWaiters(context.Background(), 1); err != nil {
-		t.Fatal(err)
+	// The first watch follows the list; then maxEmptyWatches in a row are
+	// retried at once, and the next waits for the backoff.
+	for i := range 1 + maxEmptyWatches {
+		select {
+		case <-watches:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d watches", i)
+		}
 	}
-	// The first watch follows the list; then maxEmptyWatches in a row.
-	if n := len(watches); n != 1+maxEmptyWatches {
-		t.Errorf("%d watches before backing off, want %d", n, 1+maxEmptyWatches)
+	select {
+	case <-watches:
+		t.Fatal("watched again without backing off")
+	case <-time.After(100 * time.Millisecond):
+	}
+	clk.Step(time.Minute)
+	select {
+	case <-watches:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch after the backoff")
 	}
 }
