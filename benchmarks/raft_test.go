@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"runtime"
 	"slices"
@@ -15,8 +14,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
 
 	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/raft/client"
@@ -181,7 +180,7 @@ func startGovernor(tb testing.TB, members int) *govCluster {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		srv := &http.Server{Handler: client.NewHandler(n)}
+		srv := client.NewServer(n, nil)
 		go srv.Serve(lns[i])
 		tb.Cleanup(func() { srv.Close(); n.Close() })
 		g.nodes = append(g.nodes, n)

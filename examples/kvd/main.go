@@ -135,11 +135,13 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", client.NewHandler(node))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// One port serves both the framed client protocol and HTTP (the
+	// JSON API and /metrics).
+	srv := client.NewServer(node, mux)
 	go srv.Serve(cln)
 	defer srv.Close()
 
-	fmt.Printf("kvd: member %d\n  data:   %s\n  peer:   %s\n  client: http://%s\n", *id, dir, tr.Addr(), cln.Addr())
+	fmt.Printf("kvd: member %d\n  data:   %s\n  peer:   %s\n  client: %s (framed; http://%[4]s for HTTP/JSON and /metrics)\n", *id, dir, tr.Addr(), cln.Addr())
 	select {
 	case <-ctx.Done():
 	case <-node.Done():

@@ -1,8 +1,13 @@
-// Package client carries the Raft KV's API over HTTP/JSON: [Handler] serves
-// a member's [kv.KV] (or any other engine) to remote processes, and
-// [Client] implements [kv.KV] over it, so that a controller in another
-// process uses a cluster exactly as it would use an embedded engine,
-// watches included.
+// Package client carries the Raft KV's API to remote processes: [Server]
+// serves a member's [kv.KV] (or any other engine) and [Client] implements
+// [kv.KV] over it, so that a controller in another process uses a cluster
+// exactly as it would use an embedded engine, watches included.
+//
+// Two protocols share one listener. The framed protocol (host:port
+// endpoints) multiplexes every concurrent call of a Client over one TCP
+// connection per member, writing answers in batches; it is the fast one.
+// HTTP/JSON ([Handler], http:// endpoints) is there for curl and for
+// servers that mount the API on their own mux.
 //
 // The client tries its endpoints in turn when one cannot be reached, and
 // follows a [raft.NotLeaderError] to the leader it names. Errors keep
@@ -32,11 +37,12 @@ import (
 
 // Config configures a [Client].
 type Config struct {
-	// Endpoints are the members' client addresses, as host:port or
-	// http(s)://host:port. At least one is required.
+	// Endpoints are the members' client addresses: host:port for the
+	// framed protocol, http(s)://host:port for HTTP/JSON. At least one is
+	// required.
 	Endpoints []string
-	// TLS, when set, is used to reach https endpoints (and host:port
-	// endpoints, which then mean https).
+	// TLS, when set, is used to reach https endpoints and to wrap framed
+	// connections.
 	TLS *tls.Config
 	// HTTPClient, when set, replaces the client's own HTTP client.
 	HTTPClient *http.Client
@@ -48,12 +54,14 @@ var ErrNoEndpoints = errors.New("client: no endpoints")
 // Client is a [kv.KV] backed by a remote cluster. It is safe for
 // concurrent use.
 type Client struct {
-	endpoints []string
+	endpoints []string // framed: host:port; HTTP: a URL
 	hc        *http.Client
+	tls       *tls.Config
 	cur       atomic.Int64 // index of the endpoint in use
 
 	mu      sync.Mutex
 	closed  bool
+	conns   map[string]*fconn
 	watches map[*watchStream]struct{}
 	wg      sync.WaitGroup
 }
@@ -66,13 +74,9 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Endpoints) == 0 {
 		return nil, ErrNoEndpoints
 	}
-	c := &Client{hc: cfg.HTTPClient, watches: map[*watchStream]struct{}{}}
-	scheme := "http://"
-	if cfg.TLS != nil {
-		scheme = "https://"
-	}
+	c := &Client{hc: cfg.HTTPClient, tls: cfg.TLS, watches: map[*watchStream]struct{}{}, conns: map[string]*fconn{}}
 	for _, e := range cfg.Endpoints {
-		c.endpoints = append(c.endpoints, normalize(e, scheme))
+		c.endpoints = append(c.endpoints, strings.TrimRight(e, "/"))
 	}
 	if c.hc == nil {
 		tr := &http.Transport{
@@ -90,10 +94,68 @@ func New(cfg Config) (*Client, error) {
 }
 
 func normalize(e, scheme string) string {
-	if strings.HasPrefix(e, "http://") || strings.HasPrefix(e, "https://") {
+	if isHTTP(e) {
 		return strings.TrimRight(e, "/")
 	}
 	return scheme + e
+}
+
+// isHTTP reports whether endpoint e speaks HTTP/JSON.
+func isHTTP(e string) bool {
+	return strings.HasPrefix(e, "http://") || strings.HasPrefix(e, "https://")
+}
+
+// conn returns the shared framed connection to addr, dialling it if
+// needed.
+func (c *Client) conn(ctx context.Context, addr string) (*fconn, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, kv.ErrClosed
+	}
+	fc := c.conns[addr]
+	c.mu.Unlock()
+	if fc != nil && !fc.broken() {
+		return fc, nil
+	}
+	nc, err := dialFramed(ctx, addr, c.tls)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		nc.Close()
+		return nil, kv.ErrClosed
+	}
+	if cur := c.conns[addr]; cur != nil && !cur.broken() {
+		nc.Close() // another caller dialled first
+		return cur, nil
+	}
+	fc = newFconn(nc)
+	c.conns[addr] = fc
+	return fc, nil
+}
+
+// callAt makes one call at one endpoint, over the protocol the endpoint
+// names.
+func (c *Client) callAt(ctx context.Context, endpoint string, typ byte, payload []byte, out any) error {
+	if isHTTP(endpoint) {
+		return c.doAt(ctx, endpoint, paths[typ], payload, out)
+	}
+	fc, err := c.conn(ctx, endpoint)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return fc.call(ctx, typ, payload, out)
+}
+
+var paths = map[byte]string{
+	frameRange: pathRange, frameTxn: pathTxn, frameCompact: pathCompact,
+	frameProgress: pathProgress, frameWatch: pathWatch,
 }
 
 func (c *Client) isClosed() bool {
@@ -112,7 +174,7 @@ func retriable(err error) bool {
 // do sends body to path at the current endpoint (trying the others when
 // one cannot be reached, and following a NotLeaderError once) and decodes
 // the answer into out.
-func (c *Client) do(ctx context.Context, path string, body, out any) error {
+func (c *Client) do(ctx context.Context, typ byte, body, out any) error {
 	if c.isClosed() {
 		return kv.ErrClosed
 	}
@@ -125,7 +187,7 @@ func (c *Client) do(ctx context.Context, path string, body, out any) error {
 	redirected := false
 	for i := 0; i < len(c.endpoints); i++ {
 		idx := (start + i) % len(c.endpoints)
-		err := c.doAt(ctx, c.endpoints[idx], path, payload, out)
+		err := c.callAt(ctx, c.endpoints[idx], typ, payload, out)
 		if err == nil {
 			c.cur.Store(int64(idx))
 			return nil
@@ -133,8 +195,11 @@ func (c *Client) do(ctx context.Context, path string, body, out any) error {
 		var nl *raft.NotLeaderError
 		if !redirected && errors.As(err, &nl) && nl.LeaderAddr != "" {
 			redirected = true
-			addr := normalize(nl.LeaderAddr, "http://")
-			if err2 := c.doAt(ctx, addr, path, payload, out); err2 == nil {
+			addr := nl.LeaderAddr
+			if isHTTP(c.endpoints[idx]) {
+				addr = normalize(addr, "http://")
+			}
+			if err2 := c.callAt(ctx, addr, typ, payload, out); err2 == nil {
 				for j, e := range c.endpoints {
 					if e == addr {
 						c.cur.Store(int64(j))
@@ -187,7 +252,7 @@ func (c *Client) doAt(ctx context.Context, endpoint, path string, payload []byte
 // asks the member for a serializable read.
 func (c *Client) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
 	var out kv.RangeResponse
-	if err := c.do(ctx, pathRange, rangeRequest{RangeRequest: req, Serializable: raft.IsSerializable(ctx)}, &out); err != nil {
+	if err := c.do(ctx, frameRange, rangeRequest{RangeRequest: req, Serializable: raft.IsSerializable(ctx)}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -196,7 +261,7 @@ func (c *Client) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeRespo
 // Txn implements [kv.KV.Txn].
 func (c *Client) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error) {
 	var out kv.TxnResponse
-	if err := c.do(ctx, pathTxn, req, &out); err != nil {
+	if err := c.do(ctx, frameTxn, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -205,14 +270,14 @@ func (c *Client) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 // Compact implements [kv.KV.Compact].
 func (c *Client) Compact(ctx context.Context, rev int64) error {
 	var out struct{}
-	return c.do(ctx, pathCompact, compactRequest{Revision: rev}, &out)
+	return c.do(ctx, frameCompact, compactRequest{Revision: rev}, &out)
 }
 
 // RequestProgress implements [kv.KV.RequestProgress] on the member the
 // client is talking to (where its watches are).
 func (c *Client) RequestProgress(ctx context.Context) error {
 	var out struct{}
-	return c.do(ctx, pathProgress, struct{}{}, &out)
+	return c.do(ctx, frameProgress, struct{}{}, &out)
 }
 
 // Close implements [kv.KV.Close]: it ends the open watches with
@@ -227,6 +292,9 @@ func (c *Client) Close() error {
 	for w := range c.watches {
 		w.cancel()
 	}
+	for _, fc := range c.conns {
+		fc.close()
+	}
 	c.mu.Unlock()
 	c.wg.Wait()
 	c.hc.CloseIdleConnections()
@@ -237,9 +305,10 @@ type watchStream struct {
 	cancel context.CancelFunc
 }
 
-// Watch implements [kv.KV.Watch] over a streamed HTTP response. If the
-// stream breaks, the watch ends with an error (never a silent gap); a
-// new watch from the last revision seen plus one resumes it.
+// Watch implements [kv.KV.Watch] over a stream of its own (a framed
+// connection, or a streamed HTTP response). If the stream breaks, the
+// watch ends with an error (never a silent gap); a new watch from the last
+// revision seen plus one resumes it.
 func (c *Client) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.WatchResponse, error) {
 	payload, err := json.Marshal(req)
 	if err != nil {
@@ -262,7 +331,7 @@ func (c *Client) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		c.mu.Unlock()
 		c.wg.Done()
 	}
-	resp, err := c.openWatch(wctx, payload)
+	src, err := c.openWatch(wctx, payload)
 	if err != nil {
 		release()
 		if c.isClosed() {
@@ -271,26 +340,37 @@ func (c *Client) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		return nil, err
 	}
 	ch := make(chan kv.WatchResponse, 64)
+	stop := context.AfterFunc(wctx, src.close)
 	go func() {
 		defer release()
 		defer close(ch)
-		defer resp.Body.Close()
-		c.pump(wctx, ctx, resp.Body, ch)
+		defer stop()
+		defer src.close()
+		c.pump(wctx, ctx, src, ch)
 	}()
 	return ch, nil
 }
 
-func (c *Client) openWatch(ctx context.Context, payload []byte) (*http.Response, error) {
+// watchSource is an open watch stream.
+type watchSource interface {
+	// next returns the next response; an error means the stream ended
+	// (ErrProtocol: it carried something undecodable).
+	next() (kv.WatchResponse, error)
+	close()
+}
+
+func (c *Client) openWatch(ctx context.Context, payload []byte) (watchSource, error) {
 	start := int(c.cur.Load())
 	var lastErr error
 	for i := 0; i < len(c.endpoints); i++ {
 		idx := (start + i) % len(c.endpoints)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoints[idx]+pathWatch, bytes.NewReader(payload))
-		if err != nil {
-			return nil, fmt.Errorf("client: %w", err)
+		var src watchSource
+		var err error
+		if isHTTP(c.endpoints[idx]) {
+			src, err = c.openHTTPWatch(ctx, c.endpoints[idx], payload)
+		} else {
+			src, err = c.openFramedWatch(ctx, c.endpoints[idx], payload)
 		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := c.hc.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -301,21 +381,107 @@ func (c *Client) openWatch(ctx context.Context, payload []byte) (*http.Response,
 			lastErr = err
 			continue
 		}
-		if resp.StatusCode/100 != 2 {
-			data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-			resp.Body.Close()
-			return nil, decodeErrorBody(data)
-		}
 		c.cur.Store(int64(idx))
-		return resp, nil
+		return src, nil
 	}
 	return nil, lastErr
 }
 
-// pump copies the stream's responses to ch until the stream ends.
-func (c *Client) pump(wctx, userCtx context.Context, body io.Reader, ch chan<- kv.WatchResponse) {
-	sc := bufio.NewScanner(body)
+type httpWatch struct {
+	body io.ReadCloser
+	sc   *bufio.Scanner
+}
+
+func (w *httpWatch) next() (kv.WatchResponse, error) {
+	if !w.sc.Scan() {
+		err := w.sc.Err()
+		if err == nil {
+			err = io.EOF
+		}
+		return kv.WatchResponse{}, err
+	}
+	return decodeWatchLine(w.sc.Bytes())
+}
+
+func (w *httpWatch) close() { w.body.Close() }
+
+func (c *Client) openHTTPWatch(ctx context.Context, endpoint string, payload []byte) (watchSource, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+pathWatch, bytes.NewReader(payload))
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		return nil, decodeErrorBody(data)
+	}
+	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 256<<20)
+	return &httpWatch{body: resp.Body, sc: sc}, nil
+}
+
+// framedWatch is a watch on a framed connection of its own, so that a
+// slow watcher never holds up other calls; closing it ends the watch.
+type framedWatch struct {
+	nc   net.Conn
+	br   *bufio.Reader
+	once sync.Once
+}
+
+func (w *framedWatch) next() (kv.WatchResponse, error) {
+	f, err := readFrame(w.br, maxFrame)
+	if err != nil {
+		return kv.WatchResponse{}, err
+	}
+	it, err := decodeWatchFrame(f)
+	if err == nil && it.openErr != nil {
+		err = fmt.Errorf("%w: error frame after the watch opened: %v", ErrProtocol, it.openErr)
+	}
+	return it.resp, err
+}
+
+func (w *framedWatch) close() { w.once.Do(func() { w.nc.Close() }) }
+
+type watchItem struct {
+	resp    kv.WatchResponse
+	openErr error
+}
+
+func (c *Client) openFramedWatch(ctx context.Context, addr string, payload []byte) (watchSource, error) {
+	nc, err := dialFramed(ctx, addr, c.tls)
+	if err != nil {
+		return nil, err
+	}
+	w := &framedWatch{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
+	stop := context.AfterFunc(ctx, w.close)
+	defer stop()
+	if _, err := nc.Write(appendFrame(nil, 1, frameWatch, payload)); err != nil {
+		w.close()
+		return nil, err
+	}
+	f, err := readFrame(w.br, maxFrame)
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("%w: watch: %v", ErrConnBroken, err)
+	}
+	switch f.typ {
+	case frameResult:
+		return w, nil
+	case frameError:
+		w.close()
+		return nil, decodeResult(f, nil)
+	}
+	w.close()
+	return nil, fmt.Errorf("%w: unexpected frame type %d opening a watch", ErrProtocol, f.typ)
+}
+
+// pump copies the stream's responses to ch until the stream ends.
+func (c *Client) pump(wctx, userCtx context.Context, src watchSource, ch chan<- kv.WatchResponse) {
 	send := func(r kv.WatchResponse) bool {
 		select {
 		case ch <- r:
@@ -324,11 +490,12 @@ func (c *Client) pump(wctx, userCtx context.Context, body io.Reader, ch chan<- k
 			return false
 		}
 	}
-	for sc.Scan() {
-		r, err := decodeWatchLine(sc.Bytes())
+	var err error
+	for {
+		var r kv.WatchResponse
+		r, err = src.next()
 		if err != nil {
-			send(kv.WatchResponse{Err: err})
-			return
+			break
 		}
 		if !send(r) || r.Err != nil {
 			return
@@ -344,7 +511,11 @@ func (c *Client) pump(wctx, userCtx context.Context, body io.Reader, ch chan<- k
 		}
 		return
 	}
-	send(kv.WatchResponse{Err: fmt.Errorf("%w: watch stream ended: %v", ErrStreamBroken, sc.Err())})
+	if errors.Is(err, ErrProtocol) {
+		send(kv.WatchResponse{Err: err})
+		return
+	}
+	send(kv.WatchResponse{Err: fmt.Errorf("%w: watch stream ended: %v", ErrStreamBroken, err)})
 }
 
 // ErrStreamBroken ends a watch whose connection to the member broke.

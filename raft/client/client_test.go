@@ -1,9 +1,13 @@
 package client
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,18 +22,26 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// serve starts a Handler for k and returns a Client of it; both close
-// with the test.
-func serve(t *testing.T, k kv.KV) *Client {
+// serve starts a Server for k and returns a Client of it speaking the
+// framed protocol (or HTTP/JSON when overHTTP); all close with the test.
+func serve(t *testing.T, k kv.KV, overHTTP bool) *Client {
 	t.Helper()
-	srv := httptest.NewServer(NewHandler(k))
-	c, err := New(Config{Endpoints: []string{srv.URL}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(k, nil)
+	go srv.Serve(ln)
+	ep := ln.Addr().String()
+	if overHTTP {
+		ep = "http://" + ep
+	}
+	c, err := New(Config{Endpoints: []string{ep}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		c.Close()
-		srv.CloseClientConnections()
 		srv.Close()
 		k.Close()
 	})
@@ -38,7 +50,13 @@ func serve(t *testing.T, k kv.KV) *Client {
 
 func TestConformanceOverEngine(t *testing.T) {
 	kvtest.Run(t, func(t *testing.T) kv.KV {
-		return serve(t, mvcc.New(mvcc.Options{}))
+		return serve(t, mvcc.New(mvcc.Options{}), false)
+	})
+}
+
+func TestConformanceOverHTTP(t *testing.T) {
+	kvtest.Run(t, func(t *testing.T) kv.KV {
+		return serve(t, mvcc.New(mvcc.Options{}), true)
 	})
 }
 
@@ -52,7 +70,7 @@ func TestConformanceOverRaft(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return serve(t, n)
+		return serve(t, n, false)
 	})
 }
 
@@ -89,16 +107,94 @@ func TestClientTriesNextEndpoint(t *testing.T) {
 	srv := httptest.NewServer(NewHandler(e))
 	defer srv.Close()
 	defer e.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := NewServer(e, nil)
+	go fs.Serve(ln)
+	defer fs.Close()
 	// The first endpoint refuses connections.
 	dead := httptest.NewServer(nil)
 	deadURL := dead.URL
 	dead.Close()
-	c, err := New(Config{Endpoints: []string{deadURL, srv.URL}})
+	for _, live := range []string{srv.URL, ln.Addr().String()} {
+		c, err := New(Config{Endpoints: []string{strings.TrimPrefix(deadURL, "http://"), deadURL, live}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := kv.Put(ctx, c, "/a", []byte("1")); err != nil {
+			t.Fatal(live, err)
+		}
+		w, err := c.Watch(ctx, kv.WatchRequest{Key: "/a", StartRevision: 1})
+		if err != nil {
+			t.Fatal(live, err)
+		}
+		if r := <-w; r.Err != nil || len(r.Events) == 0 {
+			t.Fatalf("%s: watch got %+v", live, r)
+		}
+		cancel()
+		c.Close()
+		for range w {
+		}
+	}
+}
+
+// TestNotLeaderRedirect checks that a framed client follows a
+// NotLeaderError to the leader it names.
+func TestNotLeaderRedirect(t *testing.T) {
+	e := mvcc.New(mvcc.Options{})
+	defer e.Close()
+	lead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := NewServer(e, nil)
+	go ls.Serve(lead)
+	defer ls.Close()
+	fol, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := NewServer(notLeader{KV: e, addr: lead.Addr().String()}, nil)
+	go fs.Serve(fol)
+	defer fs.Close()
+	c, err := New(Config{Endpoints: []string{fol.Addr().String()}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := kv.Put(ctx, c, "/a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := kv.Get(raft.WithSerializable(ctx), e, "/a"); err != nil || v == nil || string(v.Value) != "1" {
+		t.Fatalf("leader has %v, %v", v, err)
+	}
+}
+
+// notLeader refuses every transaction with a NotLeaderError naming addr.
+type notLeader struct {
+	kv.KV
+	addr string
+}
+
+func (n notLeader) Txn(context.Context, kv.TxnRequest) (*kv.TxnResponse, error) {
+	return nil, &raft.NotLeaderError{LeaderID: 1, LeaderAddr: n.addr}
+}
+
+// TestCallCancelled checks that a cancelled call returns at once with
+// the context's error while the connection stays usable.
+func TestCallCancelled(t *testing.T) {
+	c := serve(t, mvcc.New(mvcc.Options{}), false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := kv.Put(ctx, c, "/a", []byte("1")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := kv.Put(ctx, c, "/a", []byte("1")); err != nil {
 		t.Fatal(err)
@@ -138,6 +234,38 @@ func FuzzDecodeErrorBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if err := decodeErrorBody(body); err == nil {
 			t.Fatal("an error body decoded to no error")
+		}
+	})
+}
+
+func FuzzReadFrame(f *testing.F) {
+	f.Add(appendFrame(nil, 1, frameResult, []byte(`{"Header":{"Revision":3}}`)))
+	f.Add(appendFrame(nil, 2, frameError, []byte(`{"code":"compacted","compactRevision":4}`)))
+	f.Add(appendFrame(nil, 3, frameWatchResp, []byte(`{"revision":9,"progressNotify":true}`)))
+	f.Add(appendFrame(nil, 4, frameWatchResp, []byte(`{"error":{"code":"not_leader","leaderAddr":"h:1"}}`)))
+	f.Add([]byte{0, 0, 0, 1, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		br := bufio.NewReader(bytes.NewReader(data))
+		for {
+			fr, err := readFrame(br, 1<<16)
+			if err != nil {
+				return
+			}
+			var out kv.TxnResponse
+			if err := decodeResult(fr, &out); err != nil && fr.typ == frameResult && !errors.Is(err, ErrProtocol) {
+				t.Fatalf("result decode error %v does not match ErrProtocol", err)
+			}
+			if fr.typ == frameError && decodeResult(fr, &out) == nil {
+				t.Fatal("an error frame decoded to no error")
+			}
+			if _, err := decodeWatchFrame(fr); err != nil && !errors.Is(err, ErrProtocol) {
+				t.Fatalf("watch decode error %v does not match ErrProtocol", err)
+			}
+			// What was read re-encodes to the same bytes.
+			if got := appendFrame(nil, fr.id, fr.typ, fr.payload); len(got) != frameHeader+len(fr.payload) {
+				t.Fatalf("re-encoded frame has %d bytes", len(got))
+			}
 		}
 	})
 }

@@ -1,0 +1,187 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// ErrConnBroken fails a call whose connection broke before the answer
+// came: the call may or may not have taken effect.
+var ErrConnBroken = errors.New("client: connection broken")
+
+// fconn is one framed connection, shared by concurrent calls.
+type fconn struct {
+	nc net.Conn
+	w  *frameWriter
+
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[uint64]chan frame
+	err     error // set when the connection broke
+	done    chan struct{}
+}
+
+// dialFramed opens a framed connection to addr (host:port).
+func dialFramed(ctx context.Context, addr string, tlsCfg *tls.Config) (net.Conn, error) {
+	d := net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if tlsCfg != nil {
+		tc := tls.Client(nc, tlsCfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		nc = tc
+	}
+	if _, err := nc.Write([]byte(frameMagic)); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return nc, nil
+}
+
+func newFconn(nc net.Conn) *fconn {
+	fc := &fconn{nc: nc, pending: map[uint64]chan frame{}, done: make(chan struct{})}
+	fc.w = newFrameWriter(nc)
+	go fc.readLoop()
+	return fc
+}
+
+func (fc *fconn) readLoop() {
+	br := bufio.NewReaderSize(fc.nc, 64<<10)
+	var err error
+	for {
+		var f frame
+		f, err = readFrame(br, maxFrame)
+		if err != nil {
+			break
+		}
+		fc.mu.Lock()
+		ch := fc.pending[f.id]
+		delete(fc.pending, f.id)
+		fc.mu.Unlock()
+		if ch != nil {
+			ch <- f // buffered: one answer per call
+		}
+	}
+	fc.fail(err)
+}
+
+// fail marks the connection broken and wakes every waiting call.
+func (fc *fconn) fail(err error) {
+	fc.mu.Lock()
+	if fc.err == nil {
+		fc.err = fmt.Errorf("%w: %v", ErrConnBroken, err)
+		close(fc.done)
+	}
+	fc.mu.Unlock()
+	fc.nc.Close()
+	fc.w.close()
+}
+
+func (fc *fconn) broken() bool {
+	select {
+	case <-fc.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// call sends a request and decodes its result into out.
+func (fc *fconn) call(ctx context.Context, typ byte, payload []byte, out any) error {
+	ch := make(chan frame, 1)
+	fc.mu.Lock()
+	if fc.err != nil {
+		err := fc.err
+		fc.mu.Unlock()
+		return err
+	}
+	fc.nextID++
+	id := fc.nextID
+	fc.pending[id] = ch
+	fc.mu.Unlock()
+	if !fc.w.send(appendFrame(make([]byte, 0, frameHeader+len(payload)), id, typ, payload)) {
+		fc.forget(id)
+		return fc.errOr()
+	}
+	select {
+	case f := <-ch:
+		return decodeResult(f, out)
+	case <-fc.done:
+		// The answer may have arrived just before the connection broke.
+		select {
+		case f := <-ch:
+			return decodeResult(f, out)
+		default:
+		}
+		return fc.errOr()
+	case <-ctx.Done():
+		fc.forget(id)
+		fc.w.send(appendFrame(nil, id, frameCancel, nil))
+		return ctx.Err()
+	}
+}
+
+func (fc *fconn) forget(id uint64) {
+	fc.mu.Lock()
+	delete(fc.pending, id)
+	fc.mu.Unlock()
+}
+
+func (fc *fconn) errOr() error {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.err != nil {
+		return fc.err
+	}
+	return ErrConnBroken
+}
+
+func (fc *fconn) close() { fc.fail(errors.New("closed")) }
+
+// decodeResult turns an answer frame into out or a typed error.
+func decodeResult(f frame, out any) error {
+	switch f.typ {
+	case frameResult:
+		if err := json.Unmarshal(f.payload, out); err != nil {
+			return fmt.Errorf("%w: bad response: %v", ErrProtocol, err)
+		}
+		return nil
+	case frameError:
+		var we wireError
+		if err := json.Unmarshal(f.payload, &we); err != nil {
+			return fmt.Errorf("%w: bad error: %v", ErrProtocol, err)
+		}
+		return decodeError(&we)
+	default:
+		return fmt.Errorf("%w: unexpected frame type %d", ErrProtocol, f.typ)
+	}
+}
+
+// decodeWatchFrame decodes one frame of a watch stream.
+func decodeWatchFrame(f frame) (resp watchItem, err error) {
+	switch f.typ {
+	case frameWatchResp:
+		r, err := decodeWatchLine(f.payload)
+		return watchItem{resp: r}, err
+	case frameError:
+		var we wireError
+		if err := json.Unmarshal(f.payload, &we); err != nil {
+			return watchItem{}, fmt.Errorf("%w: bad error: %v", ErrProtocol, err)
+		}
+		return watchItem{openErr: decodeError(&we)}, nil
+	default:
+		return watchItem{}, fmt.Errorf("%w: unexpected frame type %d in a watch", ErrProtocol, f.typ)
+	}
+}

@@ -1,0 +1,394 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/store/kv"
+)
+
+// Server serves a [kv.KV] to [Client]s over the framed protocol and, on
+// the same listener, to HTTP clients: a connection that does not open
+// with the framed protocol's greeting is handed to HTTP (the [Handler]
+// API, or any handler, such as a mux that also serves /metrics).
+type Server struct {
+	kv   kv.KV
+	http *http.Server
+	hl   *chanListener
+
+	mu     sync.Mutex
+	closed bool
+	lns    map[net.Listener]struct{}
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+}
+
+// NewServer returns a Server of k. HTTP connections go to h; when h is
+// nil they go to [NewHandler](k).
+func NewServer(k kv.KV, h http.Handler) *Server {
+	if h == nil {
+		h = NewHandler(k)
+	}
+	s := &Server{kv: k, lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}}
+	s.hl = newChanListener()
+	s.http = &http.Server{Handler: h}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.http.Serve(s.hl)
+	}()
+	return s
+}
+
+// ErrServerClosed is returned by [Server.Serve] after [Server.Close].
+var ErrServerClosed = errors.New("client: server closed")
+
+// Serve accepts connections on ln until ln fails or the server is
+// closed. It closes ln when it returns.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.lns[ln] = struct{}{}
+	s.mu.Unlock()
+	defer ln.Close()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			delete(s.lns, ln)
+			s.mu.Unlock()
+			if closed {
+				return ErrServerClosed
+			}
+			return err
+		}
+		if !s.track(nc) {
+			nc.Close()
+			return ErrServerClosed
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(nc)
+		}()
+	}
+}
+
+func (s *Server) track(nc net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[nc] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(nc net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, nc)
+	s.mu.Unlock()
+}
+
+// Close stops the listeners, closes every connection and waits for the
+// server's goroutines. It does not close the KV.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.closed = true
+	for ln := range s.lns {
+		ln.Close()
+	}
+	for nc := range s.conns {
+		nc.Close()
+	}
+	s.mu.Unlock()
+	s.http.Close()
+	s.hl.Close()
+	s.wg.Wait()
+	return nil
+}
+
+// serveConn tells a framed connection from an HTTP one by its first
+// bytes.
+func (s *Server) serveConn(nc net.Conn) {
+	br := bufio.NewReaderSize(nc, 64<<10)
+	magic, err := br.Peek(len(frameMagic))
+	if err != nil || string(magic) != frameMagic {
+		s.untrack(nc) // the HTTP server owns it now
+		if !s.hl.push(&peekedConn{Conn: nc, r: br}) {
+			nc.Close()
+		}
+		return
+	}
+	br.Discard(len(frameMagic))
+	defer s.untrack(nc)
+	sc := &serverConn{s: s, nc: nc, calls: map[uint64]context.CancelFunc{}}
+	sc.w = newFrameWriter(nc)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		nc.Close()
+		sc.w.close()
+		wg.Wait()
+		<-sc.w.exit
+	}()
+	for {
+		f, err := readFrame(br, maxBody)
+		if err != nil {
+			return
+		}
+		if f.typ == frameCancel {
+			sc.mu.Lock()
+			if c := sc.calls[f.id]; c != nil {
+				c()
+			}
+			sc.mu.Unlock()
+			continue
+		}
+		cctx, ccancel := context.WithCancel(ctx)
+		sc.mu.Lock()
+		sc.calls[f.id] = ccancel
+		sc.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc.handle(cctx, f)
+			sc.mu.Lock()
+			delete(sc.calls, f.id)
+			sc.mu.Unlock()
+			ccancel()
+		}()
+	}
+}
+
+type serverConn struct {
+	s  *Server
+	nc net.Conn
+	w  *frameWriter
+
+	mu    sync.Mutex
+	calls map[uint64]context.CancelFunc
+}
+
+func (sc *serverConn) reply(id uint64, v any, err error) {
+	if err != nil {
+		we, _ := encodeError(err)
+		b, _ := json.Marshal(we)
+		sc.w.send(appendFrame(nil, id, frameError, b))
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		sc.reply(id, nil, err)
+		return
+	}
+	sc.w.send(appendFrame(make([]byte, 0, frameHeader+len(b)), id, frameResult, b))
+}
+
+func invalid(err error) error { return fmt.Errorf("%w: %v", kv.ErrInvalidRequest, err) }
+
+func (sc *serverConn) handle(ctx context.Context, f frame) {
+	k := sc.s.kv
+	switch f.typ {
+	case frameRange:
+		var req rangeRequest
+		if err := json.Unmarshal(f.payload, &req); err != nil {
+			sc.reply(f.id, nil, invalid(err))
+			return
+		}
+		if req.Serializable {
+			ctx = raft.WithSerializable(ctx)
+		}
+		resp, err := k.Range(ctx, req.RangeRequest)
+		sc.reply(f.id, resp, err)
+	case frameTxn:
+		var req kv.TxnRequest
+		if err := json.Unmarshal(f.payload, &req); err != nil {
+			sc.reply(f.id, nil, invalid(err))
+			return
+		}
+		resp, err := k.Txn(ctx, req)
+		sc.reply(f.id, resp, err)
+	case frameCompact:
+		var req compactRequest
+		if err := json.Unmarshal(f.payload, &req); err != nil {
+			sc.reply(f.id, nil, invalid(err))
+			return
+		}
+		sc.reply(f.id, struct{}{}, k.Compact(ctx, req.Revision))
+	case frameProgress:
+		sc.reply(f.id, struct{}{}, k.RequestProgress(ctx))
+	case frameWatch:
+		var req kv.WatchRequest
+		if err := json.Unmarshal(f.payload, &req); err != nil {
+			sc.reply(f.id, nil, invalid(err))
+			return
+		}
+		sc.watch(ctx, f.id, req)
+	default:
+		sc.reply(f.id, nil, invalid(fmt.Errorf("unknown frame type %d", f.typ)))
+	}
+}
+
+// watch streams a watch's responses until one carries an error or the
+// call is cancelled.
+func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest) {
+	ch, err := sc.s.kv.Watch(ctx, req)
+	if err != nil {
+		sc.reply(id, nil, err)
+		return
+	}
+	sc.reply(id, struct{}{}, nil) // the watch is open
+	for {
+		var resp kv.WatchResponse
+		var ok bool
+		select {
+		case resp, ok = <-ch:
+		case <-ctx.Done():
+			return
+		}
+		if !ok {
+			resp = kv.WatchResponse{Err: kv.ErrClosed}
+		}
+		wr := wireWatchResponse{Events: resp.Events, Revision: resp.Revision, ProgressNotify: resp.ProgressNotify}
+		if resp.Err != nil {
+			wr.Error, _ = encodeError(resp.Err)
+		}
+		b, err := json.Marshal(&wr)
+		if err != nil {
+			return
+		}
+		if !sc.w.send(appendFrame(nil, id, frameWatchResp, b)) || wr.Error != nil {
+			return
+		}
+	}
+}
+
+// frameWriter owns a connection's writes: frames queued by any goroutine
+// are written in batches, one flush per batch.
+type frameWriter struct {
+	q    chan []byte
+	done chan struct{}
+	once sync.Once
+	exit chan struct{}
+}
+
+func newFrameWriter(w io.Writer) *frameWriter {
+	fw := &frameWriter{q: make(chan []byte, 256), done: make(chan struct{}), exit: make(chan struct{})}
+	go fw.run(w)
+	return fw
+}
+
+func (fw *frameWriter) run(w io.Writer) {
+	defer close(fw.exit)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for {
+		var f []byte
+		select {
+		case f = <-fw.q:
+		case <-fw.done:
+			return
+		}
+		if _, err := bw.Write(f); err != nil {
+			fw.close()
+			return
+		}
+	drain:
+		for {
+			select {
+			case f = <-fw.q:
+				if _, err := bw.Write(f); err != nil {
+					fw.close()
+					return
+				}
+			default:
+				break drain
+			}
+		}
+		if bw.Flush() != nil {
+			fw.close()
+			return
+		}
+	}
+}
+
+// send queues f; it reports false once the writer has stopped.
+func (fw *frameWriter) send(f []byte) bool {
+	select {
+	case fw.q <- f:
+		return true
+	case <-fw.done:
+		return false
+	}
+}
+
+// close stops the writer; queued frames may be dropped.
+func (fw *frameWriter) close() { fw.once.Do(func() { close(fw.done) }) }
+
+// chanListener hands connections the Server sniffed as HTTP to its
+// http.Server.
+type chanListener struct {
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newChanListener() *chanListener {
+	return &chanListener{ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *chanListener) push(c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "sniffed" }
+func (pipeAddr) String() string  { return "sniffed" }
+
+// peekedConn is a connection whose first bytes were read ahead.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
