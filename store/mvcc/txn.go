@@ -95,7 +95,17 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 	// response, and the change list for watchers.
 	var valueBuf [4][]byte
 	values := cloneValues(req.Success, valueBuf[:0])
-	resp := &kv.TxnResponse{Responses: make([]kv.OpResponse, max(len(req.Success), len(req.Failure)))}
+	var (
+		resp  *kv.TxnResponse
+		spare *kv.PutResponse // for the put of a one-op transaction
+	)
+	if nops := max(len(req.Success), len(req.Failure)); nops <= 1 {
+		one := new(txnOfOne)
+		resp, spare = &one.resp, &one.put
+		resp.Responses = one.op[:nops]
+	} else {
+		resp = &kv.TxnResponse{Responses: make([]kv.OpResponse, nops)}
+	}
 	var changeBuf [1]change
 	changes := changeBuf[:0]
 	e.mu.Lock()
@@ -132,7 +142,10 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 		case kv.OpPut:
 			puts++
 			ki := e.getOrCreate(op.Key)
-			pr := &kv.PutResponse{}
+			pr := spare
+			if pr == nil {
+				pr = &kv.PutResponse{}
+			}
 			prev := ki.latest()
 			if prev != nil && op.PrevKV {
 				p := ki.keyValue(prev, false)
@@ -212,6 +225,14 @@ func (e *Engine) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, e
 		}
 	}
 	return resp, nil
+}
+
+// txnOfOne is the response of a transaction of at most one op, in one
+// allocation.
+type txnOfOne struct {
+	resp kv.TxnResponse
+	op   [1]kv.OpResponse
+	put  kv.PutResponse
 }
 
 // cloneValues appends to dst a copy of the value of each put in ops, in
