@@ -311,13 +311,12 @@ func (e *Engine) compactLocked(rev int64) {
 	}
 	var empty []*keyIndex
 	e.tree.Ascend(func(ki *keyIndex) bool {
-		before := ki.size()
-		if ki.compact(rev) {
+		gone, freed := ki.compact(rev)
+		e.size -= freed
+		if gone {
 			empty = append(empty, ki)
-			e.size -= before
-			return true
+			e.size -= keyOverhead + int64(len(ki.key))
 		}
-		e.size -= before - ki.size()
 		return true
 	})
 	for _, ki := range empty {

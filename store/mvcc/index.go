@@ -82,8 +82,9 @@ func (ki *keyIndex) del(rev int64) {
 
 // compact drops the entries that no read at or above rev can see: every
 // entry older than the one current at rev, and that one too when it is a
-// tombstone. It reports whether the key has no entries left.
-func (ki *keyIndex) compact(rev int64) bool {
+// tombstone. It reports whether the key has no entries left, and the
+// bytes that the dropped entries held (as counted by keyIndex.size).
+func (ki *keyIndex) compact(rev int64) (empty bool, freed int64) {
 	n := len(ki.entries)
 	// keep is the index of the first entry to keep.
 	i := sort.Search(n, func(i int) bool { return ki.entries[i].modRev > rev })
@@ -92,16 +93,19 @@ func (ki *keyIndex) compact(rev int64) bool {
 		keep = i - 1
 	}
 	if keep == 0 {
-		return n == 0
+		return n == 0, 0
+	}
+	for i := range keep {
+		freed += entryOverhead + int64(len(ki.entries[i].value))
 	}
 	m := copy(ki.entries, ki.entries[keep:])
 	clear(ki.entries[m:]) // release the dropped values
 	ki.entries = ki.entries[:m]
 	if m == 0 {
 		ki.entries = nil
-		return true
+		return true, freed
 	}
-	return false
+	return false, freed
 }
 
 // keyValue returns the public form of e for ki, without the value when

@@ -18,7 +18,7 @@ const (
 	entryOverhead = int64(unsafe.Sizeof(entry{}))
 )
 
-// keySize is the approximate memory that ki holds, as counted for
+// size is the approximate memory that ki holds, as counted for
 // etcd_mvcc_db_total_size_in_bytes.
 func (ki *keyIndex) size() int64 {
 	n := keyOverhead + int64(len(ki.key))
