@@ -54,6 +54,11 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 		}
 		switch e.GetType() {
 		case raftpb.EntryNormal:
+			if len(e.GetData()) == 0 {
+				// A new leader's first entry: every entry of earlier terms
+				// that survives precedes it and is applied by now.
+				n.failStale(e.GetTerm())
+			}
 			origin, reqs, err := decodeEntry(e.GetData())
 			if err != nil {
 				return fmt.Errorf("raft: apply entry %d: %w", idx, err)
@@ -80,6 +85,28 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 		n.applied.Store(idx)
 	}
 	return nil
+}
+
+// failStale fails, with ErrLeaderChanged, the writes this member sent to
+// Raft in a term before term that are still unanswered once the first
+// entry of term is applied: the log holds no entry of theirs before it, so
+// they were lost with the old leader (unless a delayed copy of a forwarded
+// proposal still reaches the new one, hence "outcome unknown").
+func (n *Node) failStale(term uint64) {
+	var stale []*proposal
+	n.mu.Lock()
+	for id, p := range n.waiting {
+		if p.conf == nil && p.term != 0 && p.term < term {
+			delete(n.waiting, id)
+			stale = append(stale, p)
+		}
+	}
+	n.mu.Unlock()
+	for _, p := range stale {
+		n.metrics.proposalsPending.Dec()
+		n.metrics.proposalsFailed.Inc()
+		p.finish(result{err: ErrLeaderChanged})
+	}
 }
 
 // complete hands a result to the waiting request, if it still waits.

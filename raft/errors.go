@@ -18,6 +18,14 @@ var (
 	// ErrTimeout: a request did not complete in [Config.RequestTimeout].
 	// A write that times out may still be applied later.
 	ErrTimeout = errors.New("raft: request timed out, outcome unknown")
+	// ErrLeaderChanged: the leader changed while a write was in flight
+	// and the new leader's log does not hold it, so it was most likely
+	// lost; but a copy still travelling in the network may yet be
+	// committed, so the outcome is unknown. It comes as soon as this
+	// member applies the new leader's first entry, instead of after
+	// [Config.RequestTimeout]. Retry only writes that are safe to repeat
+	// (such as a Txn guarded by a revision compare).
+	ErrLeaderChanged = errors.New("raft: leader changed, outcome unknown")
 	// ErrStopped: the member has stopped, after Close or a fatal error
 	// (such as a failed fsync). Requests in flight fail with it.
 	ErrStopped = errors.New("raft: member stopped")

@@ -2,6 +2,7 @@ package raft_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -433,4 +434,50 @@ func engineDigest(t *testing.T, n *raft.Node) string {
 		s += fmt.Sprintf(" %s=%s@%d/%d/%d", e.Key, e.Value, e.CreateRevision, e.ModRevision, e.Version)
 	}
 	return s
+}
+
+// TestForwardedWriteLostWithLeader checks that a write a follower
+// forwarded to a leader that is then cut off (it receives but cannot send)
+// fails with ErrLeaderChanged as soon as the new leader's first entry is
+// applied, rather than after RequestTimeout, and that the cluster goes on.
+func TestForwardedWriteLostWithLeader(t *testing.T) {
+	c := rafttest.NewCluster(t, rafttest.Options{
+		ElectionTicks: 50,
+		Configure:     func(cfg *raft.Config) { cfg.RequestTimeout = 10 * time.Minute },
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	lead, err := c.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, lead, "/warm", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	var fol *raft.Node
+	for id, n := range c.Nodes() {
+		if id != lead.ID() {
+			fol = n
+			if _, _, err := kv.Get(ctx, n, "/warm"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The leader hears everyone but nobody hears it.
+	for id := range c.Nodes() {
+		if id != lead.ID() {
+			c.Net.Cut(lead.ID(), id)
+		}
+	}
+	_, err = kv.Put(ctx, fol, "/lost", []byte("1"))
+	if !errors.Is(err, raft.ErrLeaderChanged) {
+		t.Fatalf("forwarded write to a cut-off leader: got %v, want ErrLeaderChanged", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the write failed only at the test's deadline")
+	}
+	c.Net.Heal()
+	if _, err := kv.Put(ctx, fol, "/after", []byte("1")); err != nil {
+		t.Fatalf("write after the leader change: %v", err)
+	}
 }

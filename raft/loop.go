@@ -227,6 +227,11 @@ func (n *Node) proposeData(data []byte, ps []*proposal) {
 		n.metrics.proposalsFailed.Add(float64(len(ps)))
 		return
 	}
+	st := n.rn.BasicStatus()
+	term := st.GetTerm()
+	for _, p := range ps {
+		p.term = term
+	}
 	n.metrics.proposalsPending.Add(float64(len(ps)))
 }
 

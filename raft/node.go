@@ -85,6 +85,9 @@ type proposal struct {
 	conf     *raftpb.ConfChangeV2 // a membership change instead of req
 	done     chan result          // cap 1
 	canceled atomic.Bool
+	// term is the member's term when the proposal went to Raft, zero
+	// before (owned by the loop).
+	term uint64
 }
 
 type result struct {

@@ -80,6 +80,7 @@ var codes = []struct {
 	{"not_leader", raft.ErrNotLeader, http.StatusMisdirectedRequest},
 	{"no_leader", raft.ErrNoLeader, http.StatusServiceUnavailable},
 	{"timeout", raft.ErrTimeout, http.StatusGatewayTimeout},
+	{"leader_changed", raft.ErrLeaderChanged, http.StatusServiceUnavailable},
 	{"stopped", raft.ErrStopped, http.StatusServiceUnavailable},
 	{"canceled", context.Canceled, 499},
 	{"deadline_exceeded", context.DeadlineExceeded, http.StatusGatewayTimeout},
