@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"math"
@@ -130,19 +131,18 @@ func readRecord(data []byte, seq uint64, off int64) (typ recordType, payload []b
 	return typ, payload, next, crc, badNone
 }
 
+// zeroBlock is compared against preallocated space a block at a time
+// (bytes.Equal runs in assembly, uninstrumented by the race detector).
+var zeroBlock [64 << 10]byte
+
 func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b) != 0 {
+	for len(b) >= len(zeroBlock) {
+		if !bytes.Equal(b[:len(zeroBlock)], zeroBlock[:]) {
 			return false
 		}
-		b = b[8:]
+		b = b[len(zeroBlock):]
 	}
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
+	return bytes.Equal(b, zeroBlock[:len(b)])
 }
 
 // findRecord reports whether any valid record for segment seq starts at an
@@ -150,13 +150,22 @@ func allZero(b []byte) bool {
 // bad record) from a corrupt middle (valid records follow).
 func findRecord(data []byte, seq uint64, off int64) (int64, bool) {
 	p := (off + recAlign) &^ (recAlign - 1)
-	for ; p+headerSize <= int64(len(data)); p += recAlign {
-		// Skip zeros quickly: preallocated space is most of a fresh segment.
-		if binary.LittleEndian.Uint64(data[p:]) == 0 && binary.LittleEndian.Uint64(data[p+8:]) == 0 {
+	const block = int64(4096)
+	for p+headerSize <= int64(len(data)) {
+		// Skip zeros a block at a time: preallocated space is most of a
+		// fresh segment. No record starts in an all-zero block: a header's
+		// first 8 bytes (n and ^n) are never all zero.
+		if p+block <= int64(len(data)) && bytes.Equal(data[p:p+block], zeroBlock[:block]) {
+			p += block
 			continue
 		}
-		if _, _, _, _, bad := readRecord(data, seq, p); bad == badNone {
-			return p, true
+		p += recAlign
+		q := p - recAlign
+		if binary.LittleEndian.Uint64(data[q:]) == 0 && binary.LittleEndian.Uint64(data[q+8:]) == 0 {
+			continue
+		}
+		if _, _, _, _, bad := readRecord(data, seq, q); bad == badNone {
+			return q, true
 		}
 	}
 	return 0, false
