@@ -75,6 +75,11 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 					n.complete(r.id, res)
 				}
 			}
+			n.reqsSinceSnap += uint64(len(reqs))
+			if n.catchUpIndex == 0 && n.cfg.SnapshotEntries > n.cfg.SnapshotCatchUpEntries &&
+				n.reqsSinceSnap >= n.cfg.SnapshotEntries-n.cfg.SnapshotCatchUpEntries {
+				n.catchUpIndex = idx
+			}
 			if len(reqs) > 0 {
 				n.metrics.proposalsCommitted.Add(float64(len(reqs)))
 				n.metrics.proposalsApplied.Add(float64(len(reqs)))
@@ -169,6 +174,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 // the leader (already stored by the transport).
 func (n *Node) applySnapshot(snap *raftpb.Snapshot) error {
 	md := snap.GetMetadata()
+	n.reqsSinceSnap, n.catchUpIndex = 0, 0
 	if err := n.restoreSnapshot(md.GetIndex()); err != nil {
 		return err
 	}
@@ -210,10 +216,11 @@ func (n *Node) restoreSnapshot(index uint64) error {
 }
 
 // maybeSnapshot snapshots the engine every SnapshotEntries applied
-// entries, then compacts the in-memory log and releases WAL segments.
+// entries or requests, whichever comes first (an entry carries a batch of
+// requests), then compacts the in-memory log and releases WAL segments.
 func (n *Node) maybeSnapshot() error {
 	applied := n.applied.Load()
-	if applied-n.snapIndex < n.cfg.SnapshotEntries {
+	if applied-n.snapIndex < n.cfg.SnapshotEntries && n.reqsSinceSnap < n.cfg.SnapshotEntries {
 		return nil
 	}
 	return n.snapshotNow(applied)
@@ -237,8 +244,16 @@ func (n *Node) snapshotNow(applied uint64) error {
 	}
 	n.snapIndex = applied
 	n.snapIdx.Store(applied)
-	if applied > n.cfg.SnapshotCatchUpEntries {
-		compactTo := applied - n.cfg.SnapshotCatchUpEntries
+	catchUp := n.catchUpIndex
+	n.reqsSinceSnap, n.catchUpIndex = 0, 0
+	if applied > n.cfg.SnapshotCatchUpEntries || catchUp > 0 {
+		// Keep SnapshotCatchUpEntries entries, or fewer if they hold more
+		// requests than that.
+		compactTo := catchUp
+		if applied > n.cfg.SnapshotCatchUpEntries {
+			compactTo = max(compactTo, applied-n.cfg.SnapshotCatchUpEntries)
+		}
+		compactTo = min(compactTo, applied)
 		if first, _ := n.storage.FirstIndex(); compactTo > first {
 			if err := n.storage.Compact(compactTo); err != nil {
 				n.log.Warn("raft: compact log", "index", compactTo, "err", err)

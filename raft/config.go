@@ -82,12 +82,13 @@ type Config struct {
 	ElectionTicks  int
 	HeartbeatTicks int
 
-	// SnapshotEntries is the number of applied entries between snapshots.
-	// Zero means [DefaultSnapshotEntries].
+	// SnapshotEntries is the number of applied entries between snapshots,
+	// counting each request of a batched entry. Zero means
+	// [DefaultSnapshotEntries].
 	SnapshotEntries uint64
 	// SnapshotCatchUpEntries is the number of entries kept in the log
-	// behind a snapshot, so that a slightly lagging follower catches up
-	// without a snapshot. Zero means [DefaultSnapshotCatchUpEntries].
+	// behind a snapshot (fewer when they hold more requests than that), so
+	// that a slightly lagging follower catches up without a snapshot. Zero means [DefaultSnapshotCatchUpEntries].
 	SnapshotCatchUpEntries uint64
 
 	// MaxBatchBytes caps the size of one proposed entry (a batch of

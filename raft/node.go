@@ -68,8 +68,15 @@ type Node struct {
 	isLead  atomic.Bool
 
 	// Loop-only state.
-	confState     *raftpb.ConfState
-	snapIndex     uint64
+	confState *raftpb.ConfState
+	snapIndex uint64
+	// reqsSinceSnap counts the requests applied since the last snapshot;
+	// catchUpIndex is the entry at which the count reached
+	// SnapshotEntries-SnapshotCatchUpEntries (zero before). Entries carry
+	// batches of requests, so these, not entry counts, bound the log's
+	// size (owned by the loop).
+	reqsSinceSnap uint64
+	catchUpIndex  uint64
 	readSeq       uint64
 	readsInflight map[uint64]*readReq // by ReadIndex context
 	readsPending  []*readReq          // have an index, wait for apply
