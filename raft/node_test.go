@@ -2,6 +2,8 @@ package raft
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,4 +71,67 @@ func TestConformanceSingle(t *testing.T) {
 		t.Cleanup(func() { n.Close() })
 		return n
 	})
+}
+
+// TestSnapshotCountsRequests checks that batched entries count each of
+// their requests toward SnapshotEntries, and that a member restarts from
+// such a snapshot and its shortened log with every key.
+func TestSnapshotCountsRequests(t *testing.T) {
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	open := func() *Node {
+		n, err := Open(ctx, Config{
+			ID: 1, Dir: dir,
+			InitialCluster:         []Member{{ID: 1, PeerAddr: "127.0.0.1:0"}},
+			Clock:                  clocktest.New(time.Unix(0, 0)),
+			SnapshotEntries:        150,
+			SnapshotCatchUpEntries: 20,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n := open()
+	if _, err := n.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const keys = 400
+	var wg sync.WaitGroup
+	errs := make(chan error, keys)
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := g; k < keys; k += 32 {
+				if _, err := kv.Put(ctx, n, fmt.Sprintf("/k/%03d", k), []byte("v")); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	st := n.Status()
+	if st.SnapshotIndex == 0 {
+		t.Fatalf("no snapshot after %d requests in %d entries (SnapshotEntries 150)", keys, st.AppliedIndex)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n = open()
+	defer n.Close()
+	// A linearizable read: it waits until the member, leader again, has
+	// re-applied the entries after the snapshot.
+	resp, err := n.Range(ctx, kv.RangeRequest{Key: "/k/", End: kv.PrefixEnd("/k/"), CountOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Count != keys {
+		t.Fatalf("after restart: %d keys, want %d", resp.Count, keys)
+	}
 }
