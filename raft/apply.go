@@ -71,6 +71,10 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 				} else {
 					res.err = n.engine.Compact(bg, r.compact)
 				}
+				// Count it before answering, so that a caller who got its
+				// answer sees the metric include its request.
+				n.metrics.proposalsCommitted.Inc()
+				n.metrics.proposalsApplied.Inc()
 				if origin == n.id {
 					n.complete(r.id, res)
 				}
@@ -79,10 +83,6 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 			if n.catchUpIndex == 0 && n.cfg.SnapshotEntries > n.cfg.SnapshotCatchUpEntries &&
 				n.reqsSinceSnap >= n.cfg.SnapshotEntries-n.cfg.SnapshotCatchUpEntries {
 				n.catchUpIndex = idx
-			}
-			if len(reqs) > 0 {
-				n.metrics.proposalsCommitted.Add(float64(len(reqs)))
-				n.metrics.proposalsApplied.Add(float64(len(reqs)))
 			}
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			n.applyConfChange(e)
