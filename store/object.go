@@ -59,7 +59,7 @@ type ObjectMeta struct {
 	// CreationTimestamp is set by Create.
 	CreationTimestamp Time `json:"creationTimestamp,omitzero"`
 	// DeletionTimestamp is set when a Delete waits on finalizers.
-	DeletionTimestamp *Time `json:"deletionTimestamp,omitempty"`
+	DeletionTimestamp *Time `json:"deletionTimestamp,omitzero"`
 	// DeletionGracePeriodSeconds is carried for wire compatibility.
 	DeletionGracePeriodSeconds *int64 `json:"deletionGracePeriodSeconds,omitempty"`
 	// Labels are matched by label selectors.
