@@ -274,35 +274,8 @@ const microTimeFormat = "2006-01-02T15:04:05.000000Z07:00"
 
 // MarshalJSON encodes t as an RFC 3339 string with microseconds, or null
 // when t is zero.
-func (t MicroTime) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	b := make([]byte, 0, len(microTimeFormat)+2)
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, microTimeFormat)
-	return append(b, '"'), nil
-}
+func (t MicroTime) MarshalJSON() ([]byte, error) { return marshalTime(t.Time, microTimeFormat), nil }
 
 // UnmarshalJSON decodes an RFC 3339 string (any fractional precision) or
 // null.
-func (t *MicroTime) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		t.Time = time.Time{}
-		return nil
-	}
-	s, err := jsonString(b)
-	if err != nil {
-		return err
-	}
-	if s == "" {
-		t.Time = time.Time{}
-		return nil
-	}
-	pt, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return err
-	}
-	t.Time = pt.UTC()
-	return nil
-}
+func (t *MicroTime) UnmarshalJSON(b []byte) error { return unmarshalTime(b, &t.Time) }

@@ -133,20 +133,29 @@ type Time struct {
 func NewTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Second)} }
 
 // MarshalJSON encodes t as an RFC 3339 string, or null when t is zero.
-func (t Time) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	b := make([]byte, 0, len(time.RFC3339)+2)
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, time.RFC3339)
-	return append(b, '"'), nil
-}
+func (t Time) MarshalJSON() ([]byte, error) { return marshalTime(t.Time, time.RFC3339), nil }
 
 // UnmarshalJSON decodes an RFC 3339 string or null.
-func (t *Time) UnmarshalJSON(b []byte) error {
+func (t *Time) UnmarshalJSON(b []byte) error { return unmarshalTime(b, &t.Time) }
+
+// marshalTime encodes t in UTC with layout as a JSON string, or null when t
+// is zero. It is shared by [Time] and [MicroTime], which differ only in
+// precision.
+func marshalTime(t time.Time, layout string) []byte {
+	if t.IsZero() {
+		return []byte("null")
+	}
+	b := make([]byte, 0, len(layout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, layout)
+	return append(b, '"')
+}
+
+// unmarshalTime decodes null, "" or an RFC 3339 string with any fractional
+// precision into *t, in UTC.
+func unmarshalTime(b []byte, t *time.Time) error {
 	if string(b) == "null" {
-		t.Time = time.Time{}
+		*t = time.Time{}
 		return nil
 	}
 	s, err := jsonString(b)
@@ -154,14 +163,14 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if s == "" {
-		t.Time = time.Time{}
+		*t = time.Time{}
 		return nil
 	}
-	pt, err := time.Parse(time.RFC3339, s)
+	pt, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return err
 	}
-	t.Time = pt.UTC()
+	*t = pt.UTC()
 	return nil
 }
 
