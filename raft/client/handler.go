@@ -143,21 +143,9 @@ func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for {
-		var resp kv.WatchResponse
-		var ok bool
-		select {
-		case resp, ok = <-ch:
-		case <-ctx.Done():
-			return
-		}
+		wr, ok := nextWireWatchResponse(ctx, ch)
 		if !ok {
-			// The engine closed the channel without an error: the watch
-			// was cancelled under us, which the client must hear about.
-			resp = kv.WatchResponse{Err: kv.ErrClosed}
-		}
-		wr := wireWatchResponse{Events: resp.Events, Revision: resp.Revision, ProgressNotify: resp.ProgressNotify}
-		if resp.Err != nil {
-			wr.Error, _ = encodeError(resp.Err)
+			return
 		}
 		if enc.Encode(&wr) != nil {
 			return

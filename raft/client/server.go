@@ -258,19 +258,9 @@ func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest)
 	}
 	sc.reply(id, struct{}{}, nil) // the watch is open
 	for {
-		var resp kv.WatchResponse
-		var ok bool
-		select {
-		case resp, ok = <-ch:
-		case <-ctx.Done():
-			return
-		}
+		wr, ok := nextWireWatchResponse(ctx, ch)
 		if !ok {
-			resp = kv.WatchResponse{Err: kv.ErrClosed}
-		}
-		wr := wireWatchResponse{Events: resp.Events, Revision: resp.Revision, ProgressNotify: resp.ProgressNotify}
-		if resp.Err != nil {
-			wr.Error, _ = encodeError(resp.Err)
+			return
 		}
 		b, err := json.Marshal(&wr)
 		if err != nil {

@@ -166,3 +166,25 @@ func decodeWatchLine(line []byte) (kv.WatchResponse, error) {
 	}
 	return resp, nil
 }
+
+// nextWireWatchResponse waits for a watch's next response and converts it for
+// the wire. It reports false when ctx is done first. A channel that the
+// engine closed without an error becomes ErrClosed: the watch was cancelled
+// under the client, which must hear about it.
+func nextWireWatchResponse(ctx context.Context, ch <-chan kv.WatchResponse) (wireWatchResponse, bool) {
+	var resp kv.WatchResponse
+	select {
+	case r, ok := <-ch:
+		resp = r
+		if !ok {
+			resp = kv.WatchResponse{Err: kv.ErrClosed}
+		}
+	case <-ctx.Done():
+		return wireWatchResponse{}, false
+	}
+	wr := wireWatchResponse{Events: resp.Events, Revision: resp.Revision, ProgressNotify: resp.ProgressNotify}
+	if resp.Err != nil {
+		wr.Error, _ = encodeError(resp.Err)
+	}
+	return wr, true
+}
