@@ -344,23 +344,27 @@ func (s *Store[T]) Get(ctx context.Context, namespace, name string) (T, error) {
 	if err := s.checkName(namespace, name); err != nil {
 		return zero, err
 	}
-	cur, err := s.read(ctx, namespace, name)
-	if err != nil {
-		return zero, err
-	}
-	return s.decode(cur)
+	_, obj, err := s.read(ctx, namespace, name)
+	return obj, err
 }
 
-// read returns the stored key of the named object, or NotFound.
-func (s *Store[T]) read(ctx context.Context, namespace, name string) (*kv.KeyValue, error) {
+// read returns the stored key of the named object and the object decoded
+// from it, or NotFound.
+func (s *Store[T]) read(ctx context.Context, namespace, name string) (*kv.KeyValue, T, error) {
+	var zero T
 	resp, err := s.kv.Range(ctx, kv.RangeRequest{Key: s.Key(namespace, name)})
 	if err != nil {
-		return nil, s.kvErr(err, namespace, name)
+		return nil, zero, s.kvErr(err, namespace, name)
 	}
 	if len(resp.KVs) == 0 {
-		return nil, NewNotFound(s.res.Name, s.display(namespace, name))
+		return nil, zero, NewNotFound(s.res.Name, s.display(namespace, name))
 	}
-	return &resp.KVs[0], nil
+	cur := &resp.KVs[0]
+	obj, err := s.decode(cur)
+	if err != nil {
+		return nil, zero, err
+	}
+	return cur, obj, nil
 }
 
 // updateMode says which parts of an incoming object an update takes.
@@ -431,16 +435,12 @@ func (s *Store[T]) updateObject(ctx context.Context, obj T, mode updateMode) (T,
 		want = rv
 	}
 	for {
-		cur, err := s.read(ctx, ns, m.Name)
+		cur, old, err := s.read(ctx, ns, m.Name)
 		if err != nil {
 			return zero, err
 		}
 		if want != 0 && cur.ModRevision != want {
 			return zero, s.conflict(ns, m.Name)
-		}
-		old, err := s.decode(cur)
-		if err != nil {
-			return zero, err
 		}
 		out, err := s.apply(ctx, cur, old, DeepCopy(obj), mode)
 		if err == errRetry {
@@ -553,11 +553,7 @@ func (s *Store[T]) guaranteedUpdate(ctx context.Context, namespace, name string,
 		if err := ctx.Err(); err != nil {
 			return zero, s.kvErr(err, namespace, name)
 		}
-		cur, err := s.read(ctx, namespace, name)
-		if err != nil {
-			return zero, err
-		}
-		old, err := s.decode(cur)
+		cur, old, err := s.read(ctx, namespace, name)
 		if err != nil {
 			return zero, err
 		}
@@ -604,11 +600,7 @@ func (s *Store[T]) patch(ctx context.Context, namespace, name string, mergePatch
 		return zero, err
 	}
 	for {
-		cur, err := s.read(ctx, namespace, name)
-		if err != nil {
-			return zero, err
-		}
-		old, err := s.decode(cur)
+		cur, old, err := s.read(ctx, namespace, name)
 		if err != nil {
 			return zero, err
 		}
@@ -686,11 +678,7 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts Dele
 		return zero, err
 	}
 	for {
-		cur, err := s.read(ctx, namespace, name)
-		if err != nil {
-			return zero, err
-		}
-		obj, err := s.decode(cur)
+		cur, obj, err := s.read(ctx, namespace, name)
 		if err != nil {
 			return zero, err
 		}
