@@ -473,9 +473,24 @@ reflector_lists_total{name="widgets"} 1
 	close(h.gate)
 	waitSynced(t, r)
 	h.waitN(t, 3)
+	// The listener counts an event as processed after the handler returns.
+	// Hold the handler inside a fourth event: the third is then counted and
+	// the fourth is not, whatever the scheduling.
+	gate, entered := make(chan struct{}), make(chan struct{})
+	h.mu.Lock()
+	h.gate, h.entered = gate, entered
+	h.mu.Unlock()
+	src.update(newWidget("ns", "a", "v3", nil))
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fourth event never reached the handler")
+	}
 	if got := testutil.ToFloat64(processedCollector{reg}); got != 3 {
 		t.Errorf("events processed = %v, want 3", got)
 	}
+	close(gate)
+	h.waitN(t, 4)
 	if n, err := testutil.GatherAndCount(reg, "reflector_list_duration_seconds", "reflector_watches_total"); err != nil || n != 1 {
 		t.Errorf("list duration series = %d, %v; want 1 (no watch has ended yet)", n, err)
 	}
