@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/btree"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/governor-io/governor/clock"
@@ -111,13 +110,12 @@ type Engine struct {
 	opts Options
 
 	mu         sync.RWMutex
-	tree       *btree.BTreeG[*keyIndex]
+	idx        index
 	rev        int64
 	compactRev int64
 	closed     bool
-	pivot      keyIndex // scratch search item; used only under mu.Lock
-	size       int64    // approximate bytes held by the index (see keyIndex.size)
-	liveKeys   int64    // keys that exist at rev
+	size       int64 // approximate bytes held by the index (see keyIndex.size)
+	liveKeys   int64 // keys that exist at rev
 
 	metrics *metrics // nil without Options.Registerer
 
@@ -157,7 +155,7 @@ func Open(opts Options) (*Engine, error) {
 func newEngine(opts Options) *Engine {
 	e := &Engine{
 		opts: opts.withDefaults(),
-		tree: newTree(),
+		idx:  newIndex(),
 		done: make(chan struct{}),
 	}
 	e.hub.init(e)
@@ -171,8 +169,6 @@ func (e *Engine) start() {
 		go e.ageCompactor()
 	}
 }
-
-func newTree() *btree.BTreeG[*keyIndex] { return btree.NewG(32, lessKeyIndex) }
 
 // Revision returns the current revision.
 func (e *Engine) Revision() int64 {
@@ -227,16 +223,16 @@ func (e *Engine) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeRespo
 func (e *Engine) ascend(key, end string, f func(*keyIndex) bool) {
 	switch end {
 	case "":
-		if ki, ok := e.tree.Get(&keyIndex{key: key}); ok {
+		if ki := e.idx.get(key); ki != nil {
 			f(ki)
 		}
 	case "\x00":
-		e.tree.AscendGreaterOrEqual(&keyIndex{key: key}, f)
+		e.idx.tree.AscendGreaterOrEqual(&keyIndex{key: key}, f)
 	default:
 		if end <= key {
 			return
 		}
-		e.tree.AscendRange(&keyIndex{key: key}, &keyIndex{key: end}, f)
+		e.idx.tree.AscendRange(&keyIndex{key: key}, &keyIndex{key: end}, f)
 	}
 }
 
@@ -244,7 +240,7 @@ func (e *Engine) ascend(key, end string, f func(*keyIndex) bool) {
 func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysOnly bool) *kv.RangeResponse {
 	resp := &kv.RangeResponse{}
 	if end == "" {
-		if ki, ok := e.tree.Get(&keyIndex{key: key}); ok {
+		if ki := e.idx.get(key); ki != nil {
 			if ent := ki.at(rev); ent != nil {
 				resp.Count = 1
 				if !countOnly {
@@ -272,7 +268,7 @@ func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysO
 	resp.KVs = make([]kv.KeyValue, 0, n)
 	// The first n keys live at rev from key on are all in the range, so
 	// the second pass needs no comparison with end.
-	e.tree.AscendGreaterOrEqual(&keyIndex{key: key}, func(ki *keyIndex) bool {
+	e.idx.tree.AscendGreaterOrEqual(&keyIndex{key: key}, func(ki *keyIndex) bool {
 		if ent := ki.at(rev); ent != nil {
 			resp.KVs = append(resp.KVs, ki.keyValue(ent, keysOnly))
 		}
@@ -310,7 +306,7 @@ func (e *Engine) compactLocked(rev int64) {
 		start = e.opts.Clock.Now()
 	}
 	var empty []*keyIndex
-	e.tree.Ascend(func(ki *keyIndex) bool {
+	e.idx.tree.Ascend(func(ki *keyIndex) bool {
 		gone, freed := ki.compact(rev)
 		e.size -= freed
 		if gone {
@@ -320,7 +316,7 @@ func (e *Engine) compactLocked(rev int64) {
 		return true
 	})
 	for _, ki := range empty {
-		e.tree.Delete(ki)
+		e.idx.delete(ki)
 	}
 	e.compactRev = rev
 	if e.metrics != nil {
@@ -405,8 +401,7 @@ func (e *Engine) Close() error {
 // compareHolds evaluates c against the current state. The caller holds mu.
 func (e *Engine) compareHolds(c *kv.Compare) bool {
 	var ent *entry
-	e.pivot.key = c.Key
-	if ki, ok := e.tree.Get(&e.pivot); ok {
+	if ki := e.idx.get(c.Key); ki != nil {
 		ent = ki.latest()
 	}
 	var cmp int

@@ -254,12 +254,11 @@ func cloneValues(ops []kv.Op, dst [][]byte) [][]byte {
 // getOrCreate returns the index of key, adding an empty one if needed.
 // The caller holds mu.Lock.
 func (e *Engine) getOrCreate(key string) *keyIndex {
-	e.pivot.key = key
-	if ki, ok := e.tree.Get(&e.pivot); ok {
+	if ki := e.idx.get(key); ki != nil {
 		return ki
 	}
 	ki := &keyIndex{key: strings.Clone(key)}
-	e.tree.ReplaceOrInsert(ki)
+	e.idx.insert(ki)
 	e.size += keyOverhead + int64(len(ki.key))
 	return ki
 }
