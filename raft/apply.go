@@ -59,6 +59,12 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 				// that survives precedes it and is applied by now.
 				n.failStale(e.GetTerm())
 			}
+			if isConfRefusal(e.GetData()) {
+				if err := n.applyConfRefusal(e.GetData()); err != nil {
+					return fmt.Errorf("raft: apply entry %d: %w", idx, err)
+				}
+				break
+			}
 			origin, reqs, err := decodeEntry(e.GetData())
 			if err != nil {
 				return fmt.Errorf("raft: apply entry %d: %w", idx, err)

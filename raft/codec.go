@@ -12,6 +12,8 @@ import (
 //
 //	txns:    'T' origin count count×(id txn)
 //	compact: 'C' origin id revision
+//	refusal: 'M' origin id reason (a membership change the leader
+//	         refused; see membership.go)
 //
 // origin is the ID of the member that proposed the entry and id the
 // request ID its waiter is registered under there; other members ignore
@@ -20,6 +22,7 @@ import (
 const (
 	entryTxns    byte = 'T'
 	entryCompact byte = 'C'
+	entryRefusal byte = 'M'
 )
 
 // request is one proposed operation: a transaction, or a compaction when

@@ -117,6 +117,9 @@ func (n *Node) step(m *raftpb.Message) {
 	if n.isRemoved(m.GetFrom()) {
 		return
 	}
+	if m.GetType() == raftpb.MsgProp {
+		n.screenConfChanges(m)
+	}
 	if err := n.rn.Step(m); err != nil {
 		n.log.Debug("raft: step", "type", m.GetType(), "from", m.GetFrom(), "err", err)
 	}
@@ -200,10 +203,7 @@ func (n *Node) proposeQueued() {
 		}
 		switch {
 		case p.conf != nil:
-			if err := n.rn.ProposeConfChange(p.conf); err != nil {
-				n.forget(p)
-				p.finish(result{err: proposeErr(err)})
-			}
+			n.proposeConfChange(p)
 		case p.req.txn == nil:
 			n.proposeData(encodeCompact(n.id, p.req.id, p.req.compact), []*proposal{p})
 		default:

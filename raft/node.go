@@ -84,6 +84,11 @@ type Node struct {
 	hardTerm      uint64 // term and vote last persisted
 	hardVote      uint64
 	lastLead      uint64
+	// confMark is one past storage's last index when this member last
+	// handed a membership change to Raft (zero before): until the entries
+	// up to it are applied, the change may be in the log unseen (see
+	// membership.go).
+	confMark uint64
 }
 
 // proposal is a request waiting for its entry to be applied.
@@ -222,7 +227,7 @@ func (n *Node) recover(ctx context.Context, walOpts wal.Options) error {
 		Logger:                    raftLogger{n.log},
 	}
 	bootstrap := false
-	if wal.Exists(walDir) {
+	if wal.ExistsIn(walOpts.FS, walDir) {
 		w, err := wal.Open(walDir, walOpts)
 		if err != nil {
 			return fmt.Errorf("raft: open WAL: %w", err)
