@@ -139,9 +139,9 @@ func (c *Client) conn(ctx context.Context, addr string) (*fconn, error) {
 
 // callAt makes one call at one endpoint, over the protocol the endpoint
 // names.
-func (c *Client) callAt(ctx context.Context, endpoint string, typ byte, payload []byte, out any) error {
+func (c *Client) callAt(ctx context.Context, endpoint string, typ byte, req request, out result) error {
 	if isHTTP(endpoint) {
-		return c.doAt(ctx, endpoint, paths[typ], payload, out)
+		return c.doAt(ctx, endpoint, paths[typ], req, out)
 	}
 	fc, err := c.conn(ctx, endpoint)
 	if err != nil {
@@ -150,7 +150,7 @@ func (c *Client) callAt(ctx context.Context, endpoint string, typ byte, payload 
 		}
 		return err
 	}
-	return fc.call(ctx, typ, payload, out)
+	return fc.call(ctx, typ, req, out)
 }
 
 var paths = map[byte]string{
@@ -171,26 +171,32 @@ func retriable(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// do sends body to path at the current endpoint (trying the others when
-// one cannot be reached, and following a NotLeaderError once) and decodes
-// the answer into out.
-func (c *Client) do(ctx context.Context, typ byte, body, out any) error {
+// do sends req to the current endpoint (trying the others when one
+// cannot be reached, and following a NotLeaderError once) and decodes the
+// answer into out.
+//
+// A read (idempotent) whose framed connection broke before its answer
+// came is sent once more, on a fresh connection or, if its member cannot
+// be reached any more, at the next endpoint. A write is not: its outcome
+// is unknown, and the caller gets [ErrConnBroken].
+func (c *Client) do(ctx context.Context, typ byte, req request, out result, idempotent bool) error {
 	if c.isClosed() {
 		return kv.ErrClosed
 	}
-	payload, err := json.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("client: encode request: %w", err)
-	}
 	start := int(c.cur.Load())
 	var lastErr error
-	redirected := false
+	redirected, resent := false, false
 	for i := 0; i < len(c.endpoints); i++ {
 		idx := (start + i) % len(c.endpoints)
-		err := c.callAt(ctx, c.endpoints[idx], typ, payload, out)
+		err := c.callAt(ctx, c.endpoints[idx], typ, req, out)
 		if err == nil {
 			c.cur.Store(int64(idx))
 			return nil
+		}
+		if idempotent && !resent && resendable(ctx, err) {
+			resent = true
+			i-- // the same endpoint, over a fresh connection
+			continue
 		}
 		var nl *raft.NotLeaderError
 		if !redirected && errors.As(err, &nl) && nl.LeaderAddr != "" {
@@ -199,16 +205,20 @@ func (c *Client) do(ctx context.Context, typ byte, body, out any) error {
 			if isHTTP(c.endpoints[idx]) {
 				addr = normalize(addr, "http://")
 			}
-			if err2 := c.callAt(ctx, addr, typ, payload, out); err2 == nil {
-				for j, e := range c.endpoints {
-					if e == addr {
-						c.cur.Store(int64(j))
-					}
-				}
-				return nil
-			} else {
-				return err2
+			err := c.callAt(ctx, addr, typ, req, out)
+			if err != nil && idempotent && !resent && resendable(ctx, err) {
+				resent = true
+				err = c.callAt(ctx, addr, typ, req, out)
 			}
+			if err != nil {
+				return err
+			}
+			for j, e := range c.endpoints {
+				if e == addr {
+					c.cur.Store(int64(j))
+				}
+			}
+			return nil
 		}
 		if !retriable(err) {
 			return err
@@ -218,13 +228,24 @@ func (c *Client) do(ctx context.Context, typ byte, body, out any) error {
 	return lastErr
 }
 
-func (c *Client) doAt(ctx context.Context, endpoint, path string, payload []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+path, bytes.NewReader(payload))
+// resendable reports whether a read may be sent again after err: its
+// connection broke (not because the stream was garbage, nor because the
+// client closed), and the caller still waits.
+func resendable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && errors.Is(err, ErrConnBroken) && !errors.Is(err, ErrProtocol) && !errors.Is(err, errConnClosed)
+}
+
+func (c *Client) doAt(ctx context.Context, endpoint, path string, req request, out result) error {
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("client: encode request: %w", err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+path, bytes.NewReader(payload))
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(hreq)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -249,35 +270,50 @@ func (c *Client) doAt(ctx context.Context, endpoint, path string, payload []byte
 }
 
 // Range implements [kv.KV.Range]. A context from [raft.WithSerializable]
-// asks the member for a serializable read.
+// asks the member for a serializable read. A Range whose connection
+// breaks before its answer comes is sent once more (see [ErrConnBroken]).
 func (c *Client) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
-	var out kv.RangeResponse
-	if err := c.do(ctx, frameRange, rangeRequest{RangeRequest: req, Serializable: raft.IsSerializable(ctx)}, &out); err != nil {
+	out := new(kv.RangeResponse)
+	r := rangeRequest{RangeRequest: req, Serializable: raft.IsSerializable(ctx)}
+	if err := c.do(ctx, frameRange, &r, (*rangeResult)(out), true); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out, nil
 }
 
-// Txn implements [kv.KV.Txn].
+// Txn implements [kv.KV.Txn]. A read-only transaction (no put or delete
+// in either branch) whose connection breaks before its answer comes is
+// sent once more; any other fails with [ErrConnBroken], because it may or
+// may not have taken effect.
 func (c *Client) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error) {
-	var out kv.TxnResponse
-	if err := c.do(ctx, frameTxn, req, &out); err != nil {
+	out := new(kv.TxnResponse)
+	if err := c.do(ctx, frameTxn, (*txnRequest)(&req), (*txnResult)(out), readOnly(&req)); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out, nil
+}
+
+// readOnly reports whether a transaction only reads.
+func readOnly(req *kv.TxnRequest) bool {
+	for _, ops := range [][]kv.Op{req.Success, req.Failure} {
+		for i := range ops {
+			if ops[i].Type != kv.OpRange {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Compact implements [kv.KV.Compact].
 func (c *Client) Compact(ctx context.Context, rev int64) error {
-	var out struct{}
-	return c.do(ctx, frameCompact, compactRequest{Revision: rev}, &out)
+	return c.do(ctx, frameCompact, &compactRequest{Revision: rev}, &emptyResult{}, false)
 }
 
 // RequestProgress implements [kv.KV.RequestProgress] on the member the
 // client is talking to (where its watches are).
 func (c *Client) RequestProgress(ctx context.Context) error {
-	var out struct{}
-	return c.do(ctx, frameProgress, struct{}{}, &out)
+	return c.do(ctx, frameProgress, progressRequest{}, &emptyResult{}, true)
 }
 
 // Close implements [kv.KV.Close]: it ends the open watches with
@@ -310,10 +346,6 @@ type watchStream struct {
 // watch ends with an error (never a silent gap); a new watch from the last
 // revision seen plus one resumes it.
 func (c *Client) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.WatchResponse, error) {
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("client: encode request: %w", err)
-	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -331,7 +363,7 @@ func (c *Client) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		c.mu.Unlock()
 		c.wg.Done()
 	}
-	src, err := c.openWatch(wctx, payload)
+	src, err := c.openWatch(wctx, &req)
 	if err != nil {
 		release()
 		if c.isClosed() {
@@ -359,7 +391,7 @@ type watchSource interface {
 	close()
 }
 
-func (c *Client) openWatch(ctx context.Context, payload []byte) (watchSource, error) {
+func (c *Client) openWatch(ctx context.Context, req *kv.WatchRequest) (watchSource, error) {
 	start := int(c.cur.Load())
 	var lastErr error
 	for i := 0; i < len(c.endpoints); i++ {
@@ -367,9 +399,9 @@ func (c *Client) openWatch(ctx context.Context, payload []byte) (watchSource, er
 		var src watchSource
 		var err error
 		if isHTTP(c.endpoints[idx]) {
-			src, err = c.openHTTPWatch(ctx, c.endpoints[idx], payload)
+			src, err = c.openHTTPWatch(ctx, c.endpoints[idx], req)
 		} else {
-			src, err = c.openFramedWatch(ctx, c.endpoints[idx], payload)
+			src, err = c.openFramedWatch(ctx, c.endpoints[idx], req)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -405,7 +437,11 @@ func (w *httpWatch) next() (kv.WatchResponse, error) {
 
 func (w *httpWatch) close() { w.body.Close() }
 
-func (c *Client) openHTTPWatch(ctx context.Context, endpoint string, payload []byte) (watchSource, error) {
+func (c *Client) openHTTPWatch(ctx context.Context, endpoint string, wreq *kv.WatchRequest) (watchSource, error) {
+	payload, err := json.Marshal(wreq)
+	if err != nil {
+		return nil, fmt.Errorf("client: encode request: %w", err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+pathWatch, bytes.NewReader(payload))
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -452,7 +488,7 @@ type watchItem struct {
 	openErr error
 }
 
-func (c *Client) openFramedWatch(ctx context.Context, addr string, payload []byte) (watchSource, error) {
+func (c *Client) openFramedWatch(ctx context.Context, addr string, req *kv.WatchRequest) (watchSource, error) {
 	nc, err := dialFramed(ctx, addr, c.tls)
 	if err != nil {
 		return nil, err
@@ -460,21 +496,28 @@ func (c *Client) openFramedWatch(ctx context.Context, addr string, payload []byt
 	w := &framedWatch{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
 	stop := context.AfterFunc(ctx, w.close)
 	defer stop()
-	if _, err := nc.Write(appendFrame(nil, 1, frameWatch, payload)); err != nil {
+	b, start := startFrame(nil, 1, frameWatch)
+	b = appendWatchRequest(b, req)
+	finishFrame(b, start)
+	if _, err := nc.Write(b); err != nil {
 		w.close()
 		return nil, err
 	}
 	f, err := readFrame(w.br, maxFrame)
 	if err != nil {
 		w.close()
-		return nil, fmt.Errorf("%w: watch: %v", ErrConnBroken, err)
+		return nil, fmt.Errorf("%w: watch: %w", ErrConnBroken, err)
 	}
 	switch f.typ {
 	case frameResult:
+		if err := decodeEmpty(f.payload); err != nil {
+			w.close()
+			return nil, err
+		}
 		return w, nil
 	case frameError:
 		w.close()
-		return nil, decodeResult(f, nil)
+		return nil, decodeResult(f, &emptyResult{})
 	}
 	w.close()
 	return nil, fmt.Errorf("%w: unexpected frame type %d opening a watch", ErrProtocol, f.typ)

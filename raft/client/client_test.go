@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -239,12 +240,14 @@ func FuzzDecodeErrorBody(f *testing.F) {
 }
 
 func FuzzReadFrame(f *testing.F) {
-	f.Add(appendFrame(nil, 1, frameResult, []byte(`{"Header":{"Revision":3}}`)))
-	f.Add(appendFrame(nil, 2, frameError, []byte(`{"code":"compacted","compactRevision":4}`)))
-	f.Add(appendFrame(nil, 3, frameWatchResp, []byte(`{"revision":9,"progressNotify":true}`)))
-	f.Add(appendFrame(nil, 4, frameWatchResp, []byte(`{"error":{"code":"not_leader","leaderAddr":"h:1"}}`)))
+	f.Add(appendFrame(nil, 1, frameResult, appendRangeResponse(nil, &kv.RangeResponse{Revision: 3})))
+	f.Add(appendFrame(nil, 2, frameError, appendWireError(nil, &wireError{Code: "compacted", CompactRevision: 4})))
+	f.Add(appendFrame(nil, 3, frameWatchResp, appendWatchResponse(nil, &wireWatchResponse{Revision: 9, ProgressNotify: true})))
+	f.Add(appendFrame(nil, 4, frameWatchResp, appendWatchResponse(nil, &wireWatchResponse{Error: &wireError{Code: "not_leader", LeaderAddr: "h:1"}})))
+	f.Add(appendFrame(nil, 5, frameResult, appendTxnResponse(nil, &kv.TxnResponse{Succeeded: true, Revision: 2, Responses: []kv.OpResponse{{Put: &kv.PutResponse{}}}})))
 	f.Add([]byte{0, 0, 0, 1, 0})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Add([]byte("HTTP/1.1 400 Bad Request\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		br := bufio.NewReader(bytes.NewReader(data))
 		for {
@@ -252,12 +255,14 @@ func FuzzReadFrame(f *testing.F) {
 			if err != nil {
 				return
 			}
-			var out kv.TxnResponse
-			if err := decodeResult(fr, &out); err != nil && fr.typ == frameResult && !errors.Is(err, ErrProtocol) {
-				t.Fatalf("result decode error %v does not match ErrProtocol", err)
-			}
-			if fr.typ == frameError && decodeResult(fr, &out) == nil {
-				t.Fatal("an error frame decoded to no error")
+			for _, out := range []result{&txnResult{}, &rangeResult{}, &emptyResult{}} {
+				err := decodeResult(fr, out)
+				if err != nil && fr.typ == frameResult && !errors.Is(err, ErrProtocol) {
+					t.Fatalf("result decode error %v does not match ErrProtocol", err)
+				}
+				if fr.typ == frameError && err == nil {
+					t.Fatal("an error frame decoded to no error")
+				}
 			}
 			if _, err := decodeWatchFrame(fr); err != nil && !errors.Is(err, ErrProtocol) {
 				t.Fatalf("watch decode error %v does not match ErrProtocol", err)
@@ -268,4 +273,67 @@ func FuzzReadFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOldServerIsAProtocolError checks that a framed client talking to a
+// server that hands its greeting to HTTP (one that speaks another
+// version) fails with ErrProtocol.
+func TestOldServerIsAProtocolError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	c, err := New(Config{Endpoints: []string{ln.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Range(ctx, kv.RangeRequest{Key: "/a"}); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("got %v, want ErrProtocol", err)
+	}
+	if _, err := c.Watch(ctx, kv.WatchRequest{Key: "/a"}); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("watch: got %v, want ErrProtocol", err)
+	}
+}
+
+// TestOtherVersionClientIsRefused checks that the server answers a
+// greeting of another framed protocol version with an HTTP 400 and hangs
+// up, so that the client fails at once instead of waiting.
+func TestOtherVersionClientIsRefused(t *testing.T) {
+	e := mvcc.New(mvcc.Options{})
+	defer e.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(e, nil)
+	go srv.Serve(ln)
+	defer srv.Close()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Write(appendFrame([]byte("GKV1"), 1, frameRange, []byte(`{"Key":"/a"}`))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(got), "HTTP/1.1 400") {
+		t.Fatalf("server answered %q", got)
+	}
+	// An old client reads that answer as an oversized frame.
+	if _, err := readFrame(bufio.NewReader(bytes.NewReader(got)), maxFrame); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("reading the answer as a frame: %v, want ErrProtocol", err)
+	}
 }

@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/governor-io/governor/store/kv"
 )
 
 // ErrConnBroken fails a call whose connection broke before the answer
@@ -81,7 +82,7 @@ func (fc *fconn) readLoop() {
 func (fc *fconn) fail(err error) {
 	fc.mu.Lock()
 	if fc.err == nil {
-		fc.err = fmt.Errorf("%w: %v", ErrConnBroken, err)
+		fc.err = fmt.Errorf("%w: %w", ErrConnBroken, err)
 		close(fc.done)
 	}
 	fc.mu.Unlock()
@@ -98,9 +99,14 @@ func (fc *fconn) broken() bool {
 	}
 }
 
+// replyChans recycles the channels that carry answers to calls. A
+// channel goes back only after its one answer was received, so a late
+// answer can never land in another call's channel.
+var replyChans = sync.Pool{New: func() any { return make(chan frame, 1) }}
+
 // call sends a request and decodes its result into out.
-func (fc *fconn) call(ctx context.Context, typ byte, payload []byte, out any) error {
-	ch := make(chan frame, 1)
+func (fc *fconn) call(ctx context.Context, typ byte, req request, out result) error {
+	ch := replyChans.Get().(chan frame)
 	fc.mu.Lock()
 	if fc.err != nil {
 		err := fc.err
@@ -111,24 +117,29 @@ func (fc *fconn) call(ctx context.Context, typ byte, payload []byte, out any) er
 	id := fc.nextID
 	fc.pending[id] = ch
 	fc.mu.Unlock()
-	if !fc.w.send(appendFrame(make([]byte, 0, frameHeader+len(payload)), id, typ, payload)) {
+	if err := fc.w.send(id, typ, maxBody, req.appendBinary); err != nil {
 		fc.forget(id)
+		if errors.Is(err, errFrameTooLarge) {
+			return fmt.Errorf("%w: %w", kv.ErrInvalidRequest, err)
+		}
 		return fc.errOr()
 	}
 	select {
 	case f := <-ch:
+		replyChans.Put(ch)
 		return decodeResult(f, out)
 	case <-fc.done:
 		// The answer may have arrived just before the connection broke.
 		select {
 		case f := <-ch:
+			replyChans.Put(ch)
 			return decodeResult(f, out)
 		default:
 		}
 		return fc.errOr()
 	case <-ctx.Done():
 		fc.forget(id)
-		fc.w.send(appendFrame(nil, id, frameCancel, nil))
+		fc.w.send(id, frameCancel, 0, nil)
 		return ctx.Err()
 	}
 }
@@ -148,20 +159,20 @@ func (fc *fconn) errOr() error {
 	return ErrConnBroken
 }
 
-func (fc *fconn) close() { fc.fail(errors.New("closed")) }
+// errConnClosed breaks the connections of a closed Client.
+var errConnClosed = errors.New("client closed")
+
+func (fc *fconn) close() { fc.fail(errConnClosed) }
 
 // decodeResult turns an answer frame into out or a typed error.
-func decodeResult(f frame, out any) error {
+func decodeResult(f frame, out result) error {
 	switch f.typ {
 	case frameResult:
-		if err := json.Unmarshal(f.payload, out); err != nil {
-			return fmt.Errorf("%w: bad response: %v", ErrProtocol, err)
-		}
-		return nil
+		return out.decodeBinary(f.payload)
 	case frameError:
-		var we wireError
-		if err := json.Unmarshal(f.payload, &we); err != nil {
-			return fmt.Errorf("%w: bad error: %v", ErrProtocol, err)
+		we, err := decodeWireError(f.payload)
+		if err != nil {
+			return err
 		}
 		return decodeError(&we)
 	default:
@@ -173,12 +184,12 @@ func decodeResult(f frame, out any) error {
 func decodeWatchFrame(f frame) (resp watchItem, err error) {
 	switch f.typ {
 	case frameWatchResp:
-		r, err := decodeWatchLine(f.payload)
+		r, err := decodeWatchResponse(f.payload)
 		return watchItem{resp: r}, err
 	case frameError:
-		var we wireError
-		if err := json.Unmarshal(f.payload, &we); err != nil {
-			return watchItem{}, fmt.Errorf("%w: bad error: %v", ErrProtocol, err)
+		we, err := decodeWireError(f.payload)
+		if err != nil {
+			return watchItem{}, err
 		}
 		return watchItem{openErr: decodeError(&we)}, nil
 	default:

@@ -12,31 +12,50 @@ import (
 // connection, so that 64 callers cost a few system calls per batch
 // rather than one read and one write each, as HTTP/1.1 does.
 //
-// A connection opens with the four bytes of frameMagic. Then each side
+// A connection opens with the six bytes of frameMagic. Then each side
 // sends frames:
 //
 //	length  uint32, big endian: the bytes that follow (9 + payload)
 //	id      uint64, big endian: the call the frame belongs to
 //	type    one byte (the frame* constants)
-//	payload JSON: the request, result, error or watch response
+//	payload the request, result, error or watch response, in the binary
+//	        encoding described in codec.go
 //
 // Calls are answered in any order; the id pairs a response with its
-// request. A watch streams frameWatch frames with its call's id until
+// request. A watch streams frameWatchResp frames with its call's id until
 // one carries an error. frameCancel abandons a call.
-const frameMagic = "GKV1"
+//
+// The magic names the protocol's version: "GKV1" carried JSON payloads,
+// "GKV2\r\n" carries the binary encoding. Versions do not mix, and a
+// mismatch fails at once with [ErrProtocol] rather than hanging:
+//
+//   - A server hands a connection that does not open with its magic to
+//     HTTP. The CR LF ends a request line, so an older server's HTTP side
+//     answers a GKV2 client at once with 400 Bad Request, and the client
+//     reports a frame starting with "HTTP" as ErrProtocol.
+//   - A server answers a greeting of another GKV version with such a 400
+//     itself, whose "HTTP" an older client reads as an oversized frame.
+const frameMagic = "GKV2\r\n"
 
-// Frame types.
+// magicFamily starts the greeting of every version of the framed protocol.
+const magicFamily = "GKV"
+
+// wrongVersion is what a server answers a framed greeting of another
+// version.
+const wrongVersion = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+// Frame types, with their payloads.
 const (
-	frameRange    byte = 1 // rangeRequest -> kv.RangeResponse
-	frameTxn      byte = 2 // kv.TxnRequest -> kv.TxnResponse
-	frameCompact  byte = 3 // compactRequest -> {}
-	frameProgress byte = 4 // {} -> {}
-	frameWatch    byte = 5 // kv.WatchRequest -> wireWatchResponse...
-	frameCancel   byte = 6 // no payload: abandon call id
+	frameRange    byte = 1 // rangeRequest -> RangeResponse
+	frameTxn      byte = 2 // TxnRequest -> TxnResponse
+	frameCompact  byte = 3 // compact -> empty
+	frameProgress byte = 4 // empty -> empty
+	frameWatch    byte = 5 // WatchRequest -> empty, then WatchResponse frames
+	frameCancel   byte = 6 // empty: abandon call id
 
 	frameResult    byte = 0x81 // the call's result
 	frameError     byte = 0x82 // wireError: the call failed
-	frameWatchResp byte = 0x83 // wireWatchResponse
+	frameWatchResp byte = 0x83 // WatchResponse
 )
 
 const frameHeader = 4 + 8 + 1
@@ -44,8 +63,8 @@ const frameHeader = 4 + 8 + 1
 // maxFrame bounds a frame a client accepts; servers accept maxBody.
 const maxFrame = 256 << 20
 
-// frame is one decoded frame. payload aliases the reader's buffer only
-// until the next read.
+// frame is one decoded frame. Its payload is a fresh slice that the
+// frame's reader owns.
 type frame struct {
 	id      uint64
 	typ     byte
@@ -54,21 +73,46 @@ type frame struct {
 
 // appendFrame appends a frame to buf.
 func appendFrame(buf []byte, id uint64, typ byte, payload []byte) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, uint32(9+len(payload)))
+	buf, start := startFrame(buf, id, typ)
+	buf = append(buf, payload...)
+	finishFrame(buf, start)
+	return buf
+}
+
+// startFrame appends the header of a frame whose payload follows, with a
+// length that finishFrame fills in. It returns where the frame starts.
+func startFrame(buf []byte, id uint64, typ byte) ([]byte, int) {
+	start := len(buf)
+	buf = append(buf, 0, 0, 0, 0)
 	buf = binary.BigEndian.AppendUint64(buf, id)
-	buf = append(buf, typ)
-	return append(buf, payload...)
+	return append(buf, typ), start
+}
+
+// finishFrame sets the length of the frame at buf[start:], which runs to
+// the end of buf.
+func finishFrame(buf []byte, start int) {
+	binary.BigEndian.PutUint32(buf[start:], uint32(len(buf)-start-4))
 }
 
 // errFrameTooLarge reports a frame over the reader's limit.
 var errFrameTooLarge = errors.New("frame too large")
+
+// httpAnswer is how a server that does not speak our framed protocol (an
+// older one, which handed the connection to HTTP) starts its answer.
+const httpAnswer = "HTTP"
 
 // readFrame reads one frame of at most limit bytes from r. The payload
 // is a fresh slice owned by the caller.
 func readFrame(r *bufio.Reader, limit int) (frame, error) {
 	var hdr [frameHeader]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if err == io.ErrUnexpectedEOF && string(hdr[:4]) == httpAnswer {
+			return frame{}, fmt.Errorf("%w: the server answered HTTP: it does not speak %q", ErrProtocol, frameMagic)
+		}
 		return frame{}, err
+	}
+	if string(hdr[:4]) == httpAnswer {
+		return frame{}, fmt.Errorf("%w: the server answered HTTP: it does not speak %q", ErrProtocol, frameMagic)
 	}
 	return parseFrame(hdr, r, limit)
 }

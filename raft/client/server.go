@@ -3,7 +3,6 @@ package client
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -130,6 +129,13 @@ func (s *Server) Close() error {
 func (s *Server) serveConn(nc net.Conn) {
 	br := bufio.NewReaderSize(nc, 64<<10)
 	magic, err := br.Peek(len(frameMagic))
+	if err == nil && string(magic) != frameMagic && string(magic[:len(magicFamily)]) == magicFamily {
+		// A framed client of another version: tell it so and hang up.
+		s.untrack(nc)
+		nc.Write([]byte(wrongVersion))
+		nc.Close()
+		return
+	}
 	if err != nil || string(magic) != frameMagic {
 		s.untrack(nc) // the HTTP server owns it now
 		if !s.hl.push(&peekedConn{Conn: nc, r: br}) {
@@ -188,19 +194,19 @@ type serverConn struct {
 	calls map[uint64]context.CancelFunc
 }
 
-func (sc *serverConn) reply(id uint64, v any, err error) {
-	if err != nil {
-		we, _ := encodeError(err)
-		b, _ := json.Marshal(we)
-		sc.w.send(appendFrame(nil, id, frameError, b))
-		return
+// reply answers call id with the payload enc appends (nil: an empty
+// result), or with err when it is set. A result too large for a client
+// to accept becomes an error.
+func (sc *serverConn) reply(id uint64, enc func([]byte) []byte, err error) {
+	if err == nil {
+		err = sc.w.send(id, frameResult, maxFrame, enc)
+		if !errors.Is(err, errFrameTooLarge) {
+			return
+		}
+		err = fmt.Errorf("client: response over the client's limit: %w", err)
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		sc.reply(id, nil, err)
-		return
-	}
-	sc.w.send(appendFrame(make([]byte, 0, frameHeader+len(b)), id, frameResult, b))
+	we, _ := encodeError(err)
+	sc.w.send(id, frameError, maxFrame, func(b []byte) []byte { return appendWireError(b, we) })
 }
 
 func invalid(err error) error { return fmt.Errorf("%w: %v", kv.ErrInvalidRequest, err) }
@@ -209,8 +215,8 @@ func (sc *serverConn) handle(ctx context.Context, f frame) {
 	k := sc.s.kv
 	switch f.typ {
 	case frameRange:
-		var req rangeRequest
-		if err := json.Unmarshal(f.payload, &req); err != nil {
+		req, err := decodeRangeRequest(f.payload)
+		if err != nil {
 			sc.reply(f.id, nil, invalid(err))
 			return
 		}
@@ -218,27 +224,31 @@ func (sc *serverConn) handle(ctx context.Context, f frame) {
 			ctx = raft.WithSerializable(ctx)
 		}
 		resp, err := k.Range(ctx, req.RangeRequest)
-		sc.reply(f.id, resp, err)
+		sc.reply(f.id, func(b []byte) []byte { return appendRangeResponse(b, resp) }, err)
 	case frameTxn:
-		var req kv.TxnRequest
-		if err := json.Unmarshal(f.payload, &req); err != nil {
+		req, err := decodeTxnRequest(f.payload)
+		if err != nil {
 			sc.reply(f.id, nil, invalid(err))
 			return
 		}
 		resp, err := k.Txn(ctx, req)
-		sc.reply(f.id, resp, err)
+		sc.reply(f.id, func(b []byte) []byte { return appendTxnResponse(b, resp) }, err)
 	case frameCompact:
-		var req compactRequest
-		if err := json.Unmarshal(f.payload, &req); err != nil {
+		req, err := decodeCompactRequest(f.payload)
+		if err != nil {
 			sc.reply(f.id, nil, invalid(err))
 			return
 		}
-		sc.reply(f.id, struct{}{}, k.Compact(ctx, req.Revision))
+		sc.reply(f.id, nil, k.Compact(ctx, req.Revision))
 	case frameProgress:
-		sc.reply(f.id, struct{}{}, k.RequestProgress(ctx))
+		if err := decodeEmpty(f.payload); err != nil {
+			sc.reply(f.id, nil, invalid(err))
+			return
+		}
+		sc.reply(f.id, nil, k.RequestProgress(ctx))
 	case frameWatch:
-		var req kv.WatchRequest
-		if err := json.Unmarshal(f.payload, &req); err != nil {
+		req, err := decodeWatchRequest(f.payload)
+		if err != nil {
 			sc.reply(f.id, nil, invalid(err))
 			return
 		}
@@ -256,82 +266,118 @@ func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest)
 		sc.reply(id, nil, err)
 		return
 	}
-	sc.reply(id, struct{}{}, nil) // the watch is open
+	sc.reply(id, nil, nil) // the watch is open
 	for {
 		wr, ok := nextWireWatchResponse(ctx, ch)
 		if !ok {
 			return
 		}
-		b, err := json.Marshal(&wr)
-		if err != nil {
-			return
+		err := sc.w.send(id, frameWatchResp, maxFrame, func(b []byte) []byte { return appendWatchResponse(b, &wr) })
+		if errors.Is(err, errFrameTooLarge) {
+			// The client could not read it: end the watch with an error
+			// rather than a silent gap.
+			we, _ := encodeError(fmt.Errorf("client: watch response over the client's limit: %w", err))
+			wr = wireWatchResponse{Revision: wr.Revision, Error: we}
+			err = sc.w.send(id, frameWatchResp, maxFrame, func(b []byte) []byte { return appendWatchResponse(b, &wr) })
 		}
-		if !sc.w.send(appendFrame(nil, id, frameWatchResp, b)) || wr.Error != nil {
+		if err != nil || wr.Error != nil {
 			return
 		}
 	}
 }
 
-// frameWriter owns a connection's writes: frames queued by any goroutine
-// are written in batches, one flush per batch.
+// frameWriter owns a connection's writes. Any goroutine encodes its frame
+// straight into the pending batch; the writer goroutine swaps the batch
+// for an empty buffer and writes it with one system call, so every frame
+// queued while the previous write ran leaves in the next one.
 type frameWriter struct {
-	q    chan []byte
-	done chan struct{}
-	once sync.Once
-	exit chan struct{}
+	mu     sync.Mutex
+	ready  sync.Cond // the writer waits for frames
+	room   sync.Cond // senders wait for the batch to drain
+	buf    []byte    // the pending batch
+	closed bool
+	exit   chan struct{}
 }
 
+// Batch sizes: a sender waits while the pending batch holds maxPending
+// bytes, and the writer keeps a spent buffer for reuse up to maxSpare.
+const (
+	maxPending = 4 << 20
+	maxSpare   = 1 << 20
+)
+
+var errWriterClosed = errors.New("connection writer closed")
+
 func newFrameWriter(w io.Writer) *frameWriter {
-	fw := &frameWriter{q: make(chan []byte, 256), done: make(chan struct{}), exit: make(chan struct{})}
+	fw := &frameWriter{exit: make(chan struct{})}
+	fw.ready.L = &fw.mu
+	fw.room.L = &fw.mu
 	go fw.run(w)
 	return fw
 }
 
 func (fw *frameWriter) run(w io.Writer) {
 	defer close(fw.exit)
-	bw := bufio.NewWriterSize(w, 64<<10)
+	var out []byte
 	for {
-		var f []byte
-		select {
-		case f = <-fw.q:
-		case <-fw.done:
+		fw.mu.Lock()
+		for len(fw.buf) == 0 && !fw.closed {
+			fw.ready.Wait()
+		}
+		if fw.closed {
+			fw.mu.Unlock()
 			return
 		}
-		if _, err := bw.Write(f); err != nil {
+		out, fw.buf = fw.buf, out[:0]
+		fw.room.Broadcast()
+		fw.mu.Unlock()
+		if _, err := w.Write(out); err != nil {
 			fw.close()
 			return
 		}
-	drain:
-		for {
-			select {
-			case f = <-fw.q:
-				if _, err := bw.Write(f); err != nil {
-					fw.close()
-					return
-				}
-			default:
-				break drain
-			}
-		}
-		if bw.Flush() != nil {
-			fw.close()
-			return
+		if cap(out) > maxSpare {
+			out = nil
 		}
 	}
 }
 
-// send queues f; it reports false once the writer has stopped.
-func (fw *frameWriter) send(f []byte) bool {
-	select {
-	case fw.q <- f:
-		return true
-	case <-fw.done:
-		return false
+// send appends a frame to the pending batch; enc appends its payload (nil:
+// none). It fails with errWriterClosed once the writer has stopped, and
+// with errFrameTooLarge, sending nothing, when the payload is over limit.
+func (fw *frameWriter) send(id uint64, typ byte, limit int, enc func([]byte) []byte) error {
+	fw.mu.Lock()
+	for len(fw.buf) >= maxPending && !fw.closed {
+		fw.room.Wait()
 	}
+	if fw.closed {
+		fw.mu.Unlock()
+		return errWriterClosed
+	}
+	b, start := startFrame(fw.buf, id, typ)
+	if enc != nil {
+		b = enc(b)
+	}
+	if n := len(b) - start - frameHeader; n > limit {
+		fw.buf = b[:start]
+		fw.mu.Unlock()
+		return fmt.Errorf("%w: %d bytes over %d", errFrameTooLarge, n, limit)
+	}
+	finishFrame(b, start)
+	fw.buf = b
+	fw.mu.Unlock()
+	fw.ready.Signal()
+	return nil
 }
 
 // close stops the writer; queued frames may be dropped.
-func (fw *frameWriter) close() { fw.once.Do(func() { close(fw.done) }) }
+func (fw *frameWriter) close() {
+	fw.mu.Lock()
+	fw.closed = true
+	fw.buf = nil
+	fw.mu.Unlock()
+	fw.ready.Broadcast()
+	fw.room.Broadcast()
+}
 
 // chanListener hands connections the Server sniffed as HTTP to its
 // http.Server.

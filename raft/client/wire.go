@@ -11,7 +11,7 @@ import (
 	"github.com/governor-io/governor/store/kv"
 )
 
-// The protocol is JSON over HTTP/1.1 (keep-alive):
+// The HTTP protocol is JSON over HTTP/1.1 (keep-alive):
 //
 //	POST /v1/range     RangeRequest (+ "serializable")  -> RangeResponse
 //	POST /v1/txn       TxnRequest                       -> TxnResponse
@@ -40,6 +40,39 @@ type rangeRequest struct {
 type compactRequest struct {
 	Revision int64 `json:"revision"`
 }
+
+// request is a call's request. It travels as JSON over HTTP and in the
+// binary encoding (appendBinary appends its payload) over the framed
+// protocol.
+type request interface {
+	appendBinary(b []byte) []byte
+}
+
+// result receives a call's answer: JSON over HTTP, the binary encoding
+// (decodeBinary) over the framed protocol.
+type result interface {
+	decodeBinary(p []byte) error
+}
+
+// The JSON forms of these types are those of the kv types they convert
+// from.
+type (
+	txnRequest      kv.TxnRequest
+	progressRequest struct{}
+	rangeResult     kv.RangeResponse
+	txnResult       kv.TxnResponse
+	emptyResult     struct{}
+)
+
+func (r *rangeRequest) appendBinary(b []byte) []byte   { return appendRangeRequest(b, r) }
+func (r *txnRequest) appendBinary(b []byte) []byte     { return appendTxnRequest(b, (*kv.TxnRequest)(r)) }
+func (r *compactRequest) appendBinary(b []byte) []byte { return appendCompactRequest(b, r) }
+func (progressRequest) appendBinary(b []byte) []byte   { return b }
+func (r *rangeResult) decodeBinary(p []byte) error {
+	return decodeRangeResponse(p, (*kv.RangeResponse)(r))
+}
+func (r *txnResult) decodeBinary(p []byte) error { return decodeTxnResponse(p, (*kv.TxnResponse)(r)) }
+func (*emptyResult) decodeBinary(p []byte) error { return decodeEmpty(p) }
 
 // wireError is an error as it travels.
 type wireError struct {
