@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3/raftpb"
+
 	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/raft/rafttest"
 	"github.com/governor-io/governor/store/kv"
@@ -173,4 +175,219 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	converge(t, ctx, c)
+}
+
+// gate drops the appends that carry entries while it is closed, so that
+// nothing the leader proposes commits, while heartbeats (and so the
+// leadership) go on. It reports the first membership change and the
+// first refusal entry it sees go by.
+type gate struct {
+	mu      sync.Mutex
+	closed  bool
+	conf    chan struct{} // closed when a held append carried a change
+	refusal chan struct{} // closed when a held append carried a refusal
+}
+
+func newGate() *gate {
+	return &gate{conf: make(chan struct{}), refusal: make(chan struct{})}
+}
+
+func (g *gate) setClosed(closed bool) {
+	g.mu.Lock()
+	g.closed = closed
+	g.mu.Unlock()
+}
+
+// pass reports whether m may go, noting what a held append carries.
+func (g *gate) pass(m *raftpb.Message) bool {
+	if m.GetType() != raftpb.MsgApp || len(m.GetEntries()) == 0 {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.closed {
+		return true
+	}
+	for _, e := range m.GetEntries() {
+		switch {
+		case e.GetType() == raftpb.EntryConfChangeV2:
+			closeOnce(g.conf)
+		case e.GetType() == raftpb.EntryNormal && len(e.GetData()) > 0 && e.GetData()[0] == raft.EntryRefusalKind:
+			closeOnce(g.refusal)
+		}
+	}
+	return false
+}
+
+func closeOnce(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+// gatedTransport sends through its Transport what the gate lets pass.
+type gatedTransport struct {
+	raft.Transport
+	g *gate
+}
+
+func (t gatedTransport) Send(msgs []*raftpb.Message) {
+	keep := make([]*raftpb.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if t.g.pass(m) {
+			keep = append(keep, m)
+		}
+	}
+	t.Transport.Send(keep)
+}
+
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// TestMembershipChangeWhilePendingIsRefused holds back a membership change
+// on the leader, uncommitted, and checks that a second change fails at
+// once with ErrMembershipChangeInProgress when proposed on the leader,
+// and, when proposed on a follower that has not seen the first, as soon
+// as the leader's refusal entry applies; the first change then completes,
+// and the next one is accepted.
+func TestMembershipChangeWhilePendingIsRefused(t *testing.T) {
+	ctx := ctxFor(t, time.Minute)
+	g := newGate()
+	c := rafttest.NewCluster(t, rafttest.Options{Configure: func(cfg *raft.Config) {
+		cfg.Transport = gatedTransport{Transport: cfg.Transport, g: g}
+	}})
+	lead, err := c.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fol *raft.Node
+	for id, n := range c.Nodes() {
+		if id != lead.ID() {
+			fol = n
+			break
+		}
+	}
+
+	g.setClosed(true)
+	first := make(chan error, 1)
+	go func() { first <- lead.AddMember(ctx, raft.Member{ID: 4, PeerAddr: "member-4", Learner: true}) }()
+	waitFor(t, g.conf, "the first change to be appended")
+
+	// On the leader: refused before anything commits (the gate is still
+	// closed), so without waiting on the cluster.
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	second := []struct {
+		name   string
+		change func() error
+	}{
+		{"add a learner", func() error { return lead.AddMember(short, raft.Member{ID: 5, Learner: true}) }},
+		{"add a voter", func() error { return lead.AddMember(short, raft.Member{ID: 5}) }},
+		{"remove a follower", func() error { return lead.RemoveMember(short, fol.ID()) }},
+	}
+	for _, tc := range second {
+		if err := tc.change(); !errors.Is(err, raft.ErrMembershipChangeInProgress) {
+			t.Errorf("%s on the leader while a change is pending: %v, want ErrMembershipChangeInProgress", tc.name, err)
+		}
+	}
+
+	// On a follower, which has not received the first change: the leader
+	// refuses it with an entry that follows the first change.
+	third := make(chan error, 1)
+	go func() { third <- fol.AddMember(ctx, raft.Member{ID: 6, Learner: true}) }()
+	waitFor(t, g.refusal, "the leader's refusal entry")
+	g.setClosed(false)
+
+	if err := <-first; err != nil {
+		t.Fatalf("first change: %v", err)
+	}
+	if err := <-third; !errors.Is(err, raft.ErrMembershipChangeInProgress) {
+		t.Fatalf("change on a follower while one is pending: %v, want ErrMembershipChangeInProgress", err)
+	}
+	// Once the first change is applied, the next is accepted.
+	if err := lead.AddMember(ctx, raft.Member{ID: 5, Learner: true}); err != nil {
+		t.Fatalf("change after the pending one applied: %v", err)
+	}
+	converge(t, ctx, c)
+	for id, n := range c.Nodes() {
+		if got := memberList(n); got != "1,2,3,4L,5L" {
+			t.Errorf("member %d sees members %s, want 1,2,3,4L,5L", id, got)
+		}
+	}
+}
+
+// memberList formats a member's view of the cluster: IDs in order, L
+// marking learners.
+func memberList(n *raft.Node) string {
+	var ids []string
+	for _, m := range n.Members() {
+		s := fmt.Sprint(m.ID)
+		if m.Learner {
+			s += "L"
+		}
+		ids = append(ids, s)
+	}
+	return strings.Join(ids, ",")
+}
+
+// TestMembershipChangeRefusals checks each rule a membership change must
+// pass, on a cluster of one voter (1), one learner (2) and one removed
+// member (3): each refused change fails with its typed error and changes
+// nothing.
+func TestMembershipChangeRefusals(t *testing.T) {
+	ctx := ctxFor(t, time.Minute)
+	c := rafttest.NewCluster(t, rafttest.Options{Members: 1})
+	n, err := c.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []raft.Member{{ID: 2, Learner: true}, {ID: 3, Learner: true}} {
+		if err := n.AddMember(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.RemoveMember(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		change func() error
+		want   error
+	}{
+		{"adding an existing voter", func() error { return n.AddMember(ctx, raft.Member{ID: 1}) }, raft.ErrMemberExists},
+		{"adding an existing learner", func() error { return n.AddMember(ctx, raft.Member{ID: 2}) }, raft.ErrMemberExists},
+		{"adding a removed member", func() error { return n.AddMember(ctx, raft.Member{ID: 3, Learner: true}) }, raft.ErrMemberExists},
+		{"adding member zero", func() error { return n.AddMember(ctx, raft.Member{}) }, raft.ErrInvalidConfig},
+		{"promoting a voter", func() error { return n.PromoteMember(ctx, 1) }, raft.ErrNotLearner},
+		{"promoting an unknown member", func() error { return n.PromoteMember(ctx, 9) }, raft.ErrMemberNotFound},
+		{"promoting a removed member", func() error { return n.PromoteMember(ctx, 3) }, raft.ErrMemberNotFound},
+		{"removing an unknown member", func() error { return n.RemoveMember(ctx, 9) }, raft.ErrMemberNotFound},
+		{"removing a removed member", func() error { return n.RemoveMember(ctx, 3) }, raft.ErrMemberNotFound},
+		{"removing the last voter", func() error { return n.RemoveMember(ctx, 1) }, raft.ErrLastVoter},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.change(); !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if got := memberList(n); got != "1,2L" {
+				t.Fatalf("members after the refusal: %s, want 1,2L", got)
+			}
+		})
+	}
+	// The learner can go; the last voter then still cannot.
+	if err := n.RemoveMember(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.RemoveMember(ctx, 1); !errors.Is(err, raft.ErrLastVoter) {
+		t.Fatalf("removing the last voter without learners: %v", err)
+	}
 }
