@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,5 +337,142 @@ func TestOtherVersionClientIsRefused(t *testing.T) {
 	// An old client reads that answer as an oversized frame.
 	if _, err := readFrame(bufio.NewReader(bytes.NewReader(got)), maxFrame); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("reading the answer as a frame: %v, want ErrProtocol", err)
+	}
+}
+
+// breaker is a KV whose calls, while breaking returns true, cut the
+// server's connections before answering, as a member that crashes or a
+// network that fails mid-call would.
+type breaker struct {
+	kv.KV
+	srv      *Server
+	breaking func(call int) bool
+	calls    atomic.Int32
+}
+
+func (b *breaker) cut(ctx context.Context) error {
+	b.srv.mu.Lock()
+	for nc := range b.srv.conns {
+		nc.Close()
+	}
+	b.srv.mu.Unlock()
+	<-ctx.Done() // the server cancels the call when its connection goes
+	return ctx.Err()
+}
+
+func (b *breaker) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
+	if b.breaking(int(b.calls.Add(1))) {
+		return nil, b.cut(ctx)
+	}
+	return b.KV.Range(ctx, req)
+}
+
+func (b *breaker) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error) {
+	if b.breaking(int(b.calls.Add(1))) {
+		return nil, b.cut(ctx)
+	}
+	return b.KV.Txn(ctx, req)
+}
+
+// serveBreaker serves e through a breaker and returns it with its
+// listener.
+func serveBreaker(t *testing.T, e kv.KV, breaking func(int) bool) (*breaker, net.Listener) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &breaker{KV: e, breaking: breaking}
+	b.srv = NewServer(b, nil)
+	go b.srv.Serve(ln)
+	t.Cleanup(func() { b.srv.Close() })
+	return b, ln
+}
+
+// TestReadsAreResentOnceWhenTheConnectionBreaks checks that a Range or a
+// read-only Txn whose connection breaks mid-call is sent once more on a
+// fresh connection, while a write fails with ErrConnBroken.
+func TestReadsAreResentOnceWhenTheConnectionBreaks(t *testing.T) {
+	e := mvcc.New(mvcc.Options{})
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := kv.Put(ctx, e, "/a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	first := func(call int) bool { return call == 1 }
+	always := func(int) bool { return true }
+	for _, tc := range []struct {
+		name      string
+		breaking  func(int) bool
+		call      func(c *Client) error
+		wantErr   error
+		wantCalls int32
+	}{
+		{"range", first, func(c *Client) error {
+			v, _, err := kv.Get(ctx, c, "/a")
+			if err == nil && (v == nil || string(v.Value) != "1") {
+				err = fmt.Errorf("got %+v", v)
+			}
+			return err
+		}, nil, 2},
+		{"read-only txn", first, func(c *Client) error {
+			resp, err := c.Txn(ctx, kv.TxnRequest{Success: []kv.Op{kv.OpGet("/a")}})
+			if err == nil && len(resp.Responses[0].Range.KVs) != 1 {
+				err = fmt.Errorf("got %+v", resp)
+			}
+			return err
+		}, nil, 2},
+		{"put", first, func(c *Client) error { _, err := kv.Put(ctx, c, "/b", []byte("2")); return err }, ErrConnBroken, 1},
+		{"txn with a delete", first, func(c *Client) error {
+			_, err := c.Txn(ctx, kv.TxnRequest{Success: []kv.Op{kv.OpGet("/a")}, Failure: []kv.Op{kv.OpDeleteKey("/a")}})
+			return err
+		}, ErrConnBroken, 1},
+		{"range, only once", always, func(c *Client) error { _, _, err := kv.Get(ctx, c, "/a"); return err }, ErrConnBroken, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, ln := serveBreaker(t, e, tc.breaking)
+			c, err := New(Config{Endpoints: []string{ln.Addr().String()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			err = tc.call(c)
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("got %v, want %v", err, tc.wantErr)
+			}
+			if got := b.calls.Load(); got != tc.wantCalls {
+				t.Fatalf("the server saw %d calls, want %d", got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+// TestReadIsResentAtTheNextEndpoint checks that a read whose member goes
+// away mid-call is answered by the next endpoint.
+func TestReadIsResentAtTheNextEndpoint(t *testing.T) {
+	e := mvcc.New(mvcc.Options{})
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := kv.Put(ctx, e, "/a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	var lnA net.Listener
+	a, lnA := serveBreaker(t, e, func(int) bool {
+		lnA.Close() // the member is gone: redialling it fails
+		return true
+	})
+	b, lnB := serveBreaker(t, e, func(int) bool { return false })
+	c, err := New(Config{Endpoints: []string{lnA.Addr().String(), lnB.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v, _, err := kv.Get(ctx, c, "/a"); err != nil || v == nil || string(v.Value) != "1" {
+		t.Fatalf("got %+v, %v", v, err)
+	}
+	if a.calls.Load() != 1 || b.calls.Load() != 1 {
+		t.Fatalf("calls: first endpoint %d, second %d; want 1 and 1", a.calls.Load(), b.calls.Load())
 	}
 }
