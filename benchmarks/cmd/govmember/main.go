@@ -6,7 +6,8 @@
 // It speaks a line protocol on stdin and stdout: it prints "ready" once
 // the member runs; each "stats" line on stdin makes it collect garbage
 // (runtime.GC) and answer "stats <heap-bytes>" with the live heap after
-// that collection; at end of input it closes the member and exits.
+// that collection (and, with -heapprofile, write a heap profile); at end
+// of input it closes the member and exits.
 //
 //	govmember -id 1 -dir /tmp/m1 -client 127.0.0.1:2379 \
 //	    -cluster 1=127.0.0.1:2380/127.0.0.1:2379,2=...
@@ -20,6 +21,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +43,7 @@ func run() error {
 		dir     = flag.String("dir", "", "data directory")
 		clientA = flag.String("client", "127.0.0.1:0", "client listen address")
 		cluster = flag.String("cluster", "", "initial cluster: id=peer/client,...")
+		heapOut = flag.String("heapprofile", "", "write a heap profile here at each stats request")
 	)
 	flag.Parse()
 	var members []raft.Member
@@ -70,11 +73,11 @@ func run() error {
 	if _, err := node.WaitLeader(ctx); err != nil {
 		return err
 	}
-	return serveStats(os.Stdin, os.Stdout)
+	return serveStats(os.Stdin, os.Stdout, *heapOut)
 }
 
 // serveStats answers the benchmark's requests until in ends.
-func serveStats(in *os.File, out *os.File) error {
+func serveStats(in *os.File, out *os.File, heapOut string) error {
 	fmt.Fprintln(out, "ready")
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
@@ -84,7 +87,24 @@ func serveStats(in *os.File, out *os.File) error {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
+		if heapOut != "" {
+			if err := writeHeapProfile(heapOut); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(out, "stats %d\n", ms.HeapAlloc)
 	}
 	return sc.Err()
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
