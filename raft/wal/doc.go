@@ -74,6 +74,10 @@
 //     [*CorruptError] naming the file and offset, and errors.Is(err,
 //     [ErrCorrupt]) holds.
 //
+// Open streams each segment through buffers of fixed size (64 KiB blocks):
+// besides what it returns, it holds one record in memory at a time, so its
+// memory does not grow with the segment size (see BenchmarkOpen).
+//
 // [WAL.ReadAll] replays the records in order: a later entry at index i
 // replaces the entries at i and above (a new leader overwrote an uncommitted
 // tail), and the latest snapshot marker hides the entries at or below its

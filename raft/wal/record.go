@@ -56,12 +56,7 @@ func frameSize(n int) int64 {
 }
 
 func recordCRC(seq uint64, off int64, hdr, payload []byte) uint32 {
-	var pos [16]byte
-	binary.LittleEndian.PutUint64(pos[0:], seq)
-	binary.LittleEndian.PutUint64(pos[8:], uint64(off))
-	c := crc32.Update(0, castagnoli, pos[:])
-	c = crc32.Update(c, castagnoli, hdr[:12])
-	return crc32.Update(c, castagnoli, payload)
+	return crc32.Update(headerCRC(seq, off, hdr), castagnoli, payload)
 }
 
 // beginRecord appends a header placeholder to buf; the payload is appended
@@ -97,38 +92,32 @@ const (
 	badCRC       = "CRC mismatch"
 )
 
-// readRecord reads the record at data[off:] written at position (seq, off).
-// It returns the type, the payload (aliasing data), the offset of the next
-// record and the CRC; or, if the bytes are not a valid record, a reason.
-func readRecord(data []byte, seq uint64, off int64) (typ recordType, payload []byte, next int64, crc uint32, bad string) {
-	size := int64(len(data))
-	if off < 0 || size-off < headerSize {
-		return 0, nil, 0, 0, badShortHdr
-	}
-	h := data[off : off+headerSize]
-	n := binary.LittleEndian.Uint32(h[0:])
-	if n == 0 && binary.LittleEndian.Uint32(h[4:]) == 0 {
-		if allZero(h) {
-			return 0, nil, 0, 0, badZero
-		}
+// parseHeader checks the header h of a record that has avail bytes from
+// its start to the end of the file (at least headerSize), and returns its
+// type and payload length, or, if h is not a valid header, a reason.
+func parseHeader(h []byte, avail int64) (typ recordType, n int64, bad string) {
+	ln := binary.LittleEndian.Uint32(h[0:])
+	if ln == 0 && binary.LittleEndian.Uint32(h[4:]) == 0 && allZero(h[:headerSize]) {
+		return 0, 0, badZero
 	}
 	typ = recordType(h[8])
-	if binary.LittleEndian.Uint32(h[4:]) != ^n || !typ.valid() || h[9]|h[10]|h[11] != 0 || n > MaxRecordSize {
-		return 0, nil, 0, 0, badHeader
+	if binary.LittleEndian.Uint32(h[4:]) != ^ln || !typ.valid() || h[9]|h[10]|h[11] != 0 || ln > MaxRecordSize {
+		return 0, 0, badHeader
 	}
-	end := off + headerSize + int64(n)
-	if end > size {
-		return 0, nil, 0, 0, badShortBody
+	if headerSize+int64(ln) > avail {
+		return 0, 0, badShortBody
 	}
-	payload = data[off+headerSize : end]
-	crc = binary.LittleEndian.Uint32(h[12:])
-	if recordCRC(seq, off, h, payload) != crc {
-		return 0, nil, 0, 0, badCRC
-	}
-	// next may lie past the end of the file if only padding was cut off:
-	// the writer still continues at the aligned offset.
-	next = off + frameSize(int(n))
-	return typ, payload, next, crc, badNone
+	return typ, int64(ln), badNone
+}
+
+// headerCRC starts the CRC of the record at position (seq, off) with header
+// hdr; the payload follows with crc32.Update(c, castagnoli, payload).
+func headerCRC(seq uint64, off int64, hdr []byte) uint32 {
+	var pos [16]byte
+	binary.LittleEndian.PutUint64(pos[0:], seq)
+	binary.LittleEndian.PutUint64(pos[8:], uint64(off))
+	c := crc32.Update(0, castagnoli, pos[:])
+	return crc32.Update(c, castagnoli, hdr[:12])
 }
 
 // zeroBlock is compared against preallocated space a block at a time
@@ -143,32 +132,6 @@ func allZero(b []byte) bool {
 		b = b[len(zeroBlock):]
 	}
 	return bytes.Equal(b, zeroBlock[:len(b)])
-}
-
-// findRecord reports whether any valid record for segment seq starts at an
-// aligned offset after off. It tells a torn tail (nothing valid follows the
-// bad record) from a corrupt middle (valid records follow).
-func findRecord(data []byte, seq uint64, off int64) (int64, bool) {
-	p := (off + recAlign) &^ (recAlign - 1)
-	const block = int64(4096)
-	for p+headerSize <= int64(len(data)) {
-		// Skip zeros a block at a time: preallocated space is most of a
-		// fresh segment. No record starts in an all-zero block: a header's
-		// first 8 bytes (n and ^n) are never all zero.
-		if p+block <= int64(len(data)) && bytes.Equal(data[p:p+block], zeroBlock[:block]) {
-			p += block
-			continue
-		}
-		p += recAlign
-		q := p - recAlign
-		if binary.LittleEndian.Uint64(data[q:]) == 0 && binary.LittleEndian.Uint64(data[q+8:]) == 0 {
-			continue
-		}
-		if _, _, _, _, bad := readRecord(data, seq, q); bad == badNone {
-			return q, true
-		}
-	}
-	return 0, false
 }
 
 // encoder appends the varint-based payload encoding.

@@ -331,6 +331,7 @@ func corrupt(path string, off int64, format string, args ...any) error {
 // writing and records the write position and per-segment indexes.
 func (w *WAL) replay(repair bool) (*state, error) {
 	st := &state{}
+	r := newSegmentReader()
 	var prevEnd int64
 	var prevCRC uint32
 	for i, seg := range w.segs {
@@ -345,7 +346,7 @@ func (w *WAL) replay(repair bool) (*state, error) {
 		}
 		keep := false
 		var idx segIndex
-		end, hdrEnd, lastCRC, err := w.replaySegment(st, seg, f, &idx, i > 0, prevEnd, prevCRC, last && repair)
+		end, hdrEnd, lastCRC, err := w.replaySegment(st, seg, r, f, &idx, i > 0, prevEnd, prevCRC, last && repair)
 		if err == nil && repair {
 			// Only Open's replay sets what ReleaseTo relies on; a later
 			// ReadAll that fails half way must not disturb it.
@@ -369,19 +370,6 @@ func (w *WAL) replay(repair bool) (*state, error) {
 	return st, nil
 }
 
-func readWhole(f File) ([]byte, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	data := make([]byte, fi.Size())
-	n, err := f.ReadAt(data, 0)
-	if err != nil && !(errors.Is(err, io.EOF) && n == len(data)) {
-		return nil, err
-	}
-	return data, nil
-}
-
 // replaySegment applies one segment's records to st. It returns where the
 // valid records end, where the header record ends and the last valid CRC.
 // segIndex is what replaySegment learns for ReleaseTo.
@@ -390,12 +378,14 @@ type segIndex struct {
 	markers  []uint64
 }
 
-func (w *WAL) replaySegment(st *state, seg *segment, f File, idx *segIndex, chained bool, prevEnd int64, prevCRC uint32, repair bool) (end, hdrEnd int64, lastCRC uint32, err error) {
-	data, err := readWhole(f)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("wal: read %s: %w", seg.path, err)
+func (w *WAL) replaySegment(st *state, seg *segment, r *segmentReader, f File, idx *segIndex, chained bool, prevEnd int64, prevCRC uint32, repair bool) (end, hdrEnd int64, lastCRC uint32, err error) {
+	if err := r.reset(f, seg.path, seg.seq); err != nil {
+		return 0, 0, 0, err
 	}
-	typ, payload, off, crc, bad := readRecord(data, seg.seq, 0)
+	typ, payload, crc, bad, err := r.next()
+	if err != nil {
+		return 0, 0, 0, err
+	}
 	if bad == badNone && typ != recSegment {
 		bad = "first record is not a segment header"
 	}
@@ -417,11 +407,14 @@ func (w *WAL) replaySegment(st *state, seg *segment, f File, idx *segIndex, chai
 	if !h.hs.empty() {
 		st.hs = h.hs
 	}
-	hdrEnd, lastCRC = off, crc
-	size := int64(len(data))
-	for off < size {
-		var next int64
-		typ, payload, next, crc, bad = readRecord(data, seg.seq, off)
+	hdrEnd, lastCRC = r.off, crc
+	size := r.size
+	for r.off < size {
+		off := r.off
+		typ, payload, crc, bad, err = r.next()
+		if err != nil {
+			return 0, 0, 0, err
+		}
 		if bad != badNone {
 			break
 		}
@@ -449,10 +442,13 @@ func (w *WAL) replaySegment(st *state, seg *segment, f File, idx *segIndex, chai
 			return 0, 0, 0, corrupt(seg.path, off, "segment header inside a segment")
 		}
 		lastCRC = crc
-		off = next
 	}
-	if off >= size || allZero(data[off:]) {
+	off := r.off
+	if off >= size {
 		return off, hdrEnd, lastCRC, nil
+	}
+	if zero, err := r.zeroFrom(off); err != nil || zero {
+		return off, hdrEnd, lastCRC, err
 	}
 	// A bad record with something other than zeros after it.
 	if !repair {
@@ -463,7 +459,11 @@ func (w *WAL) replaySegment(st *state, seg *segment, f File, idx *segIndex, chai
 		// only be a failed write, which already made the WAL unusable.
 		return off, hdrEnd, lastCRC, nil
 	}
-	if p, ok := findRecord(data, seg.seq, off); ok {
+	p, found, err := r.findRecord(off)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if found {
 		return 0, 0, 0, corrupt(seg.path, off, "%s, and a valid record follows at offset %d", bad, p)
 	}
 	w.opts.Logger.Warn("wal: truncating torn record at the tail of the log",
