@@ -493,7 +493,18 @@ func filterBatches(batches []*batch, key, end string, prevKV bool) []kv.Event {
 	if len(batches) == 1 && batchUsable(batches[0], key, end, prevKV) {
 		return batches[0].events
 	}
-	var out []kv.Event
+	n := 0
+	for _, b := range batches {
+		for i := range b.events {
+			if kv.InRange(b.events[i].KV.Key, key, end) {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]kv.Event, 0, n)
 	for _, b := range batches {
 		for _, ev := range b.events {
 			if !kv.InRange(ev.KV.Key, key, end) {
