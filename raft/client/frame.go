@@ -104,18 +104,28 @@ const httpAnswer = "HTTP"
 // readFrame reads one frame of at most limit bytes from r. The payload
 // is a fresh slice owned by the caller.
 func readFrame(r *bufio.Reader, limit int) (frame, error) {
+	// Peek rather than io.ReadFull into an array: the array would escape
+	// through the io.Reader, one allocation per frame.
 	var hdr [frameHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if err == io.ErrUnexpectedEOF && string(hdr[:4]) == httpAnswer {
-			return frame{}, fmt.Errorf("%w: the server answered HTTP: it does not speak %q", ErrProtocol, frameMagic)
+	b, err := r.Peek(frameHeader)
+	if err != nil {
+		if len(b) >= len(httpAnswer) && string(b[:len(httpAnswer)]) == httpAnswer {
+			return frame{}, errHTTPAnswer
+		}
+		if err == io.EOF && len(b) > 0 {
+			err = io.ErrUnexpectedEOF
 		}
 		return frame{}, err
 	}
-	if string(hdr[:4]) == httpAnswer {
-		return frame{}, fmt.Errorf("%w: the server answered HTTP: it does not speak %q", ErrProtocol, frameMagic)
+	copy(hdr[:], b)
+	r.Discard(frameHeader)
+	if string(hdr[:len(httpAnswer)]) == httpAnswer {
+		return frame{}, errHTTPAnswer
 	}
 	return parseFrame(hdr, r, limit)
 }
+
+var errHTTPAnswer = fmt.Errorf("%w: the server answered HTTP: it does not speak %q", ErrProtocol, frameMagic)
 
 func parseFrame(hdr [frameHeader]byte, r io.Reader, limit int) (frame, error) {
 	n := binary.BigEndian.Uint32(hdr[:4])

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 
 	"github.com/governor-io/governor/raft"
@@ -324,6 +325,15 @@ func (fw *frameWriter) run(w io.Writer) {
 		for len(fw.buf) == 0 && !fw.closed {
 			fw.ready.Wait()
 		}
+		// Let the goroutines that are ready to run add their frames
+		// first: the frame that woke the writer is seldom alone (a read
+		// barrier answers many calls at once, a batch of answers wakes
+		// many callers), and one write of 20 frames costs about what a
+		// write of one does. Without this a free P runs the writer at
+		// once, and batches average under 1.5 frames.
+		fw.mu.Unlock()
+		runtime.Gosched()
+		fw.mu.Lock()
 		if fw.closed {
 			fw.mu.Unlock()
 			return
