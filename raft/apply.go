@@ -93,6 +93,7 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			n.applyConfChange(e)
 		}
+		n.tail.add(idx, len(e.GetData()), n.cfg.LogRetainBytes)
 		n.applied.Store(idx)
 	}
 	return nil
@@ -181,6 +182,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 func (n *Node) applySnapshot(snap *raftpb.Snapshot) error {
 	md := snap.GetMetadata()
 	n.reqsSinceSnap, n.catchUpIndex = 0, 0
+	n.tail.reset(md.GetIndex())
 	if err := n.restoreSnapshot(md.GetIndex()); err != nil {
 		return err
 	}
@@ -264,6 +266,7 @@ func (n *Node) snapshotNow(applied uint64) error {
 			if err := n.storage.Compact(compactTo); err != nil {
 				n.log.Warn("raft: compact log", "index", compactTo, "err", err)
 			}
+			n.tail.dropThrough(compactTo)
 		}
 	}
 	// The WAL keeps what the in-memory log still holds after a restart:

@@ -20,6 +20,7 @@ const (
 	DefaultHeartbeatTicks         = 1
 	DefaultSnapshotEntries        = 10000
 	DefaultSnapshotCatchUpEntries = 5000
+	DefaultLogRetainBytes         = 1 << 20
 	DefaultRequestTimeout         = 10 * time.Second
 	DefaultMaxBatchBytes          = 1 << 20
 	DefaultMaxInflightMsgs        = 512
@@ -90,6 +91,15 @@ type Config struct {
 	// behind a snapshot (fewer when they hold more requests than that), so
 	// that a slightly lagging follower catches up without a snapshot. Zero means [DefaultSnapshotCatchUpEntries].
 	SnapshotCatchUpEntries uint64
+	// LogRetainBytes is how much of the applied log (entry data) a member
+	// keeps in memory after applying it, so that the followers of a newly
+	// elected leader catch up from the log rather than from a snapshot.
+	// Beyond that the in-memory log holds only what is not applied yet
+	// and, on the leader, what some follower still lacks; every entry
+	// stays in the WAL until the next snapshot, and a follower further
+	// behind is sent a snapshot (taken then if need be). Zero means
+	// [DefaultLogRetainBytes]; a negative value keeps only the last one.
+	LogRetainBytes int
 
 	// MaxBatchBytes caps the size of one proposed entry (a batch of
 	// transactions) and of one append message. Zero means
@@ -142,6 +152,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SnapshotCatchUpEntries == 0 {
 		c.SnapshotCatchUpEntries = DefaultSnapshotCatchUpEntries
+	}
+	if c.LogRetainBytes == 0 {
+		c.LogRetainBytes = DefaultLogRetainBytes
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout

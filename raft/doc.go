@@ -41,6 +41,17 @@
 // order. A transaction's caller is answered when its entry is applied on
 // the member it called.
 //
+// # Memory: the log and snapshots
+//
+// Every [Config.SnapshotEntries] applied requests the member writes a
+// snapshot of the engine and releases the WAL before it. The in-memory
+// Raft log is trimmed sooner, right after entries apply: it keeps what is
+// not applied yet, on the leader what some follower still lacks, and the
+// last [Config.LogRetainBytes] of applied entries. The WAL keeps every
+// entry until the next snapshot, so nothing a restart needs is lost; a
+// member further behind than the in-memory log (one that joins, say) is
+// sent a snapshot, taken for it if the latest one is too old.
+//
 // # Reads
 //
 // Range and read-only Txn are linearizable by default: concurrent readers

@@ -383,7 +383,10 @@ func (n *Node) handleReady() error {
 	}
 	n.releaseReads()
 	n.rn.Advance(rd)
-	return n.maybeSnapshot()
+	if err := n.maybeSnapshot(); err != nil {
+		return err
+	}
+	return n.trimLog()
 }
 
 // hardStateChanges reports whether hs changes the persisted term or vote.

@@ -33,7 +33,7 @@ type Node struct {
 	engine  *mvcc.Engine
 	wal     *wal.WAL
 	snaps   *snapshots
-	storage *raft.MemoryStorage
+	storage *logStorage
 	rn      *raft.RawNode // owned by the run goroutine
 	tr      Transport
 	metrics *metrics
@@ -77,6 +77,7 @@ type Node struct {
 	// size (owned by the loop).
 	reqsSinceSnap uint64
 	catchUpIndex  uint64
+	tail          logTail // applied entries the in-memory log retains
 	readSeq       uint64
 	readsInflight map[uint64]*readReq // by ReadIndex context
 	readsPending  []*readReq          // have an index, wait for apply
@@ -137,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		cfg:           cfg,
 		id:            cfg.ID,
 		log:           cfg.Logger.With("member", fmt.Sprintf("%x", cfg.ID)),
-		storage:       raft.NewMemoryStorage(),
+		storage:       newLogStorage(),
 		recvc:         make(chan *raftpb.Message, 4096),
 		wakec:         make(chan struct{}, 1),
 		stopc:         make(chan struct{}),
@@ -424,6 +425,10 @@ type Status struct {
 	AppliedIndex, SnapshotIndex uint64
 	// SnapshotsReceived counts the snapshots installed from a leader.
 	SnapshotsReceived uint64
+	// LogEntries is the number of entries the in-memory Raft log holds:
+	// those not applied yet, those a follower still lacks (on the
+	// leader), and the last [Config.LogRetainBytes] of applied ones.
+	LogEntries uint64
 }
 
 // Status returns the member's current status.
@@ -432,6 +437,7 @@ func (n *Node) Status() Status {
 		ID: n.id, Leader: n.leader.Load(), Term: n.term.Load(),
 		AppliedIndex: n.applied.Load(), SnapshotIndex: n.snapIdx.Load(),
 		SnapshotsReceived: n.snapsIn.Load(),
+		LogEntries:        n.storage.entries(),
 	}
 }
 

@@ -1,0 +1,142 @@
+package raft
+
+import (
+	"sync/atomic"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
+)
+
+// logStorage is the member's in-memory Raft log: a [raft.MemoryStorage]
+// that the loop trims right after it applies entries, rather than only at
+// each snapshot. Every entry stays in the WAL until the next snapshot, so
+// trimming the memory loses nothing a restart needs; it only means that a
+// follower lagging behind the trimmed part is sent a snapshot.
+//
+// The log keeps:
+//   - the entries not yet applied here;
+//   - on the leader, the entries some follower still lacks (its match
+//     index), so that a follower that is merely slow never needs a
+//     snapshot;
+//   - the last LogRetainBytes of applied entries, so that the followers of
+//     a newly elected leader catch up from its log.
+//
+// Trimming past the latest snapshot is allowed: when Raft then asks for a
+// snapshot to send, Snapshot answers [raft.ErrSnapshotTemporarilyUnavailable]
+// (Raft tries again on the next heartbeat) and flags that the loop must
+// take a fresh one.
+type logStorage struct {
+	*raft.MemoryStorage
+	snapWanted atomic.Bool
+}
+
+func newLogStorage() *logStorage { return &logStorage{MemoryStorage: raft.NewMemoryStorage()} }
+
+// Snapshot returns the latest snapshot if a follower can continue from it
+// with the entries still in the log.
+func (s *logStorage) Snapshot() (*raftpb.Snapshot, error) {
+	snap, err := s.MemoryStorage.Snapshot()
+	if err != nil {
+		return snap, err
+	}
+	first, err := s.FirstIndex()
+	if err != nil {
+		return nil, err
+	}
+	if snap.GetMetadata().GetIndex()+1 < first {
+		s.snapWanted.Store(true)
+		return nil, raft.ErrSnapshotTemporarilyUnavailable
+	}
+	return snap, nil
+}
+
+// entries returns the number of entries in the log.
+func (s *logStorage) entries() uint64 {
+	first, err1 := s.FirstIndex()
+	last, err2 := s.LastIndex()
+	if err1 != nil || err2 != nil || last < first {
+		return 0
+	}
+	return last - first + 1
+}
+
+// appliedEntry is an applied entry in the retained tail of the log.
+type appliedEntry struct {
+	index uint64
+	bytes int
+}
+
+// logTail tracks the applied entries the log retains (owned by the loop).
+type logTail struct {
+	ents  []appliedEntry
+	bytes int
+	// trimTo is the highest applied index that fell out of the retained
+	// tail: the log may be compacted up to it.
+	trimTo uint64
+}
+
+func (t *logTail) add(index uint64, bytes int, retain int) {
+	t.ents = append(t.ents, appliedEntry{index, bytes})
+	t.bytes += bytes
+	k := 0
+	for k < len(t.ents)-1 && t.bytes > retain {
+		t.bytes -= t.ents[k].bytes
+		t.trimTo = t.ents[k].index
+		k++
+	}
+	if k > 0 {
+		t.ents = t.ents[k:]
+	}
+}
+
+// dropThrough forgets the entries up to index, compacted by a snapshot.
+func (t *logTail) dropThrough(index uint64) {
+	k := 0
+	for k < len(t.ents) && t.ents[k].index <= index {
+		t.bytes -= t.ents[k].bytes
+		k++
+	}
+	t.ents = t.ents[k:]
+	t.trimTo = max(t.trimTo, index)
+}
+
+// reset forgets every entry: the log restarts from a snapshot at index.
+func (t *logTail) reset(index uint64) {
+	t.ents, t.bytes, t.trimTo = nil, 0, index
+}
+
+// minTrimStep is the fewest entries worth a compaction, which copies the
+// log's remaining entry pointers.
+const minTrimStep = 64
+
+// trimLog compacts the in-memory log as far as the rules of [logStorage]
+// allow, and takes a snapshot when Raft needs a newer one to send.
+func (n *Node) trimLog() error {
+	if n.storage.snapWanted.Swap(false) {
+		if applied := n.applied.Load(); applied > n.snapIndex {
+			if err := n.snapshotNow(applied); err != nil {
+				return err
+			}
+		}
+	}
+	to := n.tail.trimTo
+	if n.isLead.Load() {
+		n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+			if id != n.id {
+				to = min(to, pr.Match)
+			}
+		})
+	}
+	first, err := n.storage.FirstIndex()
+	if err != nil {
+		return nil
+	}
+	if to < first+minTrimStep {
+		return nil
+	}
+	if err := n.storage.Compact(to); err != nil {
+		n.log.Warn("raft: trim log", "index", to, "err", err)
+	}
+	return nil
+}
