@@ -5,14 +5,20 @@
 //
 // Two protocols share one listener. The framed protocol (host:port
 // endpoints) multiplexes every concurrent call of a Client over one TCP
-// connection per member, writing answers in batches; it is the fast one.
-// HTTP/JSON ([Handler], http:// endpoints) is there for curl and for
-// servers that mount the API on their own mux.
+// connection per member, with compact binary payloads, writing requests
+// and answers in batches; it is the fast one. HTTP/JSON ([Handler],
+// http:// endpoints) is there for curl and for servers that mount the API
+// on their own mux.
 //
 // The client tries its endpoints in turn when one cannot be reached, and
-// follows a [raft.NotLeaderError] to the leader it names. Errors keep
+// follows a [raft.NotLeaderError] to the leader it names. A read whose
+// framed connection breaks mid-call is sent once more; a write fails with
+// [ErrConnBroken], since it may or may not have taken effect. Errors keep
 // their identity across the wire: errors.Is(err, kv.ErrCompacted) holds
 // on the client as on the server.
+//
+// Values in a response of the framed protocol ([kv.KeyValue].Value) share
+// the memory of the frame that carried them: keeping one keeps the frame.
 package client
 
 import (
@@ -273,12 +279,15 @@ func (c *Client) doAt(ctx context.Context, endpoint, path string, req request, o
 // asks the member for a serializable read. A Range whose connection
 // breaks before its answer comes is sent once more (see [ErrConnBroken]).
 func (c *Client) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
-	out := new(kv.RangeResponse)
-	r := rangeRequest{RangeRequest: req, Serializable: raft.IsSerializable(ctx)}
-	if err := c.do(ctx, frameRange, &r, (*rangeResult)(out), true); err != nil {
+	// One allocation for both: the request escapes to the protocol.
+	call := &struct {
+		req  rangeRequest
+		resp kv.RangeResponse
+	}{req: rangeRequest{RangeRequest: req, Serializable: raft.IsSerializable(ctx)}}
+	if err := c.do(ctx, frameRange, &call.req, (*rangeResult)(&call.resp), true); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &call.resp, nil
 }
 
 // Txn implements [kv.KV.Txn]. A read-only transaction (no put or delete
@@ -286,11 +295,14 @@ func (c *Client) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeRespo
 // sent once more; any other fails with [ErrConnBroken], because it may or
 // may not have taken effect.
 func (c *Client) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error) {
-	out := new(kv.TxnResponse)
-	if err := c.do(ctx, frameTxn, (*txnRequest)(&req), (*txnResult)(out), readOnly(&req)); err != nil {
+	call := &struct {
+		req  txnRequest
+		resp kv.TxnResponse
+	}{req: txnRequest(req)}
+	if err := c.do(ctx, frameTxn, &call.req, (*txnResult)(&call.resp), readOnly(&req)); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &call.resp, nil
 }
 
 // readOnly reports whether a transaction only reads.

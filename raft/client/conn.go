@@ -14,7 +14,10 @@ import (
 )
 
 // ErrConnBroken fails a call whose connection broke before the answer
-// came: the call may or may not have taken effect.
+// came: the call may or may not have taken effect. A [Client] returns it
+// for writes (a Txn with a put or a delete, Compact) and passes it on
+// otherwise only after sending the read once more failed the same way:
+// reads are idempotent, writes are not.
 var ErrConnBroken = errors.New("client: connection broken")
 
 // fconn is one framed connection, shared by concurrent calls.

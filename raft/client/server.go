@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 
 	"github.com/governor-io/governor/raft"
@@ -285,108 +283,6 @@ func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest)
 			return
 		}
 	}
-}
-
-// frameWriter owns a connection's writes. Any goroutine encodes its frame
-// straight into the pending batch; the writer goroutine swaps the batch
-// for an empty buffer and writes it with one system call, so every frame
-// queued while the previous write ran leaves in the next one.
-type frameWriter struct {
-	mu     sync.Mutex
-	ready  sync.Cond // the writer waits for frames
-	room   sync.Cond // senders wait for the batch to drain
-	buf    []byte    // the pending batch
-	closed bool
-	exit   chan struct{}
-}
-
-// Batch sizes: a sender waits while the pending batch holds maxPending
-// bytes, and the writer keeps a spent buffer for reuse up to maxSpare.
-const (
-	maxPending = 4 << 20
-	maxSpare   = 1 << 20
-)
-
-var errWriterClosed = errors.New("connection writer closed")
-
-func newFrameWriter(w io.Writer) *frameWriter {
-	fw := &frameWriter{exit: make(chan struct{})}
-	fw.ready.L = &fw.mu
-	fw.room.L = &fw.mu
-	go fw.run(w)
-	return fw
-}
-
-func (fw *frameWriter) run(w io.Writer) {
-	defer close(fw.exit)
-	var out []byte
-	for {
-		fw.mu.Lock()
-		for len(fw.buf) == 0 && !fw.closed {
-			fw.ready.Wait()
-		}
-		// Let the goroutines that are ready to run add their frames
-		// first: the frame that woke the writer is seldom alone (a read
-		// barrier answers many calls at once, a batch of answers wakes
-		// many callers), and one write of 20 frames costs about what a
-		// write of one does. Without this a free P runs the writer at
-		// once, and batches average under 1.5 frames.
-		fw.mu.Unlock()
-		runtime.Gosched()
-		fw.mu.Lock()
-		if fw.closed {
-			fw.mu.Unlock()
-			return
-		}
-		out, fw.buf = fw.buf, out[:0]
-		fw.room.Broadcast()
-		fw.mu.Unlock()
-		if _, err := w.Write(out); err != nil {
-			fw.close()
-			return
-		}
-		if cap(out) > maxSpare {
-			out = nil
-		}
-	}
-}
-
-// send appends a frame to the pending batch; enc appends its payload (nil:
-// none). It fails with errWriterClosed once the writer has stopped, and
-// with errFrameTooLarge, sending nothing, when the payload is over limit.
-func (fw *frameWriter) send(id uint64, typ byte, limit int, enc func([]byte) []byte) error {
-	fw.mu.Lock()
-	for len(fw.buf) >= maxPending && !fw.closed {
-		fw.room.Wait()
-	}
-	if fw.closed {
-		fw.mu.Unlock()
-		return errWriterClosed
-	}
-	b, start := startFrame(fw.buf, id, typ)
-	if enc != nil {
-		b = enc(b)
-	}
-	if n := len(b) - start - frameHeader; n > limit {
-		fw.buf = b[:start]
-		fw.mu.Unlock()
-		return fmt.Errorf("%w: %d bytes over %d", errFrameTooLarge, n, limit)
-	}
-	finishFrame(b, start)
-	fw.buf = b
-	fw.mu.Unlock()
-	fw.ready.Signal()
-	return nil
-}
-
-// close stops the writer; queued frames may be dropped.
-func (fw *frameWriter) close() {
-	fw.mu.Lock()
-	fw.closed = true
-	fw.buf = nil
-	fw.mu.Unlock()
-	fw.ready.Broadcast()
-	fw.room.Broadcast()
 }
 
 // chanListener hands connections the Server sniffed as HTTP to its

@@ -144,7 +144,10 @@ func encodeError(err error) (*wireError, int) {
 	return we, status
 }
 
-// ErrProtocol reports a response the client could not understand.
+// ErrProtocol reports a response the client could not understand: a
+// malformed payload, or a server that speaks another version of the
+// framed protocol. Decoding errors of the framed protocol's binary
+// payloads wrap it.
 var ErrProtocol = errors.New("client: protocol error")
 
 // ServerError is an error the server reported that matches no sentinel.
