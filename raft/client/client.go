@@ -54,7 +54,7 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// ErrNoEndpoints: a Config without endpoints.
+// ErrNoEndpoints is returned by [New] for a [Config] without endpoints.
 var ErrNoEndpoints = errors.New("client: no endpoints")
 
 // Client is a [kv.KV] backed by a remote cluster. It is safe for

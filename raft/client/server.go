@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/store/kv"
@@ -144,15 +145,19 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	br.Discard(len(frameMagic))
 	defer s.untrack(nc)
-	sc := &serverConn{s: s, nc: nc, calls: map[uint64]context.CancelFunc{}}
+	sc := &serverConn{s: s, nc: nc, calls: map[uint64]context.CancelFunc{}, work: make(chan frame)}
 	sc.w = newFrameWriter(nc)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
 	defer func() {
-		cancel()
 		nc.Close()
 		sc.w.close()
-		wg.Wait()
+		sc.mu.Lock()
+		sc.closed = true
+		for _, cancel := range sc.calls {
+			cancel()
+		}
+		sc.mu.Unlock()
+		close(sc.work)
+		sc.wg.Wait()
 		<-sc.w.exit
 	}()
 	for {
@@ -168,29 +173,72 @@ func (s *Server) serveConn(nc net.Conn) {
 			sc.mu.Unlock()
 			continue
 		}
-		cctx, ccancel := context.WithCancel(ctx)
-		sc.mu.Lock()
-		sc.calls[f.id] = ccancel
-		sc.mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc.handle(cctx, f)
-			sc.mu.Lock()
-			delete(sc.calls, f.id)
-			sc.mu.Unlock()
-			ccancel()
-		}()
+		select {
+		case sc.work <- f: // an idle worker took it
+		default:
+			sc.wg.Add(1)
+			go sc.worker(f)
+		}
 	}
 }
 
-type serverConn struct {
-	s  *Server
-	nc net.Conn
-	w  *frameWriter
+// maxIdleWorkers bounds the goroutines a connection keeps waiting for
+// calls after a burst.
+const maxIdleWorkers = 128
 
-	mu    sync.Mutex
-	calls map[uint64]context.CancelFunc
+// worker handles calls until the connection closes or enough other
+// workers are idle. Workers outlive their calls so that a connection's
+// steady stream of calls does not pay for a goroutine, and the stack
+// growth of a fresh one, each.
+func (sc *serverConn) worker(f frame) {
+	defer sc.wg.Done()
+	for {
+		sc.call(f)
+		if sc.idle.Add(1) > maxIdleWorkers {
+			sc.idle.Add(-1)
+			return
+		}
+		var ok bool
+		f, ok = <-sc.work
+		sc.idle.Add(-1)
+		if !ok {
+			return
+		}
+	}
+}
+
+// call handles one call under a context that a frameCancel or the
+// connection's end cancels. The context does not derive from a
+// cancellable parent, so that starting a call does not register with one
+// shared by every call: the connection cancels its calls itself.
+func (sc *serverConn) call(f frame) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sc.mu.Lock()
+	if sc.closed {
+		sc.mu.Unlock()
+		cancel()
+		return
+	}
+	sc.calls[f.id] = cancel
+	sc.mu.Unlock()
+	sc.handle(ctx, f)
+	sc.mu.Lock()
+	delete(sc.calls, f.id)
+	sc.mu.Unlock()
+	cancel()
+}
+
+type serverConn struct {
+	s    *Server
+	nc   net.Conn
+	w    *frameWriter
+	work chan frame // calls for idle workers
+	idle atomic.Int32
+	wg   sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	calls  map[uint64]context.CancelFunc // the calls in progress
 }
 
 // reply answers call id with the payload enc appends (nil: an empty

@@ -156,6 +156,7 @@ type ServerError struct {
 	Message string
 }
 
+// Error returns the server's code and message.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("client: server error %s: %s", e.Code, e.Message)
 }
