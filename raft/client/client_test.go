@@ -476,3 +476,59 @@ func TestReadIsResentAtTheNextEndpoint(t *testing.T) {
 		t.Fatalf("calls: first endpoint %d, second %d; want 1 and 1", a.calls.Load(), b.calls.Load())
 	}
 }
+
+// blocker is a KV whose Range waits for its context and reports the
+// context's error.
+type blocker struct {
+	kv.KV
+	started chan struct{}
+	ended   chan error
+}
+
+func (b *blocker) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
+	b.started <- struct{}{}
+	<-ctx.Done()
+	b.ended <- ctx.Err()
+	return nil, ctx.Err()
+}
+
+// TestCancelReachesTheServer checks that a caller giving up cancels the
+// call on the server, and that the connection serves the next call.
+func TestCancelReachesTheServer(t *testing.T) {
+	b := &blocker{KV: mvcc.New(mvcc.Options{}), started: make(chan struct{}, 1), ended: make(chan error, 1)}
+	c := serve(t, b, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Range(ctx, kv.RangeRequest{Key: "/a"})
+		errc <- err
+	}()
+	timeout := time.After(10 * time.Second)
+	select {
+	case <-b.started:
+	case <-timeout:
+		t.Fatal("the call never reached the server")
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("caller got %v, want context.Canceled", err)
+		}
+	case <-timeout:
+		t.Fatal("the caller did not return")
+	}
+	select {
+	case err := <-b.ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("server call ended with %v, want context.Canceled", err)
+		}
+	case <-timeout:
+		t.Fatal("the server call was not cancelled")
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if _, err := kv.Put(ctx2, c, "/a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+}
