@@ -532,3 +532,21 @@ func TestCancelReachesTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOversizedRequestFailsAlone checks that a request over the server's
+// limit fails with ErrInvalidRequest before it is sent, leaving the
+// shared connection to the other calls.
+func TestOversizedRequestFailsAlone(t *testing.T) {
+	c := serve(t, mvcc.New(mvcc.Options{}), false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := kv.Put(ctx, c, "/a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, c, "/big", make([]byte, maxBody+1)); !errors.Is(err, kv.ErrInvalidRequest) {
+		t.Fatalf("got %v, want ErrInvalidRequest", err)
+	}
+	if v, _, err := kv.Get(ctx, c, "/a"); err != nil || v == nil || string(v.Value) != "1" {
+		t.Fatalf("after the oversized request: %+v, %v", v, err)
+	}
+}
