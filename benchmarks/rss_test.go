@@ -27,14 +27,16 @@ import (
 // each member is its own OS process (cmd/govmember: raft.Open behind a
 // raft/client server, as examples/kvd; cmd/etcdmember: etcd's embed
 // package with its defaults), both built with Go's defaults and run
-// without GOGC or GOMEMLIMIT. This process writes the keys through each
+// without GOGC or GOMEMLIMIT (members=1/gogc=50 runs both with GOGC=50
+// instead, to show what that setting buys each). This process writes the keys through each
 // one's network client (raft/client; clientv3 over gRPC) from 64
 // concurrent writers, then asks every member to collect garbage and
 // reads VmRSS and VmHWM from /proc/<pid>/status once it answers.
 //
 // Metrics, per member (the largest member for members=3; rss-mean-MiB is
 // the mean over members): rss-MiB (VmRSS after the GC), hwm-MiB (peak
-// RSS), heap-MiB (live Go heap after the GC, as the member reports it)
+// RSS), rss-file-MiB (the file-backed part of VmRSS: the executable's
+// pages and, for etcd, its bbolt database mapped in memory), heap-MiB (live Go heap after the GC, as the member reports it)
 // and puts/s while writing.
 //
 //	go test -run '^$' -bench BenchmarkRaftRSS -count 5 -benchtime 1x
@@ -50,17 +52,25 @@ func BenchmarkRaftRSS(b *testing.B) {
 	const keys = 100000
 	impls := []struct {
 		name  string
-		start func(b *testing.B, bin string, members int) *rssCluster
+		start func(b *testing.B, bin string, members int, gogc string) *rssCluster
 	}{
 		{"governor", startGovMembers},
 		{"etcd", startEtcdMembers},
 	}
-	for _, members := range []int{1, 3} {
+	runs := []struct {
+		members int
+		gogc    string // GOGC for the members; empty means Go's default
+	}{{1, ""}, {3, ""}, {1, "50"}}
+	for _, run := range runs {
 		for _, im := range impls {
-			b.Run(fmt.Sprintf("members=%d/impl=%s", members, im.name), func(b *testing.B) {
-				var rss, rssMean, hwm, heap, rate float64
+			name := fmt.Sprintf("members=%d/impl=%s", run.members, im.name)
+			if run.gogc != "" {
+				name = fmt.Sprintf("members=%d/gogc=%s/impl=%s", run.members, run.gogc, im.name)
+			}
+			b.Run(name, func(b *testing.B) {
+				var rss, rssMean, hwm, file, heap, rate float64
 				for range b.N {
-					c := im.start(b, bin, members)
+					c := im.start(b, bin, run.members, run.gogc)
 					start := time.Now()
 					writeKeys(b, c.put, keys, 64)
 					rate += keys / time.Since(start).Seconds()
@@ -68,6 +78,7 @@ func BenchmarkRaftRSS(b *testing.B) {
 					rss += st.maxRSS
 					rssMean += st.meanRSS
 					hwm += st.maxHWM
+					file += st.maxFile
 					heap += st.maxHeap
 					c.stop(b)
 				}
@@ -75,6 +86,7 @@ func BenchmarkRaftRSS(b *testing.B) {
 				b.ReportMetric(rss/n, "rss-MiB")
 				b.ReportMetric(rssMean/n, "rss-mean-MiB")
 				b.ReportMetric(hwm/n, "hwm-MiB")
+				b.ReportMetric(file/n, "rss-file-MiB")
 				b.ReportMetric(heap/n, "heap-MiB")
 				b.ReportMetric(rate/n, "puts/s")
 			})
@@ -129,14 +141,18 @@ type memberProc struct {
 	lines chan string // lines from out, closed at its end
 }
 
-func startMember(b *testing.B, path string, args ...string) *memberProc {
+// startMember starts a member process with Go's defaults, as a user would
+// run either server, except for GOGC when gogc is not empty.
+func startMember(b *testing.B, gogc, path string, args ...string) *memberProc {
 	cmd := exec.Command(path, args...)
-	// Go's defaults, as a user would run either server.
 	env := []string{}
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "GOGC=") && !strings.HasPrefix(e, "GOMEMLIMIT=") && !strings.HasPrefix(e, "GODEBUG=") {
 			env = append(env, e)
 		}
+	}
+	if gogc != "" {
+		env = append(env, "GOGC="+gogc)
 	}
 	cmd.Env = env
 	cmd.Stderr = os.Stderr
@@ -194,7 +210,7 @@ func (p *memberProc) stop() error {
 	}
 }
 
-type memStats struct{ maxRSS, meanRSS, maxHWM, maxHeap float64 }
+type memStats struct{ maxRSS, meanRSS, maxHWM, maxFile, maxHeap float64 }
 
 // stats asks every member to collect garbage, then reads its RSS.
 func (c *rssCluster) stats(b *testing.B) memStats {
@@ -208,43 +224,41 @@ func (c *rssCluster) stats(b *testing.B) memStats {
 		if err != nil {
 			b.Fatalf("member answered %q", line)
 		}
-		rss, hwm, err := procMemory(p.cmd.Process.Pid)
+		rss, hwm, file, err := procMemory(p.cmd.Process.Pid)
 		if err != nil {
 			b.Fatal(err)
 		}
 		st.maxRSS = max(st.maxRSS, rss)
 		st.meanRSS += rss / float64(len(c.procs))
 		st.maxHWM = max(st.maxHWM, hwm)
+		st.maxFile = max(st.maxFile, file)
 		st.maxHeap = max(st.maxHeap, heap/(1<<20))
 	}
 	return st
 }
 
-// procMemory returns a process's VmRSS and VmHWM in MiB.
-func procMemory(pid int) (rss, hwm float64, err error) {
+// procMemory returns a process's VmRSS, VmHWM and RssFile in MiB.
+func procMemory(pid int) (rss, hwm, file float64, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
+	fields := map[string]*float64{"VmRSS": &rss, "VmHWM": &hwm, "RssFile": &file}
 	for _, line := range strings.Split(string(data), "\n") {
 		name, val, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
+		if !ok || fields[name] == nil {
 			continue
 		}
 		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %q: %w", name, val, err)
+			return 0, 0, 0, fmt.Errorf("%s: %q: %w", name, val, err)
 		}
-		if name == "VmRSS" {
-			rss = kb / 1024
-		} else {
-			hwm = kb / 1024
-		}
+		*fields[name] = kb / 1024
 	}
 	if rss == 0 || hwm == 0 {
-		return 0, 0, fmt.Errorf("no VmRSS/VmHWM in /proc/%d/status", pid)
+		return 0, 0, 0, fmt.Errorf("no VmRSS/VmHWM in /proc/%d/status", pid)
 	}
-	return rss, hwm, nil
+	return rss, hwm, file, nil
 }
 
 func (c *rssCluster) stop(b *testing.B) {
@@ -265,7 +279,7 @@ func (c *rssCluster) waitReady(b *testing.B) {
 	}
 }
 
-func startGovMembers(b *testing.B, bin string, members int) *rssCluster {
+func startGovMembers(b *testing.B, bin string, members int, gogc string) *rssCluster {
 	var cluster, endpoints []string
 	for i := 1; i <= members; i++ {
 		peer := "127.0.0.1:" + strconv.Itoa(freePort(b))
@@ -275,7 +289,7 @@ func startGovMembers(b *testing.B, bin string, members int) *rssCluster {
 	}
 	c := &rssCluster{}
 	for i := 1; i <= members; i++ {
-		c.procs = append(c.procs, startMember(b, filepath.Join(bin, "govmember"),
+		c.procs = append(c.procs, startMember(b, gogc, filepath.Join(bin, "govmember"),
 			"-id", strconv.Itoa(i), "-dir", b.TempDir(), "-client", endpoints[i-1],
 			"-cluster", strings.Join(cluster, ",")))
 	}
@@ -294,7 +308,7 @@ func startGovMembers(b *testing.B, bin string, members int) *rssCluster {
 	return c
 }
 
-func startEtcdMembers(b *testing.B, bin string, members int) *rssCluster {
+func startEtcdMembers(b *testing.B, bin string, members int, gogc string) *rssCluster {
 	var cluster, endpoints, peers []string
 	for i := 1; i <= members; i++ {
 		peer := "http://127.0.0.1:" + strconv.Itoa(freePort(b))
@@ -305,7 +319,7 @@ func startEtcdMembers(b *testing.B, bin string, members int) *rssCluster {
 	}
 	c := &rssCluster{}
 	for i := 1; i <= members; i++ {
-		c.procs = append(c.procs, startMember(b, filepath.Join(bin, "etcdmember"),
+		c.procs = append(c.procs, startMember(b, gogc, filepath.Join(bin, "etcdmember"),
 			"-name", fmt.Sprintf("m%d", i), "-dir", b.TempDir(), "-client", "http://"+endpoints[i-1],
 			"-peer", peers[i-1], "-cluster", strings.Join(cluster, ",")))
 	}
