@@ -62,6 +62,8 @@ func (n *Node) run() {
 		for err == nil && n.rn.HasReady() {
 			err = n.handleReady()
 		}
+		// Every entry Raft accepted is in storage now.
+		n.confProposed = false
 	}
 	n.fail(err)
 	n.shutdown(n.Err())

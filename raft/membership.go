@@ -233,13 +233,13 @@ func parseConfRequest(cc *raftpb.ConfChangeV2) (req confRequest, id uint64, ok b
 // confPending reports whether a membership change may be in the log and
 // not yet applied, by the rule Raft's leader uses (it runs on the loop).
 func (n *Node) confPending() bool {
-	st := n.rn.BasicStatus()
-	applied := st.Applied
-	if applied < n.confMark {
-		// A change went to Raft after the entries in storage; it may not
-		// be there yet.
+	if n.confProposed {
+		// A change went to Raft since the last Ready: it may be in Raft's
+		// log but not yet in storage.
 		return true
 	}
+	st := n.rn.BasicStatus()
+	applied := st.Applied
 	last, err := n.storage.LastIndex()
 	if err != nil || last <= applied {
 		return err != nil
@@ -274,10 +274,7 @@ func (n *Node) refuseConfChange(op confOp, id uint64) refusal {
 }
 
 // markConfProposed notes that a membership change went to Raft.
-func (n *Node) markConfProposed() {
-	last, _ := n.storage.LastIndex()
-	n.confMark = last + 1
-}
+func (n *Node) markConfProposed() { n.confProposed = true }
 
 // proposeConfChange hands this member's membership change p to Raft, or
 // refuses it.

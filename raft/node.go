@@ -85,11 +85,11 @@ type Node struct {
 	hardTerm      uint64 // term and vote last persisted
 	hardVote      uint64
 	lastLead      uint64
-	// confMark is one past storage's last index when this member last
-	// handed a membership change to Raft (zero before): until the entries
-	// up to it are applied, the change may be in the log unseen (see
+	// confProposed is set when this member hands a membership change to
+	// Raft, and cleared once the loop has handled every Ready: until then
+	// the change may be in Raft's log but not yet in storage (see
 	// membership.go).
-	confMark uint64
+	confProposed bool
 }
 
 // proposal is a request waiting for its entry to be applied.
