@@ -101,21 +101,23 @@ func BenchmarkCodec(b *testing.B) {
 }
 
 // BenchmarkRange measures linearizable-read traffic through the client
-// protocol alone: 64 concurrent Ranges of one 256 B key through a Client
-// and Server over an in-memory engine.
+// protocol alone: 1 or 64 concurrent Ranges of one 256 B key through a
+// Client and Server over an in-memory engine.
 func BenchmarkRange(b *testing.B) {
 	for _, proto := range []string{"http", "framed"} {
-		b.Run("proto="+proto, func(b *testing.B) {
-			c := benchClient(b, proto)
-			if _, err := kv.Put(context.Background(), c, "/bench/read", make([]byte, 256)); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			run64(b, func(int64) error {
-				_, _, err := kv.Get(context.Background(), c, "/bench/read")
-				return err
+		for _, clients := range []int{1, 64} {
+			b.Run("proto="+proto+"/clients="+strconv.Itoa(clients), func(b *testing.B) {
+				c := benchClient(b, proto)
+				if _, err := kv.Put(context.Background(), c, "/bench/read", make([]byte, 256)); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				runClients(b, clients, func(int64) error {
+					_, _, err := kv.Get(context.Background(), c, "/bench/read")
+					return err
+				})
 			})
-		})
+		}
 	}
 }
 
@@ -143,12 +145,12 @@ func benchClient(b *testing.B, proto string) *Client {
 	return c
 }
 
-// run64 runs op b.N times from 64 goroutines.
-func run64(b *testing.B, op func(i int64) error) {
+// runClients runs op b.N times from n goroutines.
+func runClients(b *testing.B, n int, op func(i int64) error) {
 	var next atomic.Int64
 	b.ResetTimer()
 	var wg sync.WaitGroup
-	for range 64 {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -175,7 +177,7 @@ func BenchmarkPut(b *testing.B) {
 			c := benchClient(b, proto)
 			val := make([]byte, 256)
 			b.ReportAllocs()
-			run64(b, func(i int64) error {
+			runClients(b, 64, func(i int64) error {
 				_, err := kv.Put(context.Background(), c, "/bench/"+strconv.Itoa(int(i%10000)), val)
 				return err
 			})
