@@ -99,16 +99,17 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 	return nil
 }
 
-// failStale fails, with ErrLeaderChanged, the writes this member sent to
-// Raft in a term before term that are still unanswered once the first
-// entry of term is applied: the log holds no entry of theirs before it, so
-// they were lost with the old leader (unless a delayed copy of a forwarded
-// proposal still reaches the new one, hence "outcome unknown").
+// failStale fails, with ErrLeaderChanged, the writes and membership
+// changes this member sent to Raft in a term before term that are still
+// unanswered once the first entry of term is applied: the log holds no
+// entry of theirs before it, so they were lost with the old leader (unless
+// a delayed copy of a forwarded proposal still reaches the new one, hence
+// "outcome unknown").
 func (n *Node) failStale(term uint64) {
 	var stale []*proposal
 	n.mu.Lock()
 	for id, p := range n.waiting {
-		if p.conf == nil && p.term != 0 && p.term < term {
+		if p.term != 0 && p.term < term {
 			delete(n.waiting, id)
 			stale = append(stale, p)
 		}
