@@ -35,7 +35,9 @@ var (
 // is not yet applied, AddMember fails with [ErrMembershipChangeInProgress]
 // and changes nothing. It fails with [ErrMemberExists] if m.ID is a member
 // or a removed member (IDs are never reused), and with [ErrInvalidConfig]
-// if m.ID is zero.
+// if m.ID is zero. If the leader changes before the change commits, it
+// fails with [ErrLeaderChanged] (the change was most likely lost; check
+// [Node.Members] before retrying).
 func (n *Node) AddMember(ctx context.Context, m Member) error {
 	if m.ID == 0 {
 		return fmt.Errorf("%w: member ID must be non-zero", ErrInvalidConfig)
@@ -292,6 +294,8 @@ func (n *Node) proposeConfChange(p *proposal) {
 		return
 	}
 	n.markConfProposed()
+	// If the leader loses it, the new leader's first entry fails it.
+	p.term = n.rn.BasicStatus().GetTerm()
 	// Applying the change completes p, which counts it out.
 	n.metrics.proposalsPending.Inc()
 }

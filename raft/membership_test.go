@@ -391,3 +391,46 @@ func TestMembershipChangeRefusals(t *testing.T) {
 		t.Fatalf("removing the last voter without learners: %v", err)
 	}
 }
+
+// TestMembershipChangeLostWithLeader checks that a membership change
+// forwarded to a leader that is then cut off (it receives but cannot send)
+// fails with ErrLeaderChanged as soon as the new leader's first entry is
+// applied, rather than after RequestTimeout, and that the next change is
+// accepted.
+func TestMembershipChangeLostWithLeader(t *testing.T) {
+	c := rafttest.NewCluster(t, rafttest.Options{
+		ElectionTicks: 50,
+		Configure:     func(cfg *raft.Config) { cfg.RequestTimeout = 10 * time.Minute },
+	})
+	ctx := ctxFor(t, time.Minute)
+	lead, err := c.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fol := follower(t, c)
+	if _, _, err := kv.Get(ctx, fol, "/warm"); err != nil {
+		t.Fatal(err)
+	}
+	for id := range c.Nodes() {
+		if id != lead.ID() {
+			c.Net.Cut(lead.ID(), id)
+		}
+	}
+	err = fol.AddMember(ctx, raft.Member{ID: 4, Learner: true})
+	if !errors.Is(err, raft.ErrLeaderChanged) {
+		t.Fatalf("change forwarded to a cut-off leader: %v, want ErrLeaderChanged", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the change failed only at the test's deadline")
+	}
+	c.Net.Heal()
+	if err := fol.AddMember(ctx, raft.Member{ID: 4, Learner: true}); err != nil {
+		t.Fatalf("the change again after the leader change: %v", err)
+	}
+	converge(t, ctx, c)
+	for id, n := range c.Nodes() {
+		if got := memberList(n); got != "1,2,3,4L" {
+			t.Errorf("member %d sees members %s, want 1,2,3,4L", id, got)
+		}
+	}
+}
