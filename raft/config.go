@@ -20,7 +20,7 @@ const (
 	DefaultHeartbeatTicks         = 1
 	DefaultSnapshotEntries        = 10000
 	DefaultSnapshotCatchUpEntries = 5000
-	DefaultLogRetainBytes         = 1 << 20
+	DefaultLogRetainBytes         = 512 << 10
 	DefaultRequestTimeout         = 10 * time.Second
 	DefaultMaxBatchBytes          = 1 << 20
 	DefaultMaxInflightMsgs        = 512

@@ -74,6 +74,9 @@ type logTail struct {
 	// trimTo is the highest applied index that fell out of the retained
 	// tail: the log may be compacted up to it.
 	trimTo uint64
+	// dropped counts the bytes that fell out of the tail since the log
+	// was last compacted.
+	dropped int
 }
 
 func (t *logTail) add(index uint64, bytes int, retain int) {
@@ -82,6 +85,7 @@ func (t *logTail) add(index uint64, bytes int, retain int) {
 	k := 0
 	for k < len(t.ents)-1 && t.bytes > retain {
 		t.bytes -= t.ents[k].bytes
+		t.dropped += t.ents[k].bytes
 		t.trimTo = t.ents[k].index
 		k++
 	}
@@ -103,11 +107,12 @@ func (t *logTail) dropThrough(index uint64) {
 
 // reset forgets every entry: the log restarts from a snapshot at index.
 func (t *logTail) reset(index uint64) {
-	t.ents, t.bytes, t.trimTo = nil, 0, index
+	t.ents, t.bytes, t.trimTo, t.dropped = nil, 0, index, 0
 }
 
-// minTrimStep is the fewest entries worth a compaction, which copies the
-// log's remaining entry pointers.
+// A compaction copies the log's remaining entry pointers, so the loop
+// compacts once at least minTrimStep entries, or a quarter of
+// LogRetainBytes, can go.
 const minTrimStep = 64
 
 // trimLog compacts the in-memory log as far as the rules of [logStorage]
@@ -129,14 +134,15 @@ func (n *Node) trimLog() error {
 		})
 	}
 	first, err := n.storage.FirstIndex()
-	if err != nil {
+	if err != nil || to < first {
 		return nil
 	}
-	if to < first+minTrimStep {
+	if to-first+1 < minTrimStep && n.tail.dropped < n.cfg.LogRetainBytes/4 {
 		return nil
 	}
 	if err := n.storage.Compact(to); err != nil {
 		n.log.Warn("raft: trim log", "index", to, "err", err)
 	}
+	n.tail.dropped = 0
 	return nil
 }
