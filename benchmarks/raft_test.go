@@ -390,7 +390,9 @@ func BenchmarkRaftPutEmbedded(b *testing.B) {
 
 // BenchmarkRaftHeap100k reports the Go heap of one of our members after
 // 100k keys of 256 B (in-process, so heap rather than RSS) next to etcd's
-// embedded member holding the same keys.
+// embedded member holding the same keys. It is not RSS, nor like for like
+// (etcd keeps values in bbolt's mmap, outside the Go heap): BenchmarkRaftRSS
+// (rss_test.go) measures each member as its own process.
 func BenchmarkRaftHeap100k(b *testing.B) {
 	const keys = 100000
 	for _, im := range raftImpls {
