@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/btree"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/governor-io/governor/clock"
@@ -126,12 +127,13 @@ type Engine struct {
 	opts Options
 
 	mu         sync.RWMutex
-	idx        index
+	tree       *btree.BTreeG[*keyIndex]
 	rev        int64
 	compactRev int64
 	closed     bool
-	size       int64 // approximate bytes held by the index (see keyIndex.size)
-	liveKeys   int64 // keys that exist at rev
+	pivot      keyIndex // scratch search item; used only under mu.Lock
+	size       int64    // approximate bytes held by the index (see keyIndex.size)
+	liveKeys   int64    // keys that exist at rev
 
 	metrics *metrics // nil without Options.Registerer
 
@@ -171,7 +173,7 @@ func Open(opts Options) (*Engine, error) {
 func newEngine(opts Options) *Engine {
 	e := &Engine{
 		opts: opts.withDefaults(),
-		idx:  newIndex(),
+		tree: newTree(),
 		done: make(chan struct{}),
 	}
 	e.hub.init(e)
@@ -185,6 +187,8 @@ func (e *Engine) start() {
 		go e.ageCompactor()
 	}
 }
+
+func newTree() *btree.BTreeG[*keyIndex] { return btree.NewG(32, lessKeyIndex) }
 
 // Revision returns the current revision.
 func (e *Engine) Revision() int64 {
@@ -239,16 +243,16 @@ func (e *Engine) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeRespo
 func (e *Engine) ascend(key, end string, f func(*keyIndex) bool) {
 	switch end {
 	case "":
-		if ki := e.idx.get(key); ki != nil {
+		if ki, ok := e.tree.Get(&keyIndex{key: key}); ok {
 			f(ki)
 		}
 	case "\x00":
-		e.idx.tree.AscendGreaterOrEqual(&keyIndex{key: key}, f)
+		e.tree.AscendGreaterOrEqual(&keyIndex{key: key}, f)
 	default:
 		if end <= key {
 			return
 		}
-		e.idx.tree.AscendRange(&keyIndex{key: key}, &keyIndex{key: end}, f)
+		e.tree.AscendRange(&keyIndex{key: key}, &keyIndex{key: end}, f)
 	}
 }
 
@@ -256,7 +260,7 @@ func (e *Engine) ascend(key, end string, f func(*keyIndex) bool) {
 func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysOnly bool) *kv.RangeResponse {
 	resp := &kv.RangeResponse{}
 	if end == "" {
-		if ki := e.idx.get(key); ki != nil {
+		if ki, ok := e.tree.Get(&keyIndex{key: key}); ok {
 			if ent := ki.at(rev); ent != nil {
 				resp.Count = 1
 				if !countOnly {
@@ -284,7 +288,7 @@ func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysO
 	resp.KVs = make([]kv.KeyValue, 0, n)
 	// The first n keys live at rev from key on are all in the range, so
 	// the second pass needs no comparison with end.
-	e.idx.tree.AscendGreaterOrEqual(&keyIndex{key: key}, func(ki *keyIndex) bool {
+	e.tree.AscendGreaterOrEqual(&keyIndex{key: key}, func(ki *keyIndex) bool {
 		if ent := ki.at(rev); ent != nil {
 			resp.KVs = append(resp.KVs, ki.keyValue(ent, keysOnly))
 		}
@@ -322,7 +326,7 @@ func (e *Engine) compactLocked(rev int64) {
 		start = e.opts.Clock.Now()
 	}
 	var empty []*keyIndex
-	e.idx.tree.Ascend(func(ki *keyIndex) bool {
+	e.tree.Ascend(func(ki *keyIndex) bool {
 		gone, freed := ki.compact(rev)
 		e.size -= freed
 		if gone {
@@ -332,7 +336,7 @@ func (e *Engine) compactLocked(rev int64) {
 		return true
 	})
 	for _, ki := range empty {
-		e.idx.delete(ki)
+		e.tree.Delete(ki)
 	}
 	e.compactRev = rev
 	if e.metrics != nil {
@@ -417,7 +421,8 @@ func (e *Engine) Close() error {
 // compareHolds evaluates c against the current state. The caller holds mu.
 func (e *Engine) compareHolds(c *kv.Compare) bool {
 	var ent *entry
-	if ki := e.idx.get(c.Key); ki != nil {
+	e.pivot.key = c.Key
+	if ki, ok := e.tree.Get(&e.pivot); ok {
 		ent = ki.latest()
 	}
 	var cmp int

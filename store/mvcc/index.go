@@ -3,41 +3,8 @@ package mvcc
 import (
 	"sort"
 
-	"github.com/google/btree"
-
 	"github.com/governor-io/governor/store/kv"
 )
-
-// index finds the keyIndex of a key. The B-tree orders keys for ranges;
-// the map answers the point lookups that every put, compare and
-// single-key read makes, in one hash instead of a descent of string
-// compares, and lets a new key be inserted with a single descent.
-type index struct {
-	tree  *btree.BTreeG[*keyIndex]
-	byKey map[string]*keyIndex
-}
-
-func newIndex() index {
-	return index{tree: btree.NewG(32, lessKeyIndex), byKey: make(map[string]*keyIndex)}
-}
-
-// get returns the index of key, or nil.
-func (x *index) get(key string) *keyIndex { return x.byKey[key] }
-
-// insert adds ki, whose key must not be present.
-func (x *index) insert(ki *keyIndex) {
-	x.tree.ReplaceOrInsert(ki)
-	x.byKey[ki.key] = ki
-}
-
-// delete removes ki.
-func (x *index) delete(ki *keyIndex) {
-	x.tree.Delete(ki)
-	delete(x.byKey, ki.key)
-}
-
-// len returns the number of keys.
-func (x *index) len() int { return len(x.byKey) }
 
 // entry is one revision of one key. The entries of a key live in one slice,
 // so a revision costs no heap object of its own beyond its value. A

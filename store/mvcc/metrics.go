@@ -9,13 +9,12 @@ import (
 )
 
 // Approximate heap cost of the index structures, for
-// etcd_mvcc_db_total_size_in_bytes: a key costs its bytes, its keyIndex,
-// the B-tree slot that points at it and its slot in the lookup map (a
-// string header and a pointer); a revision costs its entry and its value's
-// bytes. Slice headroom, map headroom and the B-tree's inner nodes are not
+// etcd_mvcc_db_total_size_in_bytes: a key costs its bytes, its keyIndex and
+// the B-tree slot that points at it; a revision costs its entry and its
+// value's bytes. Slice headroom and the B-tree's inner nodes are not
 // counted.
 const (
-	keyOverhead   = int64(unsafe.Sizeof(keyIndex{})) + 2*int64(unsafe.Sizeof(uintptr(0))) + int64(unsafe.Sizeof(""))
+	keyOverhead   = int64(unsafe.Sizeof(keyIndex{})) + int64(unsafe.Sizeof(uintptr(0)))
 	entryOverhead = int64(unsafe.Sizeof(entry{}))
 )
 

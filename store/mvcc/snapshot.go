@@ -9,6 +9,8 @@ import (
 	"hash/crc32"
 	"io"
 
+	"github.com/google/btree"
+
 	"github.com/governor-io/governor/store/kv"
 )
 
@@ -48,12 +50,12 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	buf = binary.AppendUvarint(buf, snapshotVersion)
 	buf = binary.AppendUvarint(buf, uint64(e.rev))
 	buf = binary.AppendUvarint(buf, uint64(e.compactRev))
-	buf = binary.AppendUvarint(buf, uint64(e.idx.len()))
+	buf = binary.AppendUvarint(buf, uint64(e.tree.Len()))
 	var err error
 	if _, err = bw.Write(buf); err != nil {
 		return fmt.Errorf("mvcc: snapshot: %w", err)
 	}
-	e.idx.tree.Ascend(func(ki *keyIndex) bool {
+	e.tree.Ascend(func(ki *keyIndex) bool {
 		buf = binary.AppendUvarint(buf[:0], uint64(len(ki.key)))
 		buf = append(buf, ki.key...)
 		buf = binary.AppendUvarint(buf, uint64(len(ki.entries)))
@@ -106,7 +108,7 @@ func (e *Engine) Restore(r io.Reader) error {
 		return err
 	}
 	var size, live int64
-	st.idx.tree.Ascend(func(ki *keyIndex) bool {
+	st.tree.Ascend(func(ki *keyIndex) bool {
 		size += ki.size()
 		if ki.latest() != nil {
 			live++
@@ -118,14 +120,14 @@ func (e *Engine) Restore(r io.Reader) error {
 	if e.closed {
 		return kv.ErrClosed
 	}
-	e.idx, e.rev, e.compactRev = st.idx, st.rev, st.compactRev
+	e.tree, e.rev, e.compactRev = st.tree, st.rev, st.compactRev
 	e.size, e.liveKeys = size, live
 	e.hub.reset(e.rev)
 	return nil
 }
 
 type snapshotState struct {
-	idx             index
+	tree            *btree.BTreeG[*keyIndex]
 	rev, compactRev int64
 }
 
@@ -189,7 +191,7 @@ func decodeSnapshot(data []byte) (*snapshotState, error) {
 	if v := d.uvarint("version"); d.err == nil && v != snapshotVersion {
 		return nil, fmt.Errorf("%w: unknown format version %d", ErrBadSnapshot, v)
 	}
-	st := &snapshotState{idx: newIndex()}
+	st := &snapshotState{tree: newTree()}
 	st.rev = d.int("revision")
 	st.compactRev = d.int("compact revision")
 	nkeys := d.uvarint("key count")
@@ -226,7 +228,7 @@ func decodeSnapshot(data []byte) (*snapshotState, error) {
 			ki.entries = append(ki.entries, en)
 		}
 		last = ki.key
-		st.idx.insert(ki)
+		st.tree.ReplaceOrInsert(ki)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("%d trailing bytes", len(d.b))

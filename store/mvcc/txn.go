@@ -254,11 +254,12 @@ func cloneValues(ops []kv.Op, dst [][]byte) [][]byte {
 // getOrCreate returns the index of key, adding an empty one if needed.
 // The caller holds mu.Lock.
 func (e *Engine) getOrCreate(key string) *keyIndex {
-	if ki := e.idx.get(key); ki != nil {
+	e.pivot.key = key
+	if ki, ok := e.tree.Get(&e.pivot); ok {
 		return ki
 	}
 	ki := &keyIndex{key: strings.Clone(key)}
-	e.idx.insert(ki)
+	e.tree.ReplaceOrInsert(ki)
 	e.size += keyOverhead + int64(len(ki.key))
 	return ki
 }
