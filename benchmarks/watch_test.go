@@ -25,8 +25,6 @@ import (
 // writer's cost per put, the latency includes the queueing that causes.
 // mode=latency: one put at a time, the next once every watcher has the
 // previous one; the latency is the delivery latency of an unloaded engine.
-// mode=throughput-nocoalesce: the same with the engine's burst coalescing
-// off (Options.WatchCoalesce < 0), a delivery round per revision.
 // mode=paced1k, paced2k: puts at a steady 1000 or 2000 a second, whatever
 // the watchers do; the latency is the delivery latency at a steady write
 // rate (writes/s is then just the pace). On 2 cores one fan-out to 1000
@@ -79,21 +77,19 @@ func (h *latencyHist) quantile(q float64) time.Duration {
 }
 
 func BenchmarkWatchFanout(b *testing.B) {
-	b.Run("watchers=0/mode=throughput", func(b *testing.B) { benchFanout(b, 0, false, 0, 0) })
-	b.Run("watchers=1000/mode=throughput", func(b *testing.B) { benchFanout(b, 1000, false, 0, 0) })
-	b.Run("watchers=1000/mode=throughput-nocoalesce", func(b *testing.B) { benchFanout(b, 1000, false, 0, -1) })
-	b.Run("watchers=1000/mode=latency", func(b *testing.B) { benchFanout(b, 1000, true, 0, 0) })
-	b.Run("watchers=1000/mode=paced1k", func(b *testing.B) { benchFanout(b, 1000, false, time.Second/1000, 0) })
-	b.Run("watchers=1000/mode=paced2k", func(b *testing.B) { benchFanout(b, 1000, false, time.Second/2000, 0) })
+	b.Run("watchers=0/mode=throughput", func(b *testing.B) { benchFanout(b, 0, false, 0) })
+	b.Run("watchers=1000/mode=throughput", func(b *testing.B) { benchFanout(b, 1000, false, 0) })
+	b.Run("watchers=1000/mode=latency", func(b *testing.B) { benchFanout(b, 1000, true, 0) })
+	b.Run("watchers=1000/mode=paced1k", func(b *testing.B) { benchFanout(b, 1000, false, time.Second/1000) })
+	b.Run("watchers=1000/mode=paced2k", func(b *testing.B) { benchFanout(b, 1000, false, time.Second/2000) })
 }
 
 // benchFanout runs b.N puts under watchers watchers: one at a time when
-// pingPong, one every pace when pace > 0, else flat out. coalesce is the
-// engine's Options.WatchCoalesce (-1: a delivery round per revision).
-func benchFanout(b *testing.B, watchers int, pingPong bool, pace, coalesce time.Duration) {
+// pingPong, one every pace when pace > 0, else flat out.
+func benchFanout(b *testing.B, watchers int, pingPong bool, pace time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := mvcc.New(mvcc.Options{WatchBufferSize: 256, WatchCoalesce: coalesce})
+	e := mvcc.New(mvcc.Options{WatchBufferSize: 256})
 	defer e.Close()
 	const prefix = "/registry/pods/"
 	base := time.Now()

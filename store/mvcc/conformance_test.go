@@ -25,13 +25,3 @@ func TestConformanceSmallWindow(t *testing.T) {
 		return e
 	})
 }
-
-// TestConformanceNoCoalescing runs the suite with a delivery round per
-// revision, as when writes never come in bursts.
-func TestConformanceNoCoalescing(t *testing.T) {
-	kvtest.Run(t, func(t *testing.T) kv.KV {
-		e := mvcc.New(mvcc.Options{WatchCoalesce: -1})
-		t.Cleanup(func() { e.Close() })
-		return e
-	})
-}

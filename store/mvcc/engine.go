@@ -22,7 +22,6 @@ const (
 	DefaultWatchBufferSize  = 128
 	DefaultWatchWindow      = 4096
 	DefaultProgressInterval = 10 * time.Minute
-	DefaultWatchCoalesce    = time.Millisecond
 )
 
 // Options configure an [Engine]. The zero value gives sensible defaults:
@@ -55,18 +54,6 @@ type Options struct {
 	// [DefaultProgressInterval]; a negative value turns periodic
 	// notifications off ([Engine.RequestProgress] still works).
 	ProgressInterval time.Duration
-	// WatchCoalesce bounds how long watch delivery may wait during a
-	// burst of writes. When more than one revision arrived since the last
-	// delivery round, the next round waits until the last one is about
-	// 1 µs per watcher it sent to old, at most WatchCoalesce, so that a
-	// burst wakes each watcher once for many revisions rather than once
-	// per revision, and the writers keep the CPU. A lone write is
-	// delivered at once, and a burst never waits once a quarter of
-	// WatchWindow is pending. The window is measured in wall-clock time,
-	// not on Clock: it only spaces out deliveries and changes no result.
-	// Zero means [DefaultWatchCoalesce]; a negative value turns
-	// coalescing off.
-	WatchCoalesce time.Duration
 
 	// AutoCompactRevisions, when positive, keeps about this many revisions
 	// of history: once the history grows 10% past it, the engine compacts
@@ -114,9 +101,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ProgressInterval == 0 {
 		o.ProgressInterval = DefaultProgressInterval
-	}
-	if o.WatchCoalesce == 0 {
-		o.WatchCoalesce = DefaultWatchCoalesce
 	}
 	return o
 }

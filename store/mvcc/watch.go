@@ -27,13 +27,6 @@ import (
 // (a new watch from the past, or a live one left behind by a burst) is
 // handed to a goroutine of its own that replays the history from the index
 // under the read lock, chunk by chunk, and then hands the watcher back.
-//
-// During a burst of writes the dispatcher coalesces: when more than one
-// revision is waiting, it starts the next round only once the last is a
-// short window old (Options.WatchCoalesce), so that every watcher is woken
-// once for many revisions instead of once per revision. With 1000
-// watchers, a round per revision costs the dispatcher alone about 15 µs
-// per write, more than the write itself.
 
 type watcher struct {
 	ctx      context.Context
@@ -300,15 +293,6 @@ func (h *hub) finish(w *watcher, resp *kv.WatchResponse) {
 	}
 }
 
-// wakeCost is about what sending to one watcher costs, all told, on the
-// machines we measured: the send, waking its reader and the reader's
-// getting to run. The coalescing window of a burst is this times the
-// watchers the last round sent to (capped by Options.WatchCoalesce), so
-// that delivery takes about half of one core at most during a burst,
-// whatever the number of watchers; with a few watchers the window is a
-// few microseconds.
-const wakeCost = time.Microsecond
-
 // groupKey identifies the watchers that get the same events in a round.
 type groupKey struct {
 	sel  *selector
@@ -331,24 +315,7 @@ func (h *hub) run() {
 		batches []*batch
 		groups  = make(map[groupKey][]kv.Event)
 		behind  = make(map[groupKey][]*watcher)
-
-		// The last round that sent events: when it started, the
-		// revision it delivered up to, and to how many watchers.
-		lastStart      time.Time
-		lastHead       int64
-		lastRecipients int
-		coalesce       *time.Timer
 	)
-	stop := func() {
-		h.mu.Lock()
-		h.stopped = true
-		joins := h.joins
-		h.joins = nil
-		h.mu.Unlock()
-		for _, w := range append(live, joins...) {
-			h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
-		}
-	}
 	for {
 		tick := false
 		select {
@@ -356,29 +323,15 @@ func (h *hub) run() {
 		case <-tickC:
 			tick = true
 		case <-e.done:
-			stop()
-			return
-		}
-		// During a burst of writes (more than one revision arrived since
-		// the last round), wait until the last round is a coalescing
-		// window old, so that one wakeup per watcher carries many
-		// revisions. See Options.WatchCoalesce.
-		if pending := h.head.Load() - lastHead; lastRecipients > 0 && pending > 1 && pending < int64(len(h.ring)/4) {
-			window := min(time.Duration(lastRecipients)*wakeCost, e.opts.WatchCoalesce)
-			if wait := window - time.Since(lastStart); wait > 0 {
-				if coalesce == nil {
-					coalesce = time.NewTimer(wait)
-				} else {
-					coalesce.Reset(wait)
-				}
-				select {
-				case <-coalesce.C:
-				case <-e.done:
-					coalesce.Stop()
-					stop()
-					return
-				}
+			h.mu.Lock()
+			h.stopped = true
+			joins := h.joins
+			h.joins = nil
+			h.mu.Unlock()
+			for _, w := range append(live, joins...) {
+				h.finish(w, &kv.WatchResponse{Err: kv.ErrClosed})
 			}
+			return
 		}
 
 		h.mu.Lock()
@@ -413,8 +366,7 @@ func (h *hub) run() {
 
 		clear(groups)
 		clear(behind)
-		sent, recipients := 0, 0
-		start := time.Now()
+		sent := 0
 		round++
 		kept := live[:0]
 		for _, w := range live {
@@ -446,7 +398,6 @@ func (h *hub) run() {
 						h.finish(w, &kv.WatchResponse{Err: &kv.LaggingError{ResumeRevision: w.next}, Revision: w.next - 1})
 						continue
 					}
-					recipients++
 					w.out <- kv.WatchResponse{Events: evs, Revision: head}
 					w.sentSinceTick = true
 					sent += len(evs)
@@ -473,9 +424,6 @@ func (h *hub) run() {
 			h.slow.Add(int64(len(ws)))
 			e.bg.Add(1)
 			go h.catchUp(ws)
-		}
-		if recipients > 0 {
-			lastStart, lastHead, lastRecipients = start, head, recipients
 		}
 		if sent > 0 {
 			// Let the watchers just woken read before the next round:
