@@ -2,14 +2,17 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +65,23 @@ func freePort(tb testing.TB) int {
 type etcdCluster struct{ c *clientv3.Client }
 
 func startEtcd(tb testing.TB, members int) *etcdCluster {
+	// The ports are picked free and bound later; another socket can take
+	// one in between, so a start that finds its port taken is tried again
+	// with new ports.
+	for attempt := 1; ; attempt++ {
+		c, err := tryStartEtcd(tb, members)
+		if err == nil {
+			return c
+		}
+		inUse := errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
+		if !inUse || attempt == 3 {
+			tb.Fatal(err)
+		}
+		tb.Logf("etcd start attempt %d: %v; trying other ports", attempt, err)
+	}
+}
+
+func tryStartEtcd(tb testing.TB, members int) (*etcdCluster, error) {
 	var cfgs []*embed.Config
 	var initial []string
 	var endpoints []string
@@ -85,7 +105,10 @@ func startEtcd(tb testing.TB, members int) *etcdCluster {
 		ec.InitialCluster = joinStrings(initial)
 		e, err := embed.StartEtcd(ec)
 		if err != nil {
-			tb.Fatal(err)
+			for _, e := range servers {
+				e.Close()
+			}
+			return nil, err
 		}
 		servers = append(servers, e)
 	}
@@ -106,7 +129,7 @@ func startEtcd(tb testing.TB, members int) *etcdCluster {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { c.Close() })
-	return &etcdCluster{c: c}
+	return &etcdCluster{c: c}, nil
 }
 
 func joinStrings(s []string) string {
