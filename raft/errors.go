@@ -27,7 +27,10 @@ var (
 	// (such as a Txn guarded by a revision compare).
 	ErrLeaderChanged = errors.New("raft: leader changed, outcome unknown")
 	// ErrStopped: the member has stopped, after Close or a fatal error
-	// (such as a failed fsync). Requests in flight fail with it.
+	// (such as a failed fsync). Requests in flight fail with it. The
+	// outcome of a write in flight is then unknown: a leader sends its
+	// entries to followers before its own fsync, so they may still commit
+	// it. Retry only writes that are safe to repeat.
 	ErrStopped = errors.New("raft: member stopped")
 	// ErrInvalidConfig: Open was given a Config it cannot use.
 	ErrInvalidConfig = errors.New("raft: invalid config")
