@@ -172,12 +172,17 @@ func (d *decoder) raw() []byte {
 
 func (d *decoder) str() string { return string(d.raw()) }
 
+// bytes returns a value as a capped sub-slice of the entry, not a copy:
+// entries are never written after they are made (the WAL and the
+// transport decode into fresh buffers), and the engine copies every value
+// it keeps, so a copy here would only be garbage of the same size class
+// as the values the engine holds.
 func (d *decoder) bytes() []byte {
 	p := d.raw()
 	if len(p) == 0 {
 		return nil
 	}
-	return append([]byte(nil), p...)
+	return p
 }
 
 // count reads a collection length, refusing one that could not fit in
