@@ -80,13 +80,7 @@ func TestSlowFollowerCatchesUpFromLeaderLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lagger uint64
-	for id := range c.Nodes() {
-		if id != lead.ID() {
-			lagger = id
-			break
-		}
-	}
+	lagger := c.Follower(lead).ID()
 	c.Net.Isolate(lagger)
 	putKeys(t, lead, "/slow/", 300)
 	if st := lead.Status(); st.LogEntries < 300 {

@@ -151,13 +151,7 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lagger uint64
-	for id := range c.Nodes() {
-		if id != lead.ID() {
-			lagger = id
-			break
-		}
-	}
+	lagger := c.Follower(lead).ID()
 	c.Net.Isolate(lagger)
 	for i := range 200 {
 		if _, err := kv.Put(ctx, lead, fmt.Sprintf("/snap/%03d", i), []byte("v")); err != nil {
@@ -268,13 +262,7 @@ func TestMembershipChangeWhilePendingIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fol *raft.Node
-	for id, n := range c.Nodes() {
-		if id != lead.ID() {
-			fol = n
-			break
-		}
-	}
+	fol := c.Follower(lead)
 
 	g.setClosed(true)
 	first := make(chan error, 1)

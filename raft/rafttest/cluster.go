@@ -170,6 +170,21 @@ func (c *Cluster) Nodes() map[uint64]*raft.Node {
 	return out
 }
 
+// Follower returns the running member with the lowest ID other than
+// lead, or nil when lead runs alone. The choice is the same in every run
+// of a seeded test, unlike a pick from [Cluster.Nodes].
+func (c *Cluster) Follower(lead *raft.Node) *raft.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var fol *raft.Node
+	for id, n := range c.nodes {
+		if id != lead.ID() && (fol == nil || id < fol.ID()) {
+			fol = n
+		}
+	}
+	return fol
+}
+
 // Leader waits until a running member leads, as its peers agree, and
 // returns it.
 func (c *Cluster) Leader(ctx context.Context) (*raft.Node, error) {
