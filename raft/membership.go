@@ -54,12 +54,7 @@ func (n *Node) AddMember(ctx context.Context, m Member) error {
 // member, [ErrNotLearner] if it already votes, and
 // [ErrMembershipChangeInProgress] as [Node.AddMember] does.
 func (n *Node) PromoteMember(ctx context.Context, id uint64) error {
-	n.mu.Lock()
-	m, ok := n.members[id]
-	n.mu.Unlock()
-	if !ok {
-		m = Member{ID: id}
-	}
+	m := n.memberOrID(id)
 	m.Learner = false
 	return n.changeMembership(ctx, confPromote, raftpb.ConfChangeAddNode, m)
 }
@@ -71,13 +66,20 @@ func (n *Node) PromoteMember(ctx context.Context, id uint64) error {
 // only voter, and [ErrMembershipChangeInProgress] as [Node.AddMember]
 // does.
 func (n *Node) RemoveMember(ctx context.Context, id uint64) error {
-	n.mu.Lock()
-	m, ok := n.members[id]
-	n.mu.Unlock()
-	if !ok {
-		m = Member{ID: id}
-	}
+	m := n.memberOrID(id)
 	return n.changeMembership(ctx, confRemove, raftpb.ConfChangeRemoveNode, m)
+}
+
+// memberOrID returns member id as this member knows it, or a Member with
+// only the ID when it knows none (the change is then refused as it is
+// screened).
+func (n *Node) memberOrID(id uint64) Member {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if m, ok := n.members[id]; ok {
+		return m
+	}
+	return Member{ID: id}
 }
 
 // confOp is what a membership change does, as its caller asked: adding a
