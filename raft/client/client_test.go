@@ -29,13 +29,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // framed protocol (or HTTP/JSON when overHTTP); all close with the test.
 func serve(t *testing.T, k kv.KV, overHTTP bool) *Client {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(k, nil)
-	go srv.Serve(ln)
-	ep := ln.Addr().String()
+	t.Cleanup(func() { k.Close() }) // runs after listen's and the client's
+	ep := listen(t, k)
 	if overHTTP {
 		ep = "http://" + ep
 	}
@@ -43,12 +38,22 @@ func serve(t *testing.T, k kv.KV, overHTTP bool) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		c.Close()
-		srv.Close()
-		k.Close()
-	})
+	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// listen starts a Server for k on a loopback port and returns its
+// address; the server closes with the test, k does not.
+func listen(t *testing.T, k kv.KV) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(k, nil)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
 }
 
 func TestConformanceOverEngine(t *testing.T) {
@@ -110,18 +115,12 @@ func TestClientTriesNextEndpoint(t *testing.T) {
 	srv := httptest.NewServer(NewHandler(e))
 	defer srv.Close()
 	defer e.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := NewServer(e, nil)
-	go fs.Serve(ln)
-	defer fs.Close()
+	framed := listen(t, e)
 	// The first endpoint refuses connections.
 	dead := httptest.NewServer(nil)
 	deadURL := dead.URL
 	dead.Close()
-	for _, live := range []string{srv.URL, ln.Addr().String()} {
+	for _, live := range []string{srv.URL, framed} {
 		c, err := New(Config{Endpoints: []string{strings.TrimPrefix(deadURL, "http://"), deadURL, live}})
 		if err != nil {
 			t.Fatal(err)
@@ -149,21 +148,9 @@ func TestClientTriesNextEndpoint(t *testing.T) {
 func TestNotLeaderRedirect(t *testing.T) {
 	e := mvcc.New(mvcc.Options{})
 	defer e.Close()
-	lead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls := NewServer(e, nil)
-	go ls.Serve(lead)
-	defer ls.Close()
-	fol, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := NewServer(notLeader{KV: e, addr: lead.Addr().String()}, nil)
-	go fs.Serve(fol)
-	defer fs.Close()
-	c, err := New(Config{Endpoints: []string{fol.Addr().String()}})
+	lead := listen(t, e)
+	fol := listen(t, notLeader{KV: e, addr: lead})
+	c, err := New(Config{Endpoints: []string{fol}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,14 +298,7 @@ func TestOldServerIsAProtocolError(t *testing.T) {
 func TestOtherVersionClientIsRefused(t *testing.T) {
 	e := mvcc.New(mvcc.Options{})
 	defer e.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(e, nil)
-	go srv.Serve(ln)
-	defer srv.Close()
-	nc, err := net.Dial("tcp", ln.Addr().String())
+	nc, err := net.Dial("tcp", listen(t, e))
 	if err != nil {
 		t.Fatal(err)
 	}
