@@ -538,6 +538,9 @@ func (d *decoder) wireError(we *wireError) {
 
 // Message codecs: each append function writes one whole payload, each
 // decode function reads one, with an error that matches ErrProtocol.
+// They are written out one by one on purpose: a generic helper taking the
+// body as a func value makes the encoder or decoder escape to the heap,
+// two more allocations per message (measured with BenchmarkCodec).
 
 func appendRangeRequest(b []byte, r *rangeRequest) []byte {
 	e := encoder{b: b}
