@@ -21,23 +21,33 @@ type confContext struct {
 	ReqID  uint64 `json:"req,omitempty"`
 }
 
-// decodeConfChange returns the membership change an entry carries.
-func decodeConfChange(e *raftpb.Entry) (*raftpb.ConfChangeV2, bool) {
+// decodeConfChange returns the membership change an entry carries and
+// its context. An empty context (Raft's own change that leaves a joint
+// configuration has none) gives a zero confContext.
+func decodeConfChange(e *raftpb.Entry) (*raftpb.ConfChangeV2, confContext, error) {
+	var cc *raftpb.ConfChangeV2
 	switch e.GetType() {
 	case raftpb.EntryConfChange:
-		var cc raftpb.ConfChange
-		if proto.Unmarshal(e.GetData(), &cc) != nil {
-			return nil, false
+		var v1 raftpb.ConfChange
+		if err := proto.Unmarshal(e.GetData(), &v1); err != nil {
+			return nil, confContext{}, fmt.Errorf("%w: membership change: %v", ErrCorruptEntry, err)
 		}
-		return cc.AsV2(), true
+		cc = v1.AsV2()
 	case raftpb.EntryConfChangeV2:
-		var cc raftpb.ConfChangeV2
-		if proto.Unmarshal(e.GetData(), &cc) != nil {
-			return nil, false
+		cc = &raftpb.ConfChangeV2{}
+		if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+			return nil, confContext{}, fmt.Errorf("%w: membership change: %v", ErrCorruptEntry, err)
 		}
-		return &cc, true
+	default:
+		return nil, confContext{}, fmt.Errorf("%w: entry of type %v is no membership change", ErrCorruptEntry, e.GetType())
 	}
-	return nil, false
+	var c confContext
+	if ctx := cc.GetContext(); len(ctx) > 0 {
+		if err := json.Unmarshal(ctx, &c); err != nil {
+			return nil, confContext{}, fmt.Errorf("%w: membership change context: %v", ErrCorruptEntry, err)
+		}
+	}
+	return cc, c, nil
 }
 
 // applyEntries applies committed entries to the engine, in order, and
@@ -91,7 +101,9 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 				n.catchUpIndex = idx
 			}
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
-			n.applyConfChange(e)
+			if err := n.applyConfChange(e); err != nil {
+				return fmt.Errorf("raft: apply entry %d: %w", idx, err)
+			}
 		}
 		n.tail.add(idx, len(e.GetData()), n.cfg.LogRetainBytes)
 		n.applied.Store(idx)
@@ -139,15 +151,15 @@ func (n *Node) complete(id uint64, res result) {
 	}
 }
 
-func (n *Node) applyConfChange(e *raftpb.Entry) {
-	cc, ok := decodeConfChange(e)
-	if !ok {
-		n.log.Error("raft: undecodable membership change", "index", e.GetIndex())
-		// Raft still needs to hear about it; an empty change is a no-op.
-		cc = &raftpb.ConfChangeV2{}
+// applyConfChange applies a committed membership change. One that does not
+// decode stops the member, as an undecodable data entry does: applying
+// anything else in its place would make this member's configuration differ
+// from the cluster's.
+func (n *Node) applyConfChange(e *raftpb.Entry) error {
+	cc, c, err := decodeConfChange(e)
+	if err != nil {
+		return err
 	}
-	var c confContext
-	_ = json.Unmarshal(cc.GetContext(), &c)
 	n.confState = n.rn.ApplyConfChange(cc)
 	n.mu.Lock()
 	for _, ch := range cc.GetChanges() {
@@ -176,6 +188,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 	if c.Origin == n.id && c.ReqID != 0 {
 		n.complete(c.ReqID, result{})
 	}
+	return nil
 }
 
 // applySnapshot replaces the engine's state with a snapshot received from

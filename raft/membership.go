@@ -308,8 +308,15 @@ func (n *Node) proposeConfChange(p *proposal) {
 func (n *Node) screenConfChanges(m *raftpb.Message) {
 	leader := -1
 	for i, e := range m.GetEntries() {
-		cc, ok := decodeConfChange(e)
-		if !ok {
+		if t := e.GetType(); t != raftpb.EntryConfChange && t != raftpb.EntryConfChangeV2 {
+			continue
+		}
+		cc, _, err := decodeConfChange(e)
+		if err != nil {
+			// Applied, it would stop every member (and Raft's leader
+			// cannot even step it): it becomes an empty entry.
+			n.log.Warn("raft: dropping undecodable membership change", "from", fmt.Sprintf("%x", m.GetFrom()), "err", err)
+			m.Entries[i] = &raftpb.Entry{Type: raftpb.EntryNormal.Enum()}
 			continue
 		}
 		if leader < 0 {

@@ -314,12 +314,9 @@ func (n *Node) recover(ctx context.Context, walOpts wal.Options) error {
 
 // learnPeer records the address in a membership entry, before it applies.
 func (n *Node) learnPeer(e *raftpb.Entry) {
-	cc, ok := decodeConfChange(e)
-	if !ok {
-		return
-	}
-	var c confContext
-	if json.Unmarshal(cc.GetContext(), &c) != nil || c.Member.ID == 0 {
+	// An entry that does not decode stops the member when it applies.
+	_, c, err := decodeConfChange(e)
+	if err != nil || c.Member.ID == 0 {
 		return
 	}
 	if _, known := n.members[c.Member.ID]; !known {
