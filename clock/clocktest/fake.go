@@ -197,11 +197,24 @@ func (f *Fake) fireLocked(w *waiter) {
 	}
 }
 
+// stop disarms w and drops a value it sent that was not received, so that
+// no stale time is received after Stop or Reset returns (time.Timer's
+// behaviour since Go 1.23). It reports whether w was armed or its value
+// still pending: a timer whose value has not been received has not, to
+// the receiver, fired yet.
 func (f *Fake) stop(w *waiter) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	pending := false
+	if w.ch != nil {
+		select {
+		case <-w.ch:
+			pending = true
+		default:
+		}
+	}
 	if _, ok := f.waiters[w]; !ok {
-		return false
+		return pending
 	}
 	delete(f.waiters, w)
 	f.notifyLocked()
@@ -212,7 +225,12 @@ type fakeTimer waiter
 
 func (t *fakeTimer) C() <-chan time.Time { return t.ch }
 
+// Stop disarms the timer. Once it returns, no value is received from C
+// until the timer is Reset and fires again.
 func (t *fakeTimer) Stop() bool { return t.fake.stop((*waiter)(t)) }
+
+// Reset rearms the timer to fire after d. Once it returns, the only value
+// received from C is the one it sends when it fires again.
 
 func (t *fakeTimer) Reset(d time.Duration) bool {
 	w := (*waiter)(t)
@@ -225,4 +243,5 @@ type fakeTicker waiter
 
 func (t *fakeTicker) C() <-chan time.Time { return t.ch }
 
+// Stop turns the ticker off. Once it returns, no tick is received from C.
 func (t *fakeTicker) Stop() { t.fake.stop((*waiter)(t)) }

@@ -119,3 +119,53 @@ func Example() {
 	// armed after 30s: true
 	// fired at: 00:01:00
 }
+
+// TestNoStaleValueAfterStopOrReset checks the Go 1.23 semantics of
+// time.Timer and time.Ticker: after Stop or Reset returns, a value sent
+// before the call is never received.
+func TestNoStaleValueAfterStopOrReset(t *testing.T) {
+	f := New(epoch)
+	tm := f.NewTimer(time.Second)
+	f.Step(time.Second) // fires; nobody receives
+	if !tm.Reset(time.Second) {
+		t.Fatal("Reset of a timer whose value was not received reported false, want true as time.Timer")
+	}
+	select {
+	case got := <-tm.C():
+		t.Fatalf("received the stale value %v after Reset", got)
+	default:
+	}
+	f.Step(time.Second)
+	select {
+	case got := <-tm.C():
+		if !got.Equal(epoch.Add(2 * time.Second)) {
+			t.Fatalf("after Reset the timer fired with %v, want %v", got, epoch.Add(2*time.Second))
+		}
+	default:
+		t.Fatal("the reset timer did not fire")
+	}
+
+	f.Step(time.Second)
+	tm.Reset(time.Second)
+	f.Step(time.Second) // fires again; nobody receives
+	if !tm.Stop() {
+		t.Fatal("Stop of a timer whose value was not received reported false, want true as time.Timer")
+	}
+	select {
+	case got := <-tm.C():
+		t.Fatalf("received the stale value %v after Stop", got)
+	default:
+	}
+	if tm.Stop() {
+		t.Fatal("second Stop reported true")
+	}
+
+	tk := f.NewTicker(time.Second)
+	f.Step(time.Second) // ticks; nobody receives
+	tk.Stop()
+	select {
+	case got := <-tk.C():
+		t.Fatalf("received the stale tick %v after Stop", got)
+	default:
+	}
+}
