@@ -45,12 +45,14 @@ type Options[Req comparable] struct {
 	// Workers is the number of reconciles that may run at once (on
 	// different requests). Zero means 1.
 	Workers int
-	// Clock drives the queue's delays, the per-reconcile timeout and the
-	// drain timeout. Nil means the wall clock.
+	// Clock drives the queue's delays, the rate limiter's token bucket,
+	// the per-reconcile timeout and the drain timeout. Nil means the clock
+	// of the [Manager] the controller is added to, or the wall clock when
+	// it runs on its own.
 	Clock clock.Clock
 	// RateLimiter sets the backoff of errors and of
 	// [RequeueWithBackoff]. Nil means
-	// workqueue.DefaultControllerRateLimiter.
+	// workqueue.DefaultControllerRateLimiter on Clock.
 	RateLimiter workqueue.RateLimiter[Req]
 	// Tenant, when set, shares the workers fairly among tenants (for
 	// example namespaces), so that one busy tenant cannot take them all.
@@ -150,7 +152,10 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	clk := clock.OrReal(opts.Clock)
+	var clk clock.Clock = opts.Clock
+	if clk == nil {
+		clk = newInheritedClock()
+	}
 	c := &Controller[Req]{
 		name: opts.Name, r: r, opts: opts, clk: clk,
 		metrics:  m.forController(opts.Name, opts.Workers),
@@ -159,7 +164,7 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 	}
 	c.limiter = opts.RateLimiter
 	if c.limiter == nil {
-		c.limiter = workqueue.DefaultControllerRateLimiter[Req]()
+		c.limiter = workqueue.DefaultControllerRateLimiter[Req](clk)
 	}
 	c.delayed = make(map[Req]time.Time)
 	c.queue = workqueue.New(workqueue.Options[Req]{
@@ -174,6 +179,45 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 
 // Name returns the controller's name.
 func (c *Controller[Req]) Name() string { return c.name }
+
+// inheritClock makes a controller created without a Clock use clk, the
+// clock of the [Manager] it is added to. Add calls it before Start.
+func (c *Controller[Req]) inheritClock(clk clock.Clock) {
+	if ic, ok := c.clk.(*inheritedClock); ok {
+		ic.set(clk)
+	}
+}
+
+// inheritedClock is the clock of a controller created without one: the
+// wall clock until the controller is added to a Manager, then the
+// manager's. The controller's queue and rate limiter hold it, so they
+// follow the switch.
+type inheritedClock struct{ c atomic.Pointer[clock.Clock] }
+
+func newInheritedClock() *inheritedClock {
+	ic := &inheritedClock{}
+	ic.set(clock.Real{})
+	return ic
+}
+
+func (ic *inheritedClock) set(clk clock.Clock) {
+	clk = clock.OrReal(clk)
+	ic.c.Store(&clk)
+}
+
+func (ic *inheritedClock) get() clock.Clock { return *ic.c.Load() }
+
+func (ic *inheritedClock) Now() time.Time                  { return ic.get().Now() }
+func (ic *inheritedClock) Since(t time.Time) time.Duration { return ic.get().Since(t) }
+func (ic *inheritedClock) NewTimer(d time.Duration) clock.Timer {
+	return ic.get().NewTimer(d)
+}
+func (ic *inheritedClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return ic.get().AfterFunc(d, f)
+}
+func (ic *inheritedClock) NewTicker(d time.Duration) clock.Ticker {
+	return ic.get().NewTicker(d)
+}
 
 // NeedLeaderElection reports whether the controller runs only on the
 // leader (the default) or on every replica.

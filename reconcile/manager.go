@@ -222,7 +222,7 @@ func (m *Manager) AddCache(name string, c Cache) error {
 }
 
 // Add adds a runnable, such as a [Controller]. Runnables must be added
-// before Start.
+// before Start. A Controller created without a Clock takes the manager's.
 func (m *Manager) Add(r Runnable) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -231,6 +231,9 @@ func (m *Manager) Add(r Runnable) error {
 	}
 	if r == nil {
 		return fmt.Errorf("%w: nil runnable", ErrInvalidOptions)
+	}
+	if ic, ok := r.(interface{ inheritClock(clock.Clock) }); ok {
+		ic.inheritClock(m.clk)
 	}
 	m.runnables = append(m.runnables, r)
 	return nil

@@ -16,7 +16,7 @@ type Options[T comparable] struct {
 	// [clock.Real].
 	Clock clock.Clock
 	// RateLimiter decides the delay of AddRateLimited. Nil means the
-	// default controller limiter on Clock (see [NewDefaultControllerRateLimiter]).
+	// default controller limiter on Clock (see [DefaultControllerRateLimiter]).
 	RateLimiter RateLimiter[T]
 	// Metrics receives the queue's metrics. Nil means no metrics, at no
 	// cost: the queue then reads no clock and keeps no timestamps for them.
@@ -114,7 +114,7 @@ func New[T comparable](opts Options[T]) *Queue[T] {
 		q.step = int64(min(opts.PriorityStep, maxPriorityStep))
 	}
 	if q.limiter == nil {
-		q.limiter = NewDefaultControllerRateLimiter[T](clk)
+		q.limiter = DefaultControllerRateLimiter[T](clk)
 	}
 	if opts.Tenant != nil {
 		q.fair = newFairness(opts.Tenant)

@@ -31,17 +31,12 @@ type RateLimiter[T comparable] interface {
 }
 
 // DefaultControllerRateLimiter returns the limiter controllers use by
-// default, on the wall clock: the larger of a per-item exponential backoff
-// from 5ms to 1000s and an overall token bucket of 10 per second with a
-// burst of 100.
-func DefaultControllerRateLimiter[T comparable]() RateLimiter[T] {
-	return NewDefaultControllerRateLimiter[T](clock.Real{})
-}
-
-// NewDefaultControllerRateLimiter is [DefaultControllerRateLimiter] with its
-// token bucket on clk (nil means the wall clock). A [Queue] with no
-// RateLimiter uses it on the queue's clock.
-func NewDefaultControllerRateLimiter[T comparable](clk clock.Clock) RateLimiter[T] {
+// default: the larger of a per-item exponential backoff from 5ms to 1000s
+// and an overall token bucket of 10 per second with a burst of 100, whose
+// tokens refill on clk (nil means the wall clock). Pass the clock that
+// drives the queue, so that a fake clock in a test governs the backoff
+// too. A [Queue] with no RateLimiter uses it on the queue's clock.
+func DefaultControllerRateLimiter[T comparable](clk clock.Clock) RateLimiter[T] {
 	return &MaxOfRateLimiter[T]{limiters: []RateLimiter[T]{
 		&ExponentialRateLimiter[T]{base: 5 * time.Millisecond, max: 1000 * time.Second, failures: map[T]int{}},
 		&BucketRateLimiter[T]{clock: clock.OrReal(clk), limiter: rate.NewLimiter(10, 100)},

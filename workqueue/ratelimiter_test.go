@@ -138,7 +138,7 @@ func TestMaxWaitRateLimiter(t *testing.T) {
 
 func TestDefaultControllerRateLimiter(t *testing.T) {
 	fake := clocktest.New(epoch)
-	r := NewDefaultControllerRateLimiter[int](fake)
+	r := DefaultControllerRateLimiter[int](fake)
 	// Exponential 5ms -> 1000s per item.
 	for i, w := range []time.Duration{5, 10, 20, 40} {
 		if got := r.When(-1); got != w*time.Millisecond {
@@ -160,8 +160,8 @@ func TestDefaultControllerRateLimiter(t *testing.T) {
 	if got := r.When(1000); got != 100*time.Millisecond {
 		t.Fatalf("past the burst: When = %v, want 100ms", got)
 	}
-	if DefaultControllerRateLimiter[int]() == nil {
-		t.Fatal("DefaultControllerRateLimiter returned nil")
+	if DefaultControllerRateLimiter[int](nil) == nil {
+		t.Fatal("DefaultControllerRateLimiter(nil) returned nil")
 	}
 }
 
