@@ -51,5 +51,9 @@
 //
 // [Engine.Snapshot] writes the whole state, history included, in a
 // versioned and checksummed format; [Engine.Restore] loads it back and
-// rejects damaged input with [ErrBadSnapshot].
+// rejects damaged input with [ErrBadSnapshot]. [Engine.View] takes a
+// point-in-time view that writes the same snapshot later, from another
+// goroutine, while the engine goes on with writes and compactions: writers
+// wait only while the view is taken (one pass over the keys, no values
+// copied).
 package mvcc

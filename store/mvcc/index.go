@@ -98,13 +98,13 @@ func (ki *keyIndex) compact(rev int64) (empty bool, freed int64) {
 	for i := range keep {
 		freed += entryOverhead + int64(len(ki.entries[i].value))
 	}
-	m := copy(ki.entries, ki.entries[keep:])
-	clear(ki.entries[m:]) // release the dropped values
-	ki.entries = ki.entries[:m]
-	if m == 0 {
+	if keep == n {
 		ki.entries = nil
 		return true, freed
 	}
+	// The kept entries move to a new array, leaving the old one as it was:
+	// a View may still be reading it (and the dropped values go with it).
+	ki.entries = append([]entry(nil), ki.entries[keep:]...)
 	return false, freed
 }
 

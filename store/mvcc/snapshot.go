@@ -36,57 +36,110 @@ const (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Snapshot writes the engine's whole state, including the retained
-// history, to w. Writers wait while it runs; readers do not.
+// history, to w. It takes a [View] and writes that, so writers wait only
+// while the view is taken, not while w is written.
 func (e *Engine) Snapshot(w io.Writer) error {
+	v, err := e.View()
+	if err != nil {
+		return err
+	}
+	_, err = v.WriteTo(w)
+	return err
+}
+
+// View is a point-in-time copy of an [Engine]'s state and retained
+// history, taken by [Engine.View]. It stays as it was taken while the
+// engine moves on, and is safe for concurrent use.
+type View struct {
+	rev, compactRev int64
+	keys            []viewKey
+}
+
+// viewKey is one key of a View. Its entries share the engine's array: an
+// engine only appends past the length a view holds, and a compaction
+// moves the kept entries to a new array (see keyIndex.compact), so the
+// entries a view holds never change.
+type viewKey struct {
+	key     string
+	entries []entry
+}
+
+// View returns a point-in-time view of the engine's state, for writing
+// a snapshot without holding up writers: taking it costs one pass over the
+// keys under the read lock and copies no values.
+func (e *Engine) View() (*View, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
-		return kv.ErrClosed
+		return nil, kv.ErrClosed
 	}
+	v := &View{rev: e.rev, compactRev: e.compactRev, keys: make([]viewKey, 0, e.tree.Len())}
+	e.tree.Ascend(func(ki *keyIndex) bool {
+		v.keys = append(v.keys, viewKey{key: ki.key, entries: ki.entries[:len(ki.entries):len(ki.entries)]})
+		return true
+	})
+	return v, nil
+}
+
+// Revision returns the revision the view was taken at.
+func (v *View) Revision() int64 { return v.rev }
+
+// WriteTo writes the view as a snapshot that [Engine.Restore] loads, and
+// returns the number of bytes written.
+func (v *View) WriteTo(w io.Writer) (int64, error) {
+	cw := &countingWriter{w: w}
 	crc := crc32.New(castagnoli)
-	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 64<<10)
+	bw := bufio.NewWriterSize(io.MultiWriter(cw, crc), 64<<10)
 	buf := make([]byte, 0, 64)
 	buf = append(buf, snapshotMagic...)
 	buf = binary.AppendUvarint(buf, snapshotVersion)
-	buf = binary.AppendUvarint(buf, uint64(e.rev))
-	buf = binary.AppendUvarint(buf, uint64(e.compactRev))
-	buf = binary.AppendUvarint(buf, uint64(e.tree.Len()))
-	var err error
-	if _, err = bw.Write(buf); err != nil {
-		return fmt.Errorf("mvcc: snapshot: %w", err)
-	}
-	e.tree.Ascend(func(ki *keyIndex) bool {
-		buf = binary.AppendUvarint(buf[:0], uint64(len(ki.key)))
-		buf = append(buf, ki.key...)
-		buf = binary.AppendUvarint(buf, uint64(len(ki.entries)))
+	buf = binary.AppendUvarint(buf, uint64(v.rev))
+	buf = binary.AppendUvarint(buf, uint64(v.compactRev))
+	buf = binary.AppendUvarint(buf, uint64(len(v.keys)))
+	_, err := bw.Write(buf)
+	for k := 0; err == nil && k < len(v.keys); k++ {
+		vk := &v.keys[k]
+		buf = binary.AppendUvarint(buf[:0], uint64(len(vk.key)))
+		buf = append(buf, vk.key...)
+		buf = binary.AppendUvarint(buf, uint64(len(vk.entries)))
 		if _, err = bw.Write(buf); err != nil {
-			return false
+			break
 		}
-		for i := range ki.entries {
-			en := &ki.entries[i]
+		for i := range vk.entries {
+			en := &vk.entries[i]
 			buf = binary.AppendUvarint(buf[:0], uint64(en.modRev))
 			buf = binary.AppendUvarint(buf, uint64(en.createRev))
 			buf = binary.AppendUvarint(buf, uint64(en.version))
 			buf = binary.AppendUvarint(buf, uint64(len(en.value)))
 			if _, err = bw.Write(buf); err != nil {
-				return false
+				break
 			}
 			if _, err = bw.Write(en.value); err != nil {
-				return false
+				break
 			}
 		}
-		return true
-	})
+	}
 	if err == nil {
 		err = bw.Flush()
 	}
 	if err == nil {
-		_, err = w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+		_, err = cw.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
 	}
 	if err != nil {
-		return fmt.Errorf("mvcc: snapshot: %w", err)
+		return cw.n, fmt.Errorf("mvcc: snapshot: %w", err)
 	}
-	return nil
+	return cw.n, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Restore replaces the engine's state with a snapshot written by
