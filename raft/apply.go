@@ -201,8 +201,7 @@ func (n *Node) applySnapshot(snap *raftpb.Snapshot) error {
 		return err
 	}
 	n.confState = proto.Clone(md.GetConfState()).(*raftpb.ConfState)
-	n.snapIndex = md.GetIndex()
-	n.snapIdx.Store(md.GetIndex())
+	n.setSnapIndex(md.GetIndex())
 	n.snapsIn.Add(1)
 	n.applied.Store(md.GetIndex())
 	n.mu.Lock()
@@ -237,37 +236,84 @@ func (n *Node) restoreSnapshot(index uint64) error {
 	return nil
 }
 
-// maybeSnapshot snapshots the engine every SnapshotEntries applied
-// entries or requests, whichever comes first (an entry carries a batch of
-// requests), then compacts the in-memory log and releases WAL segments.
+// maybeSnapshot starts a snapshot every SnapshotEntries applied entries or
+// requests, whichever comes first (an entry carries a batch of requests).
 func (n *Node) maybeSnapshot() error {
 	applied := n.applied.Load()
 	if applied-n.snapIndex < n.cfg.SnapshotEntries && n.reqsSinceSnap < n.cfg.SnapshotEntries {
 		return nil
 	}
-	return n.snapshotNow(applied)
+	return n.startSnapshot(applied)
 }
 
-func (n *Node) snapshotNow(applied uint64) error {
+// snapJob is a snapshot being written off the loop.
+type snapJob struct {
+	md *raftpb.SnapshotMetadata
+	// catchUp is the member's catchUpIndex when the snapshot was started.
+	catchUp uint64
+	err     error
+}
+
+// startSnapshot starts writing a snapshot of the state at applied, unless
+// one is being written already. The loop takes a point-in-time view of the
+// engine (one pass over its keys) and the member table; another goroutine
+// writes them out, so that a large state never stops the loop's ticks and
+// heartbeats; finishSnapshot does the bookkeeping when it is durable.
+func (n *Node) startSnapshot(applied uint64) error {
+	if n.snapping != nil {
+		return nil
+	}
 	term, err := n.storage.Term(applied)
 	if err != nil {
 		return fmt.Errorf("raft: snapshot at %d: %w", applied, err)
 	}
-	md := &raftpb.SnapshotMetadata{Index: new(applied), Term: new(term), ConfState: proto.Clone(n.confState).(*raftpb.ConfState)}
+	view, err := n.engine.View()
+	if err != nil {
+		return fmt.Errorf("raft: snapshot at %d: %w", applied, err)
+	}
+	job := &snapJob{
+		md:      &raftpb.SnapshotMetadata{Index: new(applied), Term: new(term), ConfState: proto.Clone(n.confState).(*raftpb.ConfState)},
+		catchUp: n.catchUpIndex,
+	}
 	members := n.Members()
-	if err := n.snaps.save(md, func(w io.Writer) error { return writeSnapshot(w, members, n.engine) }); err != nil {
-		return fmt.Errorf("raft: save snapshot %d: %w", applied, err)
+	n.snapping = job
+	// The requests counted so far are in this snapshot.
+	n.reqsSinceSnap, n.catchUpIndex = 0, 0
+	n.snapWG.Add(1)
+	go func() {
+		defer n.snapWG.Done()
+		job.err = n.snaps.save(job.md, func(w io.Writer) error {
+			return writeSnapshot(stopWriter{w: w, stop: n.stopc}, members, view)
+		})
+		n.snapDone <- job // at most one in flight; never blocks
+	}()
+	return nil
+}
+
+// finishSnapshot runs on the loop once the snapshot job started is on disk
+// (or failed): it records the snapshot in the WAL and the in-memory log,
+// compacts the log and releases the WAL segments before it.
+func (n *Node) finishSnapshot(job *snapJob) error {
+	n.snapping = nil
+	md := job.md
+	applied := md.GetIndex()
+	if job.err != nil {
+		return fmt.Errorf("raft: save snapshot %d: %w", applied, job.err)
+	}
+	if applied <= n.snapIndex {
+		// A newer snapshot came from the leader meanwhile.
+		n.snaps.purge()
+		return nil
 	}
 	if err := n.wal.SaveSnapshot(markerOf(md)); err != nil {
 		return fmt.Errorf("raft: save snapshot marker %d: %w", applied, err)
 	}
-	if _, err := n.storage.CreateSnapshot(applied, md.ConfState, nil); err != nil {
+	// The log still holds applied: trimLog keeps it while the job runs.
+	if _, err := n.storage.CreateSnapshot(applied, md.GetConfState(), nil); err != nil {
 		return fmt.Errorf("raft: snapshot at %d: %w", applied, err)
 	}
-	n.snapIndex = applied
-	n.snapIdx.Store(applied)
-	catchUp := n.catchUpIndex
-	n.reqsSinceSnap, n.catchUpIndex = 0, 0
+	n.setSnapIndex(applied)
+	catchUp := job.catchUp
 	if applied > n.cfg.SnapshotCatchUpEntries || catchUp > 0 {
 		// Keep SnapshotCatchUpEntries entries, or fewer if they hold more
 		// requests than that.
@@ -289,8 +335,34 @@ func (n *Node) snapshotNow(applied uint64) error {
 		n.log.Warn("raft: release WAL segments", "index", applied, "err", err)
 	}
 	n.snaps.purge()
-	n.log.Debug("raft: snapshot", "index", applied, "term", term)
+	n.log.Debug("raft: snapshot", "index", applied, "term", md.GetTerm())
 	return nil
+}
+
+// setSnapIndex records the member's latest snapshot, taken or received.
+func (n *Node) setSnapIndex(index uint64) {
+	n.snapIndex = index
+	n.snapIdx.Store(index)
+	n.mu.Lock()
+	close(n.snapc)
+	n.snapc = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// stopWriter fails once the member is closing, so that a snapshot being
+// written does not hold up Close.
+type stopWriter struct {
+	w    io.Writer
+	stop <-chan struct{}
+}
+
+func (s stopWriter) Write(p []byte) (int, error) {
+	select {
+	case <-s.stop:
+		return 0, ErrStopped
+	default:
+	}
+	return s.w.Write(p)
 }
 
 func markerOf(md *raftpb.SnapshotMetadata) wal.SnapshotMarker {

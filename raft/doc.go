@@ -44,7 +44,11 @@
 // # Memory: the log and snapshots
 //
 // Every [Config.SnapshotEntries] applied requests the member writes a
-// snapshot of the engine and releases the WAL before it. The in-memory
+// snapshot of the engine and releases the WAL before it. The snapshot is
+// written off the loop, from a point-in-time view of the engine
+// ([mvcc.Engine.View]) taken between two Readies: the loop goes on
+// ticking, heartbeating and applying while it is written, and only records
+// it (in the WAL and the in-memory log) once it is durable. The in-memory
 // Raft log is trimmed sooner, right after entries apply: it keeps what is
 // not applied yet, on the leader what some follower still lacks, and the
 // last [Config.LogRetainBytes] of applied entries. The WAL keeps every

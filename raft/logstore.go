@@ -120,12 +120,19 @@ const minTrimStep = 64
 func (n *Node) trimLog() error {
 	if n.storage.snapWanted.Swap(false) {
 		if applied := n.applied.Load(); applied > n.snapIndex {
-			if err := n.snapshotNow(applied); err != nil {
+			// A snapshot being written already is newer than the one
+			// Raft refused, or Raft asks again.
+			if err := n.startSnapshot(applied); err != nil {
 				return err
 			}
 		}
 	}
 	to := n.tail.trimTo
+	if n.snapping != nil {
+		// The snapshot being written goes into the log when it is done,
+		// which needs its index still there.
+		to = min(to, n.snapping.md.GetIndex())
+	}
 	if n.isLead.Load() {
 		n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
 			if id != n.id {

@@ -14,6 +14,9 @@ import (
 // snapshot, HardState and entries, then send the messages, then apply.
 func (n *Node) run() {
 	defer close(n.donec)
+	// A snapshot still being written stops at its next write (stopc) or
+	// runs to its end (after a fatal error).
+	defer n.snapWG.Wait()
 	ticker := n.cfg.Clock.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
 	var err error
@@ -44,6 +47,8 @@ func (n *Node) run() {
 		case m := <-n.recvc:
 			n.step(m)
 		case <-n.wakec:
+		case job := <-n.snapDone:
+			err = n.finishSnapshot(job)
 		}
 		// Take everything else that is already waiting, so that one Ready
 		// (one fsync) covers as much work as possible.

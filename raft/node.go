@@ -59,6 +59,7 @@ type Node struct {
 	closed   bool
 
 	leaderc chan struct{} // closed and replaced when the leader changes
+	snapc   chan struct{} // closed and replaced when a snapshot is taken
 
 	leader  atomic.Uint64
 	term    atomic.Uint64
@@ -85,6 +86,11 @@ type Node struct {
 	hardTerm      uint64 // term and vote last persisted
 	hardVote      uint64
 	lastLead      uint64
+	// snapping is the snapshot being written off the loop, nil if none;
+	// the writer hands it back on snapDone (cap 1).
+	snapping *snapJob
+	snapDone chan *snapJob
+	snapWG   sync.WaitGroup
 	// confProposed is set when this member hands a membership change to
 	// Raft, and cleared once the loop has handled every Ready: until then
 	// the change may be in Raft's log but not yet in storage (see
@@ -150,6 +156,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		readsInflight: map[uint64]*readReq{},
 		confState:     &raftpb.ConfState{},
 		leaderc:       make(chan struct{}),
+		snapDone:      make(chan *snapJob, 1),
+		snapc:         make(chan struct{}),
 	}
 	var err error
 	if n.metrics, err = newMetrics(cfg.Registerer); err != nil {
@@ -162,7 +170,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if walOpts.Registerer == nil {
 		walOpts.Registerer = cfg.Registerer
 	}
-	if n.snaps, err = openSnapshots(filepath.Join(cfg.Dir, "snap"), n.log); err != nil {
+	if n.snaps, err = openSnapshots(filepath.Join(cfg.Dir, "snap"), walOpts.FS, n.log); err != nil {
 		return nil, err
 	}
 	if n.engine, err = mvcc.Open(cfg.Engine); err != nil {

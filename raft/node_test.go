@@ -116,9 +116,9 @@ func TestSnapshotCountsRequests(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	st := n.Status()
-	if st.SnapshotIndex == 0 {
-		t.Fatalf("no snapshot after %d requests in %d entries (SnapshotEntries 150)", keys, st.AppliedIndex)
+	// Snapshots are written off the loop: wait for the first.
+	if err := n.WaitSnapshot(ctx, 1); err != nil {
+		t.Fatalf("no snapshot after %d requests in %d entries (SnapshotEntries 150): %v", keys, n.Status().AppliedIndex, err)
 	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)

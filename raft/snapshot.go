@@ -22,7 +22,8 @@ const snapMagic = "GVRAFTS1"
 // maxMembersJSON bounds the member table read from a snapshot.
 const maxMembersJSON = 16 << 20
 
-func writeSnapshot(w io.Writer, members []Member, engine *mvcc.Engine) error {
+// writeSnapshot writes a snapshot of members and view.
+func writeSnapshot(w io.Writer, members []Member, view *mvcc.View) error {
 	js, err := json.Marshal(members)
 	if err != nil {
 		return err
@@ -31,7 +32,8 @@ func writeSnapshot(w io.Writer, members []Member, engine *mvcc.Engine) error {
 	if _, err := w.Write(append(hdr, js...)); err != nil {
 		return err
 	}
-	return engine.Snapshot(w)
+	_, err = view.WriteTo(w)
+	return err
 }
 
 func readSnapshot(r io.Reader, engine *mvcc.Engine) ([]Member, error) {

@@ -8,6 +8,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/governor-io/governor/raft/snap"
+	"github.com/governor-io/governor/raft/wal"
 )
 
 // snapKeep is the number of snapshots kept on disk.
@@ -19,8 +20,8 @@ type snapshots struct {
 	log   *slog.Logger
 }
 
-func openSnapshots(dir string, log *slog.Logger) (*snapshots, error) {
-	s, err := snap.New(dir, snap.Options{Logger: log})
+func openSnapshots(dir string, fs wal.FS, log *slog.Logger) (*snapshots, error) {
+	s, err := snap.New(dir, snap.Options{Logger: log, FS: fs})
 	if err != nil {
 		return nil, fmt.Errorf("raft: open snapshot store: %w", err)
 	}
