@@ -131,8 +131,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives the member's metrics with etcd's
 	// names: etcd_server_* here, etcd_disk_wal_fsync_duration_seconds from
-	// the WAL and etcd_mvcc_* from the engine (unless Engine.Registerer or
-	// WAL.Registerer say otherwise).
+	// the WAL, etcd_mvcc_* from the engine (unless Engine.Registerer or
+	// WAL.Registerer say otherwise) and etcd_network_peer_* from the TCP
+	// transport the member creates when Transport is nil.
 	Registerer prometheus.Registerer
 }
 

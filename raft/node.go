@@ -197,7 +197,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if listen == "" {
 			listen = n.members[n.id].PeerAddr
 		}
-		n.tr, err = NewTCPTransport(TCPConfig{ID: n.id, ListenAddr: listen, TLS: cfg.PeerTLS, Logger: n.log})
+		n.tr, err = NewTCPTransport(TCPConfig{ID: n.id, ListenAddr: listen, TLS: cfg.PeerTLS, Logger: n.log, Registerer: cfg.Registerer})
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
@@ -73,15 +74,61 @@ type TCPConfig struct {
 	Clock clock.Clock
 	// Logger receives connection errors. Nil discards them.
 	Logger *slog.Logger
+	// Registerer, when set, receives the transport's metrics with etcd's
+	// names: etcd_network_peer_sent_bytes_total and
+	// etcd_network_peer_received_bytes_total (the bytes of messages and
+	// snapshots, labelled To or From with the peer's ID in hex) and
+	// etcd_network_peer_sent_failures_total (messages dropped because the
+	// peer's queue was full).
+	Registerer prometheus.Registerer
 }
+
+// tcpMetrics are a transport's Prometheus metrics, named as etcd names
+// them.
+type tcpMetrics struct {
+	sentBytes, receivedBytes, sentFailures *prometheus.CounterVec
+}
+
+func newTCPMetrics(reg prometheus.Registerer) (*tcpMetrics, error) {
+	m := &tcpMetrics{
+		sentBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "etcd", Subsystem: "network", Name: "peer_sent_bytes_total",
+			Help: "The total number of bytes sent to peers.",
+		}, []string{"To"}),
+		receivedBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "etcd", Subsystem: "network", Name: "peer_received_bytes_total",
+			Help: "The total number of bytes received from peers.",
+		}, []string{"From"}),
+		sentFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "etcd", Subsystem: "network", Name: "peer_sent_failures_total",
+			Help: "The total number of send failures to peers.",
+		}, []string{"To"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.sentBytes, m.receivedBytes, m.sentFailures} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				return nil, fmt.Errorf("%w: transport metrics already registered (use one Registerer per member): %v", ErrInvalidConfig, err)
+			}
+			return nil, fmt.Errorf("raft: register transport metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func peerLabel(id uint64) string { return fmt.Sprintf("%x", id) }
 
 // TCPTransport is the production [Transport]: framed Raft messages over
 // TCP (optionally TLS), with a bounded queue, a writer goroutine and
 // reconnection with exponential backoff per peer.
 type TCPTransport struct {
-	cfg TCPConfig
-	ln  net.Listener
-	h   Handler
+	cfg     TCPConfig
+	ln      net.Listener
+	h       Handler
+	metrics *tcpMetrics
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -117,6 +164,10 @@ func NewTCPTransport(cfg TCPConfig) (*TCPTransport, error) {
 	if cfg.ListenAddr == "" {
 		return nil, fmt.Errorf("%w: transport needs a listen address", ErrInvalidConfig)
 	}
+	m, err := newTCPMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("raft: transport listen: %w", err)
@@ -125,7 +176,7 @@ func NewTCPTransport(cfg TCPConfig) (*TCPTransport, error) {
 		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &TCPTransport{cfg: cfg, ln: ln, ctx: ctx, cancel: cancel, peers: map[uint64]*tcpPeer{}, conns: map[net.Conn]struct{}{}}, nil
+	return &TCPTransport{cfg: cfg, ln: ln, metrics: m, ctx: ctx, cancel: cancel, peers: map[uint64]*tcpPeer{}, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Addr returns the listening address.
@@ -202,6 +253,7 @@ func (t *TCPTransport) Send(msgs []*raftpb.Message) {
 		select {
 		case p.queue <- m:
 		default:
+			t.metrics.sentFailures.WithLabelValues(peerLabel(p.id)).Inc()
 			if t.h != nil {
 				go t.h.ReportUnreachable(p.id)
 			}
@@ -286,6 +338,7 @@ func (t *TCPTransport) serve(c net.Conn) {
 		return
 	}
 	var buf []byte
+	received := t.metrics.receivedBytes.WithLabelValues(peerLabel(from))
 	switch kind {
 	case kindStream:
 		for {
@@ -296,6 +349,7 @@ func (t *TCPTransport) serve(c net.Conn) {
 				}
 				return
 			}
+			received.Add(float64(4 + len(buf)))
 			if t.h.Process(t.ctx, m) != nil {
 				return
 			}
@@ -312,6 +366,7 @@ func (t *TCPTransport) serve(c net.Conn) {
 		size := int64(binary.BigEndian.Uint64(sz[:]))
 		lr := &io.LimitedReader{R: br, N: size}
 		err = t.h.ReceiveSnapshot(t.ctx, m, lr)
+		received.Add(float64(4 + len(buf) + 8 + int(size-lr.N)))
 		ack := byte(0)
 		if err != nil || lr.N != 0 {
 			ack = 1
@@ -355,7 +410,8 @@ func appendFrame(b []byte, m *raftpb.Message) ([]byte, error) {
 	return b, nil
 }
 
-// readMessage reads one frame; buf is reused between calls.
+// readMessage reads one frame; buf is reused between calls, and holds the
+// frame's body when it returns.
 func readMessage(r io.Reader, buf *[]byte) (*raftpb.Message, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -369,6 +425,7 @@ func readMessage(r io.Reader, buf *[]byte) (*raftpb.Message, error) {
 		*buf = make([]byte, n)
 	}
 	b := (*buf)[:n]
+	*buf = b
 	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, err
 	}
@@ -484,6 +541,7 @@ func (p *tcpPeer) run() {
 
 // write writes m and whatever else is queued, then flushes.
 func (p *tcpPeer) write(conn net.Conn, bw *bufio.Writer, m *raftpb.Message, buf *[]byte) error {
+	sent := p.t.metrics.sentBytes.WithLabelValues(peerLabel(p.id))
 	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	for m != nil {
 		b, err := appendFrame((*buf)[:0], m)
@@ -494,6 +552,7 @@ func (p *tcpPeer) write(conn net.Conn, bw *bufio.Writer, m *raftpb.Message, buf 
 		if _, err := bw.Write(b); err != nil {
 			return err
 		}
+		sent.Add(float64(len(b)))
 		select {
 		case m = <-p.queue:
 		default:
@@ -545,7 +604,9 @@ func (p *tcpPeer) streamSnapshot(m *raftpb.Message) error {
 	if _, err := bw.Write(frame); err != nil {
 		return err
 	}
-	if n, err := io.Copy(bw, rc); err != nil || n != size {
+	n, err := io.Copy(bw, rc)
+	p.t.metrics.sentBytes.WithLabelValues(peerLabel(p.id)).Add(float64(len(frame) + int(n)))
+	if err != nil || n != size {
 		return fmt.Errorf("raft: snapshot stream: wrote %d of %d bytes: %v", n, size, err)
 	}
 	if err := bw.Flush(); err != nil {
