@@ -65,6 +65,21 @@
 // Watch and RequestProgress are always served by the local engine, on any
 // member.
 //
+// # Peer traffic
+//
+// A leader probes a follower whose log it has not matched yet (after an
+// election, or when the follower was unreachable): it sends one append
+// of up to [Config.MaxBatchBytes] from where the logs may match, and Raft
+// sends it again on each heartbeat response. Every ReadIndex is a
+// heartbeat round, and a member resuming from a pause answers its whole
+// backlog of heartbeats at once, so the loop lets one heartbeat response
+// per heartbeat interval through to Raft while a follower is probed, and
+// holds the latest of the others (with the newest read context) for the
+// next interval: a follower is sent about what it lacks, not the same
+// megabyte once per heartbeat. The TCP transport counts its traffic in
+// etcd_network_peer_sent_bytes_total and
+// etcd_network_peer_received_bytes_total.
+//
 // # Writes on followers
 //
 // A follower forwards writes to the leader through Raft. With

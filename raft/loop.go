@@ -6,6 +6,7 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
 )
 
 // run is the member's one loop. It owns the RawNode: it ticks it, steps
@@ -17,6 +18,7 @@ func (n *Node) run() {
 	// A snapshot still being written stops at its next write (stopc) or
 	// runs to its end (after a fatal error).
 	defer n.snapWG.Wait()
+	n.heldHeartbeats, n.probeTick = map[uint64]*raftpb.Message{}, map[uint64]uint64{}
 	ticker := n.cfg.Clock.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
 	var err error
@@ -44,6 +46,7 @@ func (n *Node) run() {
 			n.rn.Tick()
 			n.tick++
 			n.retryReads()
+			n.releaseHeartbeatResps()
 		case m := <-n.recvc:
 			n.step(m)
 		case <-n.wakec:
@@ -124,12 +127,88 @@ func (n *Node) step(m *raftpb.Message) {
 	if n.isRemoved(m.GetFrom()) {
 		return
 	}
-	if m.GetType() == raftpb.MsgProp {
+	switch m.GetType() {
+	case raftpb.MsgProp:
 		n.screenConfChanges(m)
+	case raftpb.MsgHeartbeatResp:
+		if n.holdHeartbeatResp(m) {
+			return
+		}
 	}
+	n.stepRaft(m)
+}
+
+func (n *Node) stepRaft(m *raftpb.Message) {
 	if err := n.rn.Step(m); err != nil {
 		n.log.Debug("raft: step", "type", m.GetType(), "from", m.GetFrom(), "err", err)
 	}
+}
+
+// A leader answers every heartbeat response from a follower it is probing
+// with a probe: an append of up to MaxBatchBytes of entries from where
+// it believes the follower's log matches. Raft expects one heartbeat
+// response per heartbeat interval, but every ReadIndex is a heartbeat
+// round too, and a member that resumes after a pause (SIGSTOP, a long
+// GC, a stalled disk) answers its whole backlog of heartbeats at once:
+// each answer would resend the same megabyte. So while a follower is
+// probed, one heartbeat response per heartbeat interval reaches Raft; the
+// latest of the others is held until the next interval, or until the
+// follower is no longer probed, carrying the newest read context among
+// them (acknowledging a read acknowledges every earlier one).
+
+// holdHeartbeatResp reports whether the loop holds m back rather than
+// step it now.
+func (n *Node) holdHeartbeatResp(m *raftpb.Message) bool {
+	from := m.GetFrom()
+	if !n.isLead.Load() || !n.probing(from) {
+		return false
+	}
+	if last, ok := n.probeTick[from]; !ok || n.tick-last >= uint64(n.cfg.HeartbeatTicks) {
+		n.probeTick[from] = n.tick
+		delete(n.heldHeartbeats, from)
+		return false
+	}
+	if prev := n.heldHeartbeats[from]; prev != nil && len(m.GetContext()) == 0 {
+		m.Context = prev.GetContext()
+	}
+	n.heldHeartbeats[from] = m
+	return true
+}
+
+// releaseHeartbeatResps steps the held heartbeat responses whose
+// follower's interval is over or which is no longer probed. A member
+// that no longer leads drops them.
+func (n *Node) releaseHeartbeatResps() {
+	if len(n.heldHeartbeats) == 0 {
+		return
+	}
+	if !n.isLead.Load() {
+		clear(n.heldHeartbeats)
+		clear(n.probeTick)
+		return
+	}
+	for from, m := range n.heldHeartbeats {
+		if n.probing(from) {
+			if n.tick-n.probeTick[from] < uint64(n.cfg.HeartbeatTicks) {
+				continue
+			}
+			n.probeTick[from] = n.tick
+		}
+		delete(n.heldHeartbeats, from)
+		n.stepRaft(m)
+	}
+}
+
+// probing reports whether the leader probes follower id (its progress is
+// in Raft's probe state).
+func (n *Node) probing(id uint64) bool {
+	probe := false
+	n.rn.WithProgress(func(pid uint64, _ raft.ProgressType, pr tracker.Progress) {
+		if pid == id {
+			probe = pr.State == tracker.StateProbe
+		}
+	})
+	return probe
 }
 
 func (n *Node) isRemoved(id uint64) bool {

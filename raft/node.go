@@ -96,6 +96,12 @@ type Node struct {
 	// the change may be in Raft's log but not yet in storage (see
 	// membership.go).
 	confProposed bool
+
+	// heldHeartbeats holds, per follower the leader probes, the latest
+	// heartbeat response not stepped yet; probeTick is the tick at which
+	// one last reached Raft (see holdHeartbeatResp; loop-only).
+	heldHeartbeats map[uint64]*raftpb.Message
+	probeTick      map[uint64]uint64
 }
 
 // proposal is a request waiting for its entry to be applied.
