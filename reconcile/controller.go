@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/internal/broadcast"
 	"github.com/governor-io/governor/workqueue"
 )
 
@@ -537,32 +538,13 @@ func (c *Controller[Req]) Idle() bool {
 // harness waits on it instead of polling.
 func (c *Controller[Req]) Activity() <-chan struct{} { return c.activity.wait() }
 
-// activity is a broadcast of "something changed".
-type activity struct {
-	mu      sync.Mutex
-	ch      chan struct{}
-	waiting atomic.Bool
-}
+// activity is a broadcast of "something changed"; the informer's handlers
+// signal their activity with the same [broadcast.Signal].
+type activity struct{ s broadcast.Signal }
 
-func newActivity() *activity { return &activity{ch: make(chan struct{})} }
+func newActivity() *activity { return &activity{} }
 
 // bump wakes the waiters, if any; it is one atomic load when none waits.
-func (a *activity) bump() {
-	if !a.waiting.Load() {
-		return
-	}
-	a.mu.Lock()
-	if a.waiting.Load() {
-		close(a.ch)
-		a.ch = make(chan struct{})
-		a.waiting.Store(false)
-	}
-	a.mu.Unlock()
-}
+func (a *activity) bump() { a.s.Bump() }
 
-func (a *activity) wait() <-chan struct{} {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.waiting.Store(true)
-	return a.ch
-}
+func (a *activity) wait() <-chan struct{} { return a.s.Next() }
