@@ -59,4 +59,11 @@
 // [WaitForCacheSync] waits on channels, not by polling. An informer has
 // synced once the first list is cached; a [Registration] once its handler
 // has also handled that list.
+//
+// A handler is idle when nothing is buffered for it and it is not in a
+// call; an informer is idle when it has synced, every handler is idle and
+// no resync is due. [Registration.WaitIdle] and [Informer.WaitIdle] wait
+// for that on channels too, and Activity gives the channel itself, closed
+// at the next change, for a harness that waits on many components at once
+// (reconciletest does).
 package informer

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/governor-io/governor/internal/broadcast"
 )
 
 // Handler receives an informer's notifications. Each Handler has its own
@@ -135,9 +137,17 @@ type listener[T any] struct {
 	reg    *Registration
 	wake   chan struct{} // capacity 1: "there is work"
 	stopCh chan struct{}
+	// act is bumped when the handler gets work and when it becomes idle;
+	// informerAct is its informer's signal, bumped when it becomes idle.
+	act         broadcast.Signal
+	informerAct *broadcast.Signal
 
 	mu      sync.Mutex
 	stopped bool
+	// busy: the goroutine holds notifications it has taken from the
+	// buffer and not finished handling. Set in the critical section that
+	// takes them, so that a notification is always buffered or in hand.
+	busy bool
 	// FIFO mode: buf is filled by the informer, spare is the drained
 	// batch that the goroutine hands back for reuse.
 	buf, spare []note[T]
@@ -164,14 +174,15 @@ type listener[T any] struct {
 	nextResync time.Time // guarded by the informer's lock
 }
 
-func newListener[T any](h Handler[T], cfg handlerConfig, log *slog.Logger) *listener[T] {
+func newListener[T any](h Handler[T], cfg handlerConfig, log *slog.Logger, informerAct *broadcast.Signal) *listener[T] {
 	l := &listener[T]{
-		h:        h,
-		cfg:      cfg,
-		log:      log,
-		wake:     make(chan struct{}, 1),
-		stopCh:   make(chan struct{}),
-		syncedCh: make(chan struct{}),
+		h:           h,
+		cfg:         cfg,
+		log:         log,
+		wake:        make(chan struct{}, 1),
+		stopCh:      make(chan struct{}),
+		syncedCh:    make(chan struct{}),
+		informerAct: informerAct,
 	}
 	l.syncTarget.Store(math.MaxUint64)
 	if cfg.latest {
@@ -203,6 +214,7 @@ func (l *listener[T]) push(kind noteKind, key string, old, obj T, flag bool) {
 	}
 	l.mu.Unlock()
 	l.signal()
+	l.act.Bump()
 }
 
 // merge folds one notification into the key's pending entry.
@@ -285,6 +297,7 @@ func (l *listener[T]) stop() {
 	l.buf, l.spare, l.pend, l.queue, l.pool = nil, nil, nil, nil, nil
 	l.backlog.Store(0)
 	close(l.stopCh)
+	l.act.Bump() // idle now, unless a call is in progress
 }
 
 // run delivers notifications until stop.
@@ -300,7 +313,22 @@ func (l *listener[T]) run() {
 		} else {
 			l.drainFIFO()
 		}
+		// Out of work or stopped: nothing is in hand any more.
+		l.mu.Lock()
+		l.busy = false
+		l.mu.Unlock()
+		l.act.Bump()
+		l.informerAct.Bump()
 	}
+}
+
+// idle reports whether the handler has nothing buffered and is not
+// handling a notification. A stopped handler is idle once the call in
+// progress, if any, returns.
+func (l *listener[T]) idle() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.busy && len(l.buf) == 0 && l.qhead == len(l.queue)
 }
 
 func (l *listener[T]) isStopped() bool {
@@ -322,6 +350,7 @@ func (l *listener[T]) drainFIFO() {
 		}
 		l.buf = l.spare
 		l.spare = nil
+		l.busy = true
 		l.mu.Unlock()
 		var zero note[T]
 		for i := range batch {
@@ -359,7 +388,7 @@ func (l *listener[T]) drainLatest() {
 		l.qhead++
 		p := l.pend[key]
 		delete(l.pend, key)
-		l.backlog.Add(-1)
+		l.busy = true
 		e := *p
 		*p = zero
 		if len(l.pool) < 1024 {
@@ -377,6 +406,7 @@ func (l *listener[T]) drainLatest() {
 		} else if e.exists {
 			l.deliver(&note[T]{kind: noteAdd, obj: e.cur, flag: e.initial})
 		}
+		l.backlog.Add(-1) // after the calls: the entry in hand is not yet handled
 		l.processed.Add(1)
 		if e.syncCounts {
 			l.mu.Lock()

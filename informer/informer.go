@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/internal/broadcast"
 	"github.com/governor-io/governor/store"
 )
 
@@ -82,6 +83,9 @@ type Informer[T store.Object] struct {
 
 	synced   atomic.Bool
 	syncedCh chan struct{}
+	// act is bumped at every change that can make Idle true: a cache
+	// change, a resync, a handler that becomes idle, added or removed.
+	act broadcast.Signal
 
 	// mu orders every cache write with the fan-out of its notification
 	// and with handler registration, so that a handler added late sees
@@ -167,6 +171,51 @@ func (i *Informer[T]) Run(ctx context.Context) error {
 	}
 	i.mu.Unlock()
 	i.wg.Wait()
+	i.act.Bump()
+	return nil
+}
+
+// Idle reports whether the informer has nothing left to do with what it has
+// received: it has synced, every handler has handled every notification
+// buffered for it and is not in a call, and no handler's resync is due.
+// It cannot know of events that the source has not yet delivered: to tell
+// whether the cache has caught up with a write, compare resourceVersions
+// (reconciletest does).
+func (i *Informer[T]) Idle() bool {
+	if !i.synced.Load() {
+		return false
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var now time.Time
+	for _, l := range i.listeners {
+		if l.cfg.resync > 0 && i.state == running {
+			if now.IsZero() {
+				now = i.clock.Now()
+			}
+			if !now.Before(l.nextResync) {
+				return false // the resync loop is about to push it
+			}
+		}
+		if !l.idle() {
+			return false
+		}
+	}
+	return true
+}
+
+// Activity returns a channel that is closed at the next change that can
+// make [Informer.Idle] true, or false: a change to the cache, a resync, a
+// handler that gets work, becomes idle, is added or removed, and the end of
+// Run. Take it before calling Idle, then wait on it, to miss no change.
+func (i *Informer[T]) Activity() <-chan struct{} { return i.act.Next() }
+
+// WaitIdle waits, without polling, until [Informer.Idle] is true. It
+// returns an error wrapping ctx.Err() if ctx is done first.
+func (i *Informer[T]) WaitIdle(ctx context.Context) error {
+	if err := broadcast.Await(ctx, i.act.Next, i.Idle); err != nil {
+		return fmt.Errorf("informer %s: wait for idle: %w", i.opts.Name, err)
+	}
 	return nil
 }
 
@@ -201,12 +250,21 @@ type registered interface {
 	hasSynced() bool
 	syncDone() <-chan struct{}
 	pendingCount() int
+	idle() bool
+	activity() *broadcast.Signal
 }
 
-func (l *listener[T]) name() string              { return l.cfg.name }
-func (l *listener[T]) hasSynced() bool           { return l.syncedFlag.Load() }
-func (l *listener[T]) syncDone() <-chan struct{} { return l.syncedCh }
-func (l *listener[T]) pendingCount() int         { return int(l.backlog.Load()) }
+func (l *listener[T]) name() string                { return l.cfg.name }
+func (l *listener[T]) hasSynced() bool             { return l.syncedFlag.Load() }
+func (l *listener[T]) syncDone() <-chan struct{}   { return l.syncedCh }
+func (l *listener[T]) activity() *broadcast.Signal { return &l.act }
+
+func (l *listener[T]) pendingCount() int {
+	if l.isStopped() {
+		return 0 // what was buffered is dropped
+	}
+	return int(l.backlog.Load())
+}
 
 // HasSynced reports whether the handler has handled the whole initial
 // state: the first list's objects, or for a handler added later, the
@@ -218,8 +276,28 @@ func (r *Registration) HasSynced() bool { return r.l.hasSynced() }
 func (r *Registration) SyncDone() <-chan struct{} { return r.l.syncDone() }
 
 // Backlog returns the number of notifications buffered for the handler and
-// not yet handled (in [LatestPerKey] mode, the number of pending keys).
+// not yet handled, counting the one in hand (in [LatestPerKey] mode, the
+// number of pending keys, plus the entry in hand).
 func (r *Registration) Backlog() int { return r.l.pendingCount() }
+
+// Idle reports whether the handler has nothing buffered and is not in a
+// call. A removed handler is idle once its call in progress, if any,
+// returns. Idle says nothing about sync: see [Registration.HasSynced].
+func (r *Registration) Idle() bool { return r.l.idle() }
+
+// Activity returns a channel that is closed at the handler's next change of
+// state: it gets a notification, or it becomes idle. Take it before calling
+// Idle, then wait on it, to miss no change.
+func (r *Registration) Activity() <-chan struct{} { return r.l.activity().Next() }
+
+// WaitIdle waits, without polling, until [Registration.Idle] is true. It
+// returns an error wrapping ctx.Err() if ctx is done first.
+func (r *Registration) WaitIdle(ctx context.Context) error {
+	if err := broadcast.Await(ctx, r.l.activity().Next, r.l.idle); err != nil {
+		return fmt.Errorf("informer: handler %s: wait for idle: %w", r.l.name(), err)
+	}
+	return nil
+}
 
 // Name returns the handler's name (see [WithName]).
 func (r *Registration) Name() string { return r.l.name() }
@@ -242,7 +320,7 @@ func (i *Informer[T]) AddHandler(h Handler[T], opts ...HandlerOption) (*Registra
 	if cfg.name == "" {
 		cfg.name = fmt.Sprintf("handler-%d", i.added)
 	}
-	l := newListener(h, cfg, i.log)
+	l := newListener(h, cfg, i.log, &i.act)
 	if i.synced.Load() {
 		var zero T
 		i.cache.mu.RLock()
@@ -264,6 +342,7 @@ func (i *Informer[T]) AddHandler(h Handler[T], opts ...HandlerOption) (*Registra
 	}
 	r := &Registration{owner: i, l: l}
 	l.reg = r
+	i.act.Bump()
 	return r, nil
 }
 
@@ -279,6 +358,7 @@ func (i *Informer[T]) RemoveHandler(r *Registration) error {
 		if l.reg == r {
 			i.listeners = slices.Delete(slices.Clone(i.listeners), j, j+1)
 			l.stop()
+			i.act.Bump()
 			return nil
 		}
 	}
@@ -325,6 +405,7 @@ func (i *Informer[T]) resyncLoop(ctx context.Context) {
 }
 
 func (i *Informer[T]) resync() {
+	defer i.act.Bump() // the resync is no longer due, even with nothing cached
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	now := i.clock.Now()
@@ -377,6 +458,7 @@ func (s *informerSink[T]) Replace(items []T, rv string) {
 			l.markSyncPoint()
 		}
 	}
+	i.act.Bump()
 }
 
 func (s *informerSink[T]) Add(obj T)    { s.upsert(obj) }
@@ -400,6 +482,7 @@ func (s *informerSink[T]) upsert(obj T) {
 		i.fan(noteAdd, key, old, obj, false)
 	}
 	i.mu.Unlock()
+	i.act.Bump()
 }
 
 func (s *informerSink[T]) Delete(obj T) {
@@ -415,4 +498,5 @@ func (s *informerSink[T]) Delete(obj T) {
 		i.fan(noteDelete, key, old, obj, true)
 	}
 	i.mu.Unlock()
+	i.act.Bump()
 }
