@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -108,16 +107,15 @@ func (f *flakyLW) resume() {
 // view is a handler that keeps its own copy of the collection by applying
 // what it is told, and records every rule the notifications break.
 type view struct {
-	mu      sync.Mutex
-	objs    map[string]*widget
-	lastRV  map[string]int64 // per key, including deleted keys
-	errs    []string
-	changed chan struct{}
-	latest  bool // LatestPerKey: a relist delete may carry a state the handler never saw
+	mu     sync.Mutex
+	objs   map[string]*widget
+	lastRV map[string]int64 // per key, including deleted keys
+	errs   []string
+	latest bool // LatestPerKey: a relist delete may carry a state the handler never saw
 }
 
 func newView() *view {
-	return &view{objs: make(map[string]*widget), lastRV: make(map[string]int64), changed: make(chan struct{}, 1)}
+	return &view{objs: make(map[string]*widget), lastRV: make(map[string]int64)}
 }
 
 func (v *view) fail(format string, args ...any) {
@@ -134,17 +132,9 @@ func (v *view) advance(key string, obj *widget, allowEqual bool) {
 	v.lastRV[key] = rv
 }
 
-func (v *view) poke() {
-	select {
-	case v.changed <- struct{}{}:
-	default:
-	}
-}
-
 func (v *view) OnAdd(obj *widget, _ bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	defer v.poke()
 	key := obj.Key()
 	if _, ok := v.objs[key]; ok {
 		v.fail("%s: add of a key the handler has", key)
@@ -156,7 +146,6 @@ func (v *view) OnAdd(obj *widget, _ bool) {
 func (v *view) OnUpdate(old, obj *widget) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	defer v.poke()
 	key := obj.Key()
 	if cur, ok := v.objs[key]; !ok || cur != old {
 		v.fail("%s: update whose old object (rv %s) is not the one the handler last saw (%v, %v)", key, old.ResourceVersion, ok, cur)
@@ -168,7 +157,6 @@ func (v *view) OnUpdate(old, obj *widget) {
 func (v *view) OnDelete(obj *widget, known bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	defer v.poke()
 	key := obj.Key()
 	cur, ok := v.objs[key]
 	switch {
@@ -243,7 +231,7 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 		mutate()
 	}
 
-	clk := clocktest.New(time.Unix(1000, 0))
+	clk := newTimerClock()
 	opts.Clock, opts.Logger = clk, quiet
 	inf := New[*widget](src, opts)
 	type member struct {
@@ -326,12 +314,18 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 		return true
 	}
 	deadline := time.After(30 * time.Second)
-	for !converged() {
+	for {
+		// Every change to the cache or to a handler's view ends with the
+		// informer's activity: take it before checking.
+		act := inf.Activity()
+		if converged() {
+			break
+		}
 		select {
-		case <-members[0].v.changed:
-		case <-time.After(50 * time.Millisecond):
-			// Nothing arrived: a backoff may be waiting on the fake clock.
-			clk.Step(time.Minute)
+		case <-act:
+		case <-clk.armed:
+			// The reflector waits out a backoff: fire it.
+			clk.fireArmed()
 		case <-deadline:
 			t.Errorf("cache (-store +cache):\n%s", cmp.Diff(wantSum, summary(cacheMap(inf))))
 			for i, m := range members {

@@ -402,7 +402,7 @@ func TestReflectorBacksOffWhenWatchesEndAtOnce(t *testing.T) {
 		close(ch) // a source that ends every watch at once
 		return ch, nil
 	}}
-	clk := clocktest.New(time.Unix(1000, 0))
+	clk := newTimerClock()
 	r := NewReflector[*widget](lw, newNotifySink(), ReflectorOptions{Clock: clk, Logger: quiet})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -417,12 +417,19 @@ func TestReflectorBacksOffWhenWatchesEndAtOnce(t *testing.T) {
 			t.Fatalf("only %d watches", i)
 		}
 	}
+	// The reflector arms a timer only to back off: once it has, every
+	// watch it opened before is in the channel.
+	select {
+	case <-clk.armed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no backoff after the empty watches")
+	}
 	select {
 	case <-watches:
 		t.Fatal("watched again without backing off")
-	case <-time.After(100 * time.Millisecond):
+	default:
 	}
-	clk.Step(time.Minute)
+	clk.fireArmed()
 	select {
 	case <-watches:
 	case <-time.After(10 * time.Second):
