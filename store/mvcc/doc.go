@@ -23,8 +23,13 @@
 // History is kept until [Engine.Compact] drops it. Compact(rev) keeps the
 // state as of rev readable; reads below rev fail with a
 // [kv.CompactedError], and so do watches that start at or below it.
-// Automatic compaction, by revision count or by age, is off unless
-// [Options] turn it on.
+// A compaction takes effect at once, in O(1) under the write lock; the
+// history it hides is then removed in batches of
+// Options.CompactionBatchLimit keys, with the lock released between
+// batches, so that writers are never held up for long however large the
+// index. Automatic compaction, by revision count or by age, is off unless
+// [Options] turn it on; it too removes history in batches, in the
+// background, never inside the write that triggers it.
 //
 // # Watch
 //

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -63,6 +62,10 @@ type Options struct {
 	// more than this long ago, checked every AutoCompactAge/10 of Clock
 	// time. Zero turns it off.
 	AutoCompactAge time.Duration
+	// CompactionBatchLimit is the number of keys that a compaction visits
+	// in one batch, holding the write lock; it releases the lock between
+	// batches. Zero means [DefaultCompactionBatchLimit].
+	CompactionBatchLimit int
 
 	// Registerer, when set, receives the engine's Prometheus metrics,
 	// named as etcd names those of its MVCC store: etcd_mvcc_put_total,
@@ -71,13 +74,19 @@ type Options struct {
 	// index: keys, values and per-revision bookkeeping),
 	// etcd_debugging_mvcc_keys_total, _current_revision,
 	// _compact_revision, _total_put_size_in_bytes, _watcher_total,
-	// _slow_watcher_total, _events_total and
-	// _index_compaction_pause_duration_milliseconds. [Engine.Close]
-	// unregisters them. Nil means no metrics, at no cost.
+	// _slow_watcher_total, _events_total,
+	// _index_compaction_pause_duration_milliseconds (the time each batch of
+	// a compaction held the write lock),
+	// _db_compaction_total_duration_milliseconds and
+	// _db_compaction_keys_total (the revisions compactions removed).
+	// [Engine.Close] unregisters them. Nil means no metrics, at no cost.
 	Registerer prometheus.Registerer
 
 	// ageChecked, when set (by tests), is called after each age check.
 	ageChecked func()
+	// compactionBatched, when set (by tests), is called after each batch
+	// of a compaction, with the write lock released.
+	compactionBatched func()
 }
 
 func (o Options) withDefaults() Options {
@@ -102,6 +111,9 @@ func (o Options) withDefaults() Options {
 	if o.ProgressInterval == 0 {
 		o.ProgressInterval = DefaultProgressInterval
 	}
+	if o.CompactionBatchLimit <= 0 {
+		o.CompactionBatchLimit = DefaultCompactionBatchLimit
+	}
 	return o
 }
 
@@ -118,6 +130,12 @@ type Engine struct {
 	pivot      keyIndex // scratch search item; used only under mu.Lock
 	size       int64    // approximate bytes held by the index (see keyIndex.size)
 	liveKeys   int64    // keys that exist at rev
+
+	// walk is the pending removal of the history below compactRev, nil
+	// when there is none; compactorRunning is set while a background
+	// goroutine works on it.
+	walk             *compactWalk
+	compactorRunning bool
 
 	metrics *metrics // nil without Options.Registerer
 
@@ -279,110 +297,6 @@ func (e *Engine) rangeLocked(key, end string, rev, limit int64, countOnly, keysO
 		return int64(len(resp.KVs)) < n
 	})
 	return resp
-}
-
-// Compact implements [kv.KV.Compact]. It is deterministic: engines that
-// apply the same Txn and Compact calls hold the same state.
-func (e *Engine) Compact(ctx context.Context, rev int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return kv.ErrClosed
-	}
-	if rev <= e.compactRev {
-		return &kv.CompactedError{CompactRevision: e.compactRev}
-	}
-	if rev > e.rev {
-		return fmt.Errorf("mvcc: compact at revision %d, current is %d: %w", rev, e.rev, kv.ErrFutureRevision)
-	}
-	e.compactLocked(rev)
-	return nil
-}
-
-// compactLocked drops the history at and below rev, keeping the state as
-// of rev readable. The caller holds mu.Lock and has checked rev.
-func (e *Engine) compactLocked(rev int64) {
-	var start time.Time
-	if e.metrics != nil {
-		start = e.opts.Clock.Now()
-	}
-	var empty []*keyIndex
-	e.tree.Ascend(func(ki *keyIndex) bool {
-		gone, freed := ki.compact(rev)
-		e.size -= freed
-		if gone {
-			empty = append(empty, ki)
-			e.size -= keyOverhead + int64(len(ki.key))
-		}
-		return true
-	})
-	for _, ki := range empty {
-		e.tree.Delete(ki)
-	}
-	e.compactRev = rev
-	if e.metrics != nil {
-		e.metrics.observeCompaction(e.opts.Clock.Since(start))
-	}
-}
-
-// maybeAutoCompactLocked applies the revision-count retention after a write.
-func (e *Engine) maybeAutoCompactLocked() {
-	keep := e.opts.AutoCompactRevisions
-	if keep <= 0 {
-		return
-	}
-	slack := max(keep/10, 1)
-	if e.rev-e.compactRev <= keep+slack {
-		return
-	}
-	target := e.rev - keep
-	e.compactLocked(target)
-	e.opts.Logger.Debug("mvcc: automatic compaction", "revision", target, "reason", "revisions")
-}
-
-// ageCompactor compacts the revisions older than AutoCompactAge. It samples
-// the revision every tenth of the age and compacts to the newest sample that
-// has aged out.
-func (e *Engine) ageCompactor() {
-	defer e.bg.Done()
-	age := e.opts.AutoCompactAge
-	tick := e.opts.Clock.NewTicker(max(age/10, time.Millisecond))
-	defer tick.Stop()
-	type sample struct {
-		at  time.Time
-		rev int64
-	}
-	samples := []sample{{e.opts.Clock.Now(), e.Revision()}}
-	for {
-		select {
-		case <-e.done:
-			return
-		case <-tick.C():
-		}
-		now := e.opts.Clock.Now()
-		samples = append(samples, sample{now, e.Revision()})
-		i := sort.Search(len(samples), func(i int) bool { return now.Sub(samples[i].at) < age })
-		if i == 0 {
-			if e.opts.ageChecked != nil {
-				e.opts.ageChecked()
-			}
-			continue
-		}
-		target := samples[i-1].rev
-		samples = samples[i:]
-		e.mu.Lock()
-		if !e.closed && target > e.compactRev && target <= e.rev {
-			e.compactLocked(target)
-			e.opts.Logger.Debug("mvcc: automatic compaction", "revision", target, "reason", "age")
-		}
-		e.mu.Unlock()
-		if e.opts.ageChecked != nil {
-			e.opts.ageChecked()
-		}
-	}
 }
 
 // Close implements [kv.KV.Close]. It ends every open watch with

@@ -46,3 +46,10 @@ func EncodeRawSnapshot(version uint64, rev, compactRev int64, keys []RawKey) []b
 	}
 	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, castagnoli))
 }
+
+// WithCompactionHook returns opts with f called after each batch of a
+// compaction, with the engine's write lock released.
+func WithCompactionHook(opts Options, f func()) Options {
+	opts.compactionBatched = f
+	return opts
+}

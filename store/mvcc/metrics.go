@@ -2,7 +2,6 @@ package mvcc
 
 import (
 	"fmt"
-	"time"
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +35,8 @@ type metrics struct {
 	putBytes                    prometheus.Gauge
 	events                      prometheus.Counter
 	compactionPause             prometheus.Histogram
+	compactionTotal             prometheus.Histogram
+	compactedRevisions          prometheus.Counter
 	collectors                  []prometheus.Collector
 }
 
@@ -76,12 +77,19 @@ func newMetrics(e *Engine) *metrics {
 		events:   counter("etcd_debugging", "events_total", "Events delivered to watchers, counted once per watcher."),
 		compactionPause: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "etcd_debugging", Subsystem: "mvcc", Name: "index_compaction_pause_duration_milliseconds",
-			Help:    "Time writers were held up by a compaction of the index, in milliseconds.",
+			Help:    "Time each batch of a compaction held the write lock (and so held writers up), in milliseconds.",
 			Buckets: prometheus.ExponentialBuckets(0.5, 2, 14),
 		}),
+		compactionTotal: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "etcd_debugging", Subsystem: "mvcc", Name: "db_compaction_total_duration_milliseconds",
+			Help:    "Time a compaction took from the moment it was accepted until its last batch, in milliseconds.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+		}),
+		compactedRevisions: counter("etcd_debugging", "db_compaction_keys_total", "Revisions of keys removed from the index by compactions."),
 	}
 	m.collectors = []prometheus.Collector{
-		m.ranges, m.puts, m.deletes, m.txns, m.putBytes, m.events, m.compactionPause,
+		m.ranges, m.puts, m.deletes, m.txns, m.putBytes, m.events,
+		m.compactionPause, m.compactionTotal, m.compactedRevisions,
 		gaugeFunc("etcd", "db_total_size_in_bytes",
 			"Approximate memory held by the in-memory index: keys, values and per-revision bookkeeping of the retained history.",
 			locked(func() int64 { return e.size })),
@@ -120,9 +128,4 @@ func (e *Engine) unregisterMetrics() {
 	if e.metrics != nil {
 		e.opts.Registerer.Unregister(e.metrics)
 	}
-}
-
-// observeCompaction records how long a compaction held the write lock.
-func (m *metrics) observeCompaction(d time.Duration) {
-	m.compactionPause.Observe(float64(d) / float64(time.Millisecond))
 }

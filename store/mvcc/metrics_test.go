@@ -106,8 +106,16 @@ func TestMetrics(t *testing.T) {
 	if after["etcd_debugging_mvcc_compact_revision"] != 4 {
 		t.Fatalf("compact revision %v, want 4", after["etcd_debugging_mvcc_compact_revision"])
 	}
-	if n := testutil.CollectAndCount(reg, "etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds"); n != 1 {
-		t.Fatalf("compaction histogram: %d series, want 1", n)
+	if got := after["etcd_debugging_mvcc_db_compaction_keys_total"]; got != 3 {
+		t.Fatalf("revisions compacted: %v, want 3 (/a/1@1, /a/2@2 and its tombstone)", got)
+	}
+	for _, name := range []string{
+		"etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds",
+		"etcd_debugging_mvcc_db_compaction_total_duration_milliseconds",
+	} {
+		if n := testutil.CollectAndCount(reg, name); n != 1 {
+			t.Fatalf("%s: %d series, want 1", name, n)
+		}
 	}
 
 	// A restored engine counts the same size as the one it copies.

@@ -66,9 +66,11 @@ type viewKey struct {
 
 // View returns a point-in-time view of the engine's state, for writing
 // a snapshot without holding up writers: taking it costs one pass over the
-// keys under the read lock and copies no values.
+// keys under the read lock and copies no values. A compaction under way
+// is finished first, so that the view holds no history below its
+// compaction revision (Restore would reject a snapshot that did).
 func (e *Engine) View() (*View, error) {
-	e.mu.RLock()
+	e.rlockCompacted()
 	defer e.mu.RUnlock()
 	if e.closed {
 		return nil, kv.ErrClosed
