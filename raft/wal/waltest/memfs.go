@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,10 @@ const (
 // ErrInjected is the error a fault returns unless it returns its own.
 var ErrInjected = errors.New("waltest: injected fault")
 
+// ErrCrashed is the error of every call on a file opened before
+// [MemFS.Crash].
+var ErrCrashed = errors.New("waltest: file opened before a crash")
+
 // MemFS is an in-memory [wal.FS] that models what survives a power loss: a
 // file's data is durable up to its last Sync, and a directory's entries
 // (creations, renames, removals) up to its last SyncDir. [MemFS.Crash]
@@ -49,6 +54,8 @@ type MemFS struct {
 	dirs    map[string]bool
 	locks   map[string]*memLock
 	fault   func(op Op, path string) error
+	// crashes counts crashes; a file opened before the last one is dead.
+	crashes int
 }
 
 // inode is a file. Its logical size can exceed the bytes held: the rest
@@ -84,15 +91,43 @@ func (m *MemFS) SetFault(f func(op Op, path string) error) {
 	m.fault = f
 }
 
-// Crash simulates a power loss: every file reverts to what was last synced,
-// every directory to its last synced entries, and every lock is released.
-// Files open before the crash must not be used afterwards.
-func (m *MemFS) Crash() {
+// Crash simulates a power loss, or the death of the one process that uses
+// the file system: every file reverts to what was last synced, every
+// directory to its last synced entries, and every lock is released. Files
+// opened before the crash are dead: every call on them fails with
+// [ErrCrashed], so a process that goes on running after its crash can
+// neither read nor change what survived.
+func (m *MemFS) Crash() { m.crash(nil) }
+
+// CrashTorn is [MemFS.Crash] where the disk wrote part of what was not
+// synced, as a power loss in the middle of writeback does: a file whose
+// unsynced change is an append past its synced data keeps a prefix of
+// that append, of a length that r chooses (possibly none, possibly all),
+// so it may end in a torn record. Other unsynced changes are lost.
+func (m *MemFS) CrashTorn(r *rand.Rand) { m.crash(r) }
+
+func (m *MemFS) crash(r *rand.Rand) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.crashes++
+	// Visit the files in a fixed order so that r's choices depend on
+	// nothing but its seed.
+	paths := make([]string, 0, len(m.durable))
+	for p := range m.durable {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
 	m.names = map[string]*inode{}
-	for p, n := range m.durable {
-		n.data, n.size = slices.Clone(n.synced), n.syncedSize
+	for _, p := range paths {
+		n := m.durable[p]
+		data, size := slices.Clone(n.synced), n.syncedSize
+		if r != nil && n.dirtyFrom >= int64(len(n.synced)) && len(n.data) > len(n.synced) {
+			keep := r.IntN(len(n.data) - len(n.synced) + 1)
+			data = append(data, n.data[len(n.synced):len(n.synced)+keep]...)
+			size = max(size, int64(len(data)))
+		}
+		n.data, n.size = data, size
+		n.synced, n.syncedSize = slices.Clone(data), size
 		n.dirtyFrom = int64(len(n.data))
 		m.names[p] = n
 	}
@@ -163,7 +198,7 @@ func (m *MemFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File, err
 		n.data, n.size = nil, 0
 		n.markDirty(0)
 	}
-	return &memFile{fs: m, n: n, path: p, writable: flag&(os.O_WRONLY|os.O_RDWR) != 0}, nil
+	return &memFile{fs: m, n: n, path: p, writable: flag&(os.O_WRONLY|os.O_RDWR) != 0, crashes: m.crashes}, nil
 }
 
 // ReadDir lists the files and directories directly in name, sorted.
@@ -301,11 +336,15 @@ type memFile struct {
 	path     string
 	writable bool
 	closed   bool
+	crashes  int // the file system's crash count when it was opened
 }
 
 var errClosed = errors.New("waltest: file already closed")
 
 func (f *memFile) usable(write bool) error {
+	if f.crashes != f.fs.crashes {
+		return &fs.PathError{Op: "use", Path: f.path, Err: ErrCrashed}
+	}
 	if f.closed {
 		return &fs.PathError{Op: "use", Path: f.path, Err: errClosed}
 	}

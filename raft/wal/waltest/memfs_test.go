@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -137,5 +139,78 @@ func TestFaultFailsTheOperation(t *testing.T) {
 	}
 	if got := read(t, m, "/f"); got != "data" {
 		t.Fatalf("a failed write changed the file: %q", got)
+	}
+}
+
+// A process that goes on running after its crash must not touch what
+// survived: its open files are dead.
+func TestCrashKillsOpenFiles(t *testing.T) {
+	m := waltest.NewMemFS()
+	if err := m.MkdirAll("/d", 0o750); err != nil {
+		t.Fatal(err)
+	}
+	f := write(t, m, "/d/a", "kept", 0)
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SyncDir("/d"); err != nil {
+		t.Fatal(err)
+	}
+	m.Crash()
+	if _, err := f.WriteAt([]byte("late"), 4); !errors.Is(err, waltest.ErrCrashed) {
+		t.Fatalf("write after crash: %v, want ErrCrashed", err)
+	}
+	if err := f.Sync(); !errors.Is(err, waltest.ErrCrashed) {
+		t.Fatalf("sync after crash: %v, want ErrCrashed", err)
+	}
+	if err := f.Close(); !errors.Is(err, waltest.ErrCrashed) {
+		t.Fatalf("close after crash: %v, want ErrCrashed", err)
+	}
+	if got := read(t, m, "/d/a"); got != "kept" {
+		t.Fatalf("after crash and late write: %q, want %q", got, "kept")
+	}
+	g := write(t, m, "/d/a", "new", 4)
+	if err := g.Close(); err != nil {
+		t.Fatalf("a file opened after the crash: %v", err)
+	}
+}
+
+// CrashTorn keeps a prefix, chosen by its random source, of an unsynced
+// append, and nothing of an unsynced overwrite.
+func TestCrashTornKeepsAPrefixOfAnAppend(t *testing.T) {
+	seen := map[string]bool{}
+	for seed := range uint64(64) {
+		m := waltest.NewMemFS()
+		if err := m.MkdirAll("/d", 0o750); err != nil {
+			t.Fatal(err)
+		}
+		a := write(t, m, "/d/a", "base", 0)
+		b := write(t, m, "/d/b", "base", 0)
+		for _, f := range []wal.File{a, b} {
+			if err := f.Sync(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.SyncDir("/d"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.WriteAt([]byte("+tail"), 4); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.WriteAt([]byte("XX"), 0); err != nil {
+			t.Fatal(err)
+		}
+		m.CrashTorn(rand.New(rand.NewPCG(seed, 0)))
+		got := read(t, m, "/d/a")
+		if !strings.HasPrefix("base+tail", got) || len(got) < 4 {
+			t.Fatalf("seed %d: %q is not the synced data and a prefix of the append", seed, got)
+		}
+		seen[got] = true
+		if got := read(t, m, "/d/b"); got != "base" {
+			t.Fatalf("seed %d: overwritten file %q, want %q", seed, got, "base")
+		}
+	}
+	if !seen["base"] || !seen["base+tail"] || len(seen) < 4 {
+		t.Fatalf("torn crashes kept only %v", seen)
 	}
 }
