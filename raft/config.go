@@ -73,8 +73,15 @@ type Config struct {
 	// transport ([NewTCPTransport]) on ListenAddr.
 	Transport Transport
 
-	// Clock drives the logical ticks. Nil means [clock.Real].
+	// Clock drives the logical ticks, one every TickInterval, unless
+	// Ticks is set. Nil means [clock.Real].
 	Clock clock.Clock
+	// Ticks, when set, drives the logical ticks instead of a ticker on
+	// Clock: each value received is one tick. A test that sends the ticks
+	// itself decides how far the members' logical time moves, and when,
+	// so a seeded schedule of faults lands at the same tick in every run.
+	// TickInterval still converts durations into ticks.
+	Ticks <-chan struct{}
 	// TickInterval is the length of one logical tick. Zero means
 	// [DefaultTickInterval].
 	TickInterval time.Duration
@@ -125,6 +132,10 @@ type Config struct {
 	// stay off: compaction is replicated through the log.
 	Engine mvcc.Options
 	// WAL configures the write-ahead log (segment size, fault hooks).
+	// Its FS is the file system of the whole data directory: the
+	// snapshots are written through it too, so a test that gives a
+	// [github.com/governor-io/governor/raft/wal/waltest.MemFS] crashes
+	// the WAL and the snapshots together.
 	WAL wal.Options
 
 	// Logger receives the member's logs. Nil discards them.

@@ -3,6 +3,7 @@ package raft
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -19,8 +20,15 @@ func (n *Node) run() {
 	// runs to its end (after a fatal error).
 	defer n.snapWG.Wait()
 	n.heldHeartbeats, n.probeTick = map[uint64]*raftpb.Message{}, map[uint64]uint64{}
-	ticker := n.cfg.Clock.NewTicker(n.cfg.TickInterval)
-	defer ticker.Stop()
+	// Ticks come from cfg.Ticks when the caller drives them, and from a
+	// ticker on cfg.Clock otherwise; a nil channel never fires.
+	ticks := n.cfg.Ticks
+	var tickerC <-chan time.Time
+	if ticks == nil {
+		ticker := n.cfg.Clock.NewTicker(n.cfg.TickInterval)
+		defer ticker.Stop()
+		tickerC = ticker.C()
+	}
 	var err error
 	// A cluster of one needs no election timeout.
 	for err == nil && n.rn.HasReady() {
@@ -42,11 +50,10 @@ func (n *Node) run() {
 		case <-n.stopc:
 			n.shutdown(ErrStopped)
 			return
-		case <-ticker.C():
-			n.rn.Tick()
-			n.tick++
-			n.retryReads()
-			n.releaseHeartbeatResps()
+		case <-tickerC:
+			n.onTick()
+		case <-ticks:
+			n.onTick()
 		case m := <-n.recvc:
 			n.step(m)
 		case <-n.wakec:
@@ -75,6 +82,14 @@ func (n *Node) run() {
 	}
 	n.fail(err)
 	n.shutdown(n.Err())
+}
+
+// onTick advances the member's logical clock by one tick.
+func (n *Node) onTick() {
+	n.rn.Tick()
+	n.tick++
+	n.retryReads()
+	n.releaseHeartbeatResps()
 }
 
 // shutdown fails every waiter with err.
