@@ -3,14 +3,17 @@ package rafttest
 import (
 	"context"
 	"fmt"
-	"github.com/governor-io/governor/store/kv"
-	"path/filepath"
+	"path"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/raft/wal"
+	"github.com/governor-io/governor/raft/wal/waltest"
+	"github.com/governor-io/governor/store/kv"
 )
 
 // Options configure a [Cluster]. The zero value is a three-member cluster
@@ -22,9 +25,13 @@ type Options struct {
 	// Seed seeds the network's faults.
 	Seed uint64
 	// TickInterval is the fake length of a tick; TickEvery is how often,
-	// in real time, the cluster's clock moves forward by one tick. Zero
+	// in real time, the cluster ticks by itself (see [Cluster.Tick]). Zero
 	// means 10ms and 2ms.
 	TickInterval, TickEvery time.Duration
+	// ManualTicks stops the cluster from ticking by itself: the test
+	// moves its logical time with [Cluster.Tick], so that whatever it
+	// schedules by tick happens at the same tick in every run.
+	ManualTicks bool
 	// ElectionTicks is the members' election timeout. Zero means 30: long
 	// enough that a busy test machine (the race detector, two cores) does
 	// not cause spurious elections, which drop forwarded proposals.
@@ -34,16 +41,24 @@ type Options struct {
 }
 
 // Cluster is a set of members on one [Network], with one fake clock for
-// their ticks. Create it with [NewCluster]; it closes with the test.
+// their ticks. Each member keeps its data directory on its own in-memory
+// file system ([Cluster.FS]), WAL and snapshots alike, so that
+// [Cluster.Crash] loses what the member had not synced. Create it with
+// [NewCluster]; it closes with the test.
 type Cluster struct {
 	T     testing.TB
 	Net   *Network
 	Clock *clocktest.Fake
 	opts  Options
-	root  string
+
+	tickMu sync.Mutex // serialises Tick
 
 	mu      sync.Mutex
 	nodes   map[uint64]*raft.Node
+	ticks   map[uint64]chan struct{}
+	disks   map[uint64]*waltest.MemFS
+	fsys    map[uint64]wal.FS // what each member was last started on
+	dying   sync.WaitGroup    // crashed members still shutting down
 	members []raft.Member
 
 	stop chan struct{}
@@ -74,8 +89,10 @@ func NewCluster(t testing.TB, opts Options) *Cluster {
 		Net:   NewNetwork(opts.Seed),
 		Clock: clocktest.New(time.Unix(1, 0)),
 		opts:  opts,
-		root:  t.TempDir(),
 		nodes: map[uint64]*raft.Node{},
+		ticks: map[uint64]chan struct{}{},
+		disks: map[uint64]*waltest.MemFS{},
+		fsys:  map[uint64]wal.FS{},
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -88,13 +105,17 @@ func NewCluster(t testing.TB, opts Options) *Cluster {
 			t.Fatalf("rafttest: start member %d: %v", m.ID, err)
 		}
 	}
-	go c.tick()
+	if opts.ManualTicks {
+		close(c.done)
+	} else {
+		go c.tick()
+	}
 	t.Cleanup(c.Close)
 	return c
 }
 
-// tick moves the fake clock one tick forward every TickEvery of real time:
-// the pace of the cluster's logical time, not a synchronisation.
+// tick ticks the cluster every TickEvery of real time: the pace of the
+// cluster's logical time, not a synchronisation.
 func (c *Cluster) tick() {
 	defer close(c.done)
 	tk := time.NewTicker(c.opts.TickEvery)
@@ -104,7 +125,41 @@ func (c *Cluster) tick() {
 		case <-c.stop:
 			return
 		case <-tk.C:
-			c.Clock.Step(c.opts.TickInterval)
+			c.Tick()
+		}
+	}
+}
+
+// Tick moves the cluster's logical time one tick forward: the fake clock
+// steps by TickInterval, and every running member, in ID order, takes
+// one tick. It returns once each has taken it (or stopped), so members
+// never skip a tick however slow they are. Unless [Options.ManualTicks]
+// is set the cluster calls it by itself.
+func (c *Cluster) Tick() {
+	c.tickMu.Lock()
+	defer c.tickMu.Unlock()
+	c.Clock.Step(c.opts.TickInterval)
+	c.mu.Lock()
+	ids := make([]uint64, 0, len(c.nodes))
+	for id := range c.nodes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	type target struct {
+		n  *raft.Node
+		ch chan struct{}
+	}
+	targets := make([]target, 0, len(ids))
+	for _, id := range ids {
+		targets = append(targets, target{c.nodes[id], c.ticks[id]})
+	}
+	c.mu.Unlock()
+	for _, tg := range targets {
+		select {
+		case tg.ch <- struct{}{}:
+		case <-tg.n.Done():
+		case <-c.stop:
+			return
 		}
 	}
 }
@@ -117,12 +172,20 @@ const (
 	restart
 )
 
-func (c *Cluster) config(id uint64, mode startMode) raft.Config {
+func (c *Cluster) config(id uint64, mode startMode, ticks chan struct{}) raft.Config {
+	c.mu.Lock()
+	disk := c.disks[id]
+	if disk == nil {
+		disk = waltest.NewMemFS()
+		c.disks[id] = disk
+	}
+	c.mu.Unlock()
 	cfg := raft.Config{
 		ID:             id,
-		Dir:            filepath.Join(c.root, fmt.Sprintf("member-%d", id)),
+		Dir:            path.Join("/rafttest", fmt.Sprintf("member-%d", id)),
 		Transport:      c.Net.Transport(id),
 		Clock:          c.Clock,
+		Ticks:          ticks,
 		TickInterval:   c.opts.TickInterval,
 		ElectionTicks:  c.opts.ElectionTicks,
 		HeartbeatTicks: 2,
@@ -130,6 +193,7 @@ func (c *Cluster) config(id uint64, mode startMode) raft.Config {
 	}
 	// Small segments keep restarts fast: recovery reads whole segments.
 	cfg.WAL.SegmentSize = 1 << 20
+	cfg.WAL.FS = disk
 	if mode == bootstrap {
 		cfg.InitialCluster = c.members
 	}
@@ -142,14 +206,29 @@ func (c *Cluster) config(id uint64, mode startMode) raft.Config {
 func (c *Cluster) start(id uint64, mode startMode) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := raft.Open(ctx, c.config(id, mode))
+	// A crashed member finishes dying before it comes back.
+	c.dying.Wait()
+	ticks := make(chan struct{})
+	cfg := c.config(id, mode, ticks)
+	n, err := raft.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	c.nodes[id] = n
+	c.ticks[id] = ticks
+	c.fsys[id] = cfg.WAL.FS
 	c.mu.Unlock()
 	return nil
+}
+
+// FS returns the in-memory file system that holds member id's data
+// directory (unless [Options.Configure] gave it another WAL.FS). It stays
+// across crashes and restarts.
+func (c *Cluster) FS(id uint64) *waltest.MemFS {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.disks[id]
 }
 
 // Node returns member id, or nil while it is down.
@@ -238,19 +317,51 @@ func waitAny(ctx context.Context, chans []<-chan struct{}) error {
 	}
 }
 
-// Crash stops member id abruptly: requests in flight fail, and whatever
-// it had not fsynced is lost, as in a crash. Its data directory stays.
+// crasher is a file system that can lose what was not synced, as
+// [waltest.MemFS] does.
+type crasher interface{ Crash() }
+
+// Crash kills member id as its process would die: its file system loses
+// at once every byte and directory entry the member had not synced (when
+// that file system can crash, as the default [Cluster.FS] can), and the
+// member can neither read nor write its files from then on. It stops
+// taking ticks, and shuts down (its requests in flight fail) in the
+// background: Crash does not wait for a member stuck in a write.
+// [Cluster.Restart] brings it back from what survived.
 func (c *Cluster) Crash(id uint64) {
 	c.mu.Lock()
 	n := c.nodes[id]
+	fsys := c.fsys[id]
 	delete(c.nodes, id)
+	delete(c.ticks, id)
+	c.mu.Unlock()
+	if n == nil {
+		return
+	}
+	if cr, ok := fsys.(crasher); ok {
+		cr.Crash()
+	}
+	c.dying.Add(1)
+	go func() {
+		defer c.dying.Done()
+		n.Close()
+	}()
+}
+
+// closeMember closes member id cleanly: it syncs and closes its files.
+func (c *Cluster) closeMember(id uint64) {
+	c.mu.Lock()
+	n := c.nodes[id]
+	delete(c.nodes, id)
+	delete(c.ticks, id)
 	c.mu.Unlock()
 	if n != nil {
 		n.Close()
 	}
 }
 
-// Restart starts member id again from its data directory.
+// Restart starts member id again from its data directory, after a crashed
+// member has finished shutting down.
 func (c *Cluster) Restart(id uint64) error { return c.start(id, restart) }
 
 // Join starts a new, empty member that waits to be contacted by the
@@ -267,8 +378,9 @@ func (c *Cluster) Close() {
 	close(c.stop)
 	<-c.done
 	for id := range c.Nodes() {
-		c.Crash(id)
+		c.closeMember(id)
 	}
+	c.dying.Wait()
 }
 
 var rangeProbe = kv.RangeRequest{Key: "/rafttest/probe"}
