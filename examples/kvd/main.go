@@ -99,7 +99,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("client listen: %w", err)
 	}
-	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: *id, ListenAddr: *peer, Logger: log})
+	reg := prometheus.NewRegistry()
+	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: *id, ListenAddr: *peer, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,6 @@ func run() error {
 		DisableForwarding: *noFwd,
 		Logger:            log,
 	}
-	reg := prometheus.NewRegistry()
 	cfg.Registerer = reg
 	switch {
 	case *cluster != "":
