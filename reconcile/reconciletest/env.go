@@ -6,10 +6,14 @@
 // A test makes an [Env], adds informers with [AddInformer] and controllers
 // with [Env.AddController], and starts it. It then writes objects through
 // the stores, calls [Env.Settle] to wait until nothing is left to do (every
-// cache has caught up with the store, every queue is empty and no reconcile
-// is in flight), and asserts on the stored objects. [Env.Step] moves the
-// fake clock, which fires delayed requeues, backoffs and timeouts, and
-// settles again.
+// cache has caught up with the store, every informer handler has handled
+// what it got, every queue is empty and no reconcile is in flight), and
+// asserts on the stored objects. [Env.Step] moves the fake clock, which
+// fires delayed requeues, backoffs and timeouts, and settles again.
+//
+// Settle waits on the components' activity signals ([informer.Informer.Activity],
+// [reconcile.Controller.Activity]), never on wall time: it wakes when
+// something changes, and returns as soon as everything is idle.
 //
 //	env := reconciletest.New(t)
 //	sets, setInf := reconciletest.AddInformer(env, replicaset.SetResource())
@@ -26,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,16 +74,19 @@ type Env struct {
 	SettleTimeout time.Duration
 
 	mu          sync.Mutex
-	informers   []caughtUpper
+	informers   []envInformer
 	controllers []Controller
-	events      chan struct{} // informer events wake Settle
 	cancel      context.CancelFunc
 	done        chan error
 }
 
-// caughtUpper is an informer with a way to compare its cache to its store.
-type caughtUpper interface {
+// envInformer is an informer of the Env, of any object type.
+type envInformer interface {
+	Idle() bool
+	Activity() <-chan struct{}
+	// caughtUp compares the cache with the store.
 	caughtUp(ctx context.Context) (bool, error)
+	name() string
 }
 
 // Option configures an [Env].
@@ -102,8 +110,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("reconciletest: %v", err)
 	}
-	e := &Env{T: t, Clock: clk, KV: engine, Manager: mgr, SettleTimeout: DefaultSettleTimeout,
-		events: make(chan struct{}, 1)}
+	e := &Env{T: t, Clock: clk, KV: engine, Manager: mgr, SettleTimeout: DefaultSettleTimeout}
 	t.Cleanup(func() {
 		e.Stop()
 		_ = engine.Close()
@@ -116,6 +123,8 @@ type Informer[T store.Object] struct {
 	*informer.Informer[T]
 	// Store is the store the informer watches; write through it.
 	Store *store.Store[T]
+
+	resource string
 }
 
 // AddInformer makes a store of r on the Env's engine and an informer over
@@ -128,26 +137,14 @@ func AddInformer[T store.Object](e *Env, r store.Resource[T]) *Informer[T] {
 	if err := e.Manager.AddCache(r.Name, inf); err != nil {
 		e.T.Fatalf("reconciletest: %v", err)
 	}
-	// Every cache event wakes Settle.
-	wake := func() {
-		select {
-		case e.events <- struct{}{}:
-		default:
-		}
-	}
-	if _, err := inf.AddHandler(informer.HandlerFuncs[T]{
-		AddFunc:    func(T, bool) { wake() },
-		UpdateFunc: func(T, T) { wake() },
-		DeleteFunc: func(T, bool) { wake() },
-	}, informer.WithName("reconciletest")); err != nil {
-		e.T.Fatalf("reconciletest: %v", err)
-	}
-	i := &Informer[T]{Informer: inf, Store: st}
+	i := &Informer[T]{Informer: inf, Store: st, resource: r.Name}
 	e.mu.Lock()
 	e.informers = append(e.informers, i)
 	e.mu.Unlock()
 	return i
 }
+
+func (i *Informer[T]) name() string { return i.resource }
 
 // caughtUp reports whether the cache holds exactly what the store holds,
 // at the same resourceVersions.
@@ -251,12 +248,21 @@ func (e *Env) Step(d time.Duration) {
 	e.Settle()
 }
 
-// Settle waits until nothing is left to do: every cache holds what its
-// store holds, and every controller has synced, has handled the events
-// buffered for it, has an empty queue and no reconcile in flight. Requests
-// waiting out a delay (RequeueAfter, backoff) are not work until the clock
-// reaches them: use [Env.Step]. Settle fails the test if the Env does not
-// settle within SettleTimeout of wall-clock time.
+// Settle waits until nothing is left to do: every informer has synced, its
+// cache holds what its store holds, and each of its handlers has handled
+// what was buffered for it and is not in a call; every controller has
+// synced, has an empty queue and no reconcile in flight. It waits on the
+// components' activity signals, never on wall time, and returns as soon as
+// all of them are idle at once.
+//
+// Requests waiting out a delay (RequeueAfter, backoff) are not work until
+// the clock reaches them: use [Env.Step]. Work that a component starts on
+// its own in response to a fake-clock timer counts once the component says
+// so: a controller's delayed requeue and an informer's resync do from the
+// moment they are due, a timer or ticker that a component only reads in its
+// own goroutine (a [reconcile.Periodic] source) once its effect is
+// enqueued. Settle fails the test if the Env does not settle within
+// SettleTimeout of wall-clock time, naming what was still busy.
 func (e *Env) Settle() {
 	e.T.Helper()
 	if err := e.settle(); err != nil {
@@ -265,62 +271,70 @@ func (e *Env) Settle() {
 }
 
 func (e *Env) settle() error {
-	ctx := context.Background()
-	deadline := time.Now().Add(e.SettleTimeout)
-	stable := 0
+	ctx, cancel := context.WithTimeout(context.Background(), e.SettleTimeout)
+	defer cancel()
 	for {
 		e.mu.Lock()
 		ctrls := append([]Controller(nil), e.controllers...)
-		infs := append([]caughtUpper(nil), e.informers...)
+		infs := append([]envInformer(nil), e.informers...)
 		e.mu.Unlock()
 		// Take the wake-up channels before checking, so that no change
-		// between the check and the wait is missed.
-		cases := make([]reflect.SelectCase, 0, len(ctrls)+2)
+		// after a check is missed.
+		cases := make([]reflect.SelectCase, 0, len(infs)+len(ctrls)+1)
+		for _, i := range infs {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(i.Activity())})
+		}
 		for _, c := range ctrls {
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.Activity())})
 		}
-		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(e.events)})
-		idle, why, err := e.idle(ctx, ctrls, infs)
+		busy, err := e.busy(ctx, ctrls, infs)
 		if err != nil {
 			return err
 		}
-		if idle {
-			// Twice in a row, a moment apart, so that a worker or handler
-			// caught between two of the checks is seen.
-			if stable++; stable >= 2 {
+		if len(busy) == 0 {
+			// The checks are one after the other, not one atomic read: a
+			// component that changed while another was checked (a
+			// reconcile that wrote and finished) has closed its channel
+			// since. Settled only if none has.
+			if !anyReady(cases) {
 				return nil
 			}
-			pause := time.NewTimer(time.Millisecond)
-			<-pause.C
 			continue
 		}
-		stable = 0
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not settled after %s: %s", e.SettleTimeout, why)
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())})
+		if chosen, _, _ := reflect.Select(cases); chosen == len(cases)-1 {
+			return fmt.Errorf("not settled after %s: %s", e.SettleTimeout, strings.Join(busy, "; "))
 		}
-		// An informer's handler buffer drains without telling anyone, so
-		// re-check after a millisecond even without a wake-up.
-		tick := time.NewTimer(time.Millisecond)
-		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(tick.C)})
-		reflect.Select(cases)
-		tick.Stop()
 	}
 }
 
-func (e *Env) idle(ctx context.Context, ctrls []Controller, infs []caughtUpper) (bool, string, error) {
+// anyReady reports whether any of the channels is closed, without waiting.
+func anyReady(cases []reflect.SelectCase) bool {
+	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectDefault})
+	chosen, _, _ := reflect.Select(cases)
+	return chosen != len(cases)-1
+}
+
+// busy returns what is not idle, all of it, so that a failure names
+// everything that kept the Env from settling.
+func (e *Env) busy(ctx context.Context, ctrls []Controller, infs []envInformer) ([]string, error) {
+	var busy []string
 	for _, i := range infs {
 		ok, err := i.caughtUp(ctx)
 		if err != nil {
-			return false, "", fmt.Errorf("compare cache with store: %w", err)
+			return nil, fmt.Errorf("compare the %s cache with its store: %w", i.name(), err)
 		}
 		if !ok {
-			return false, fmt.Sprintf("a cache is behind its store (%T)", i), nil
+			busy = append(busy, fmt.Sprintf("the %s cache is behind its store", i.name()))
+		}
+		if !i.Idle() {
+			busy = append(busy, fmt.Sprintf("the %s informer has handlers at work or a resync due", i.name()))
 		}
 	}
 	for _, c := range ctrls {
 		if !c.Idle() {
-			return false, fmt.Sprintf("controller %s has work", c.Name()), nil
+			busy = append(busy, fmt.Sprintf("controller %s has work", c.Name()))
 		}
 	}
-	return true, "", nil
+	return busy, nil
 }

@@ -3,6 +3,8 @@ package reconciletest_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/governor-io/governor/examples/quickstart/replicaset"
+	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
@@ -111,5 +114,164 @@ func TestStepFiresDelayedRequeues(t *testing.T) {
 	env.Step(time.Second)
 	if calls.Load() != 2 {
 		t.Fatalf("calls after 60s = %d, want 2", calls.Load())
+	}
+}
+
+// flappingController is a Controller that is always idle but announces
+// activity at each of its first Idle calls, so that Settle checks
+// everything again; at the third it runs onThird. It lets a test act at a
+// known point of Settle's checks, whatever the scheduling.
+type flappingController struct {
+	mu      sync.Mutex
+	act     chan struct{}
+	calls   int
+	onThird func()
+}
+
+func newFlappingController() *flappingController {
+	return &flappingController{act: make(chan struct{})}
+}
+
+func (f *flappingController) Start(ctx context.Context) error { <-ctx.Done(); return nil }
+func (f *flappingController) NeedLeaderElection() bool        { return false }
+func (f *flappingController) Name() string                    { return "flapping" }
+
+func (f *flappingController) Activity() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.act
+}
+
+func (f *flappingController) Idle() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.onThird == nil {
+		return true // not armed yet
+	}
+	f.calls++
+	if f.calls <= 3 {
+		if f.calls == 3 {
+			f.onThird()
+		}
+		close(f.act)
+		f.act = make(chan struct{})
+	}
+	return true
+}
+
+func (f *flappingController) arm(onThird func()) {
+	f.mu.Lock()
+	f.onThird = onThird
+	f.mu.Unlock()
+}
+
+// A handler that is not a controller's, still in its call, keeps Settle
+// waiting even though every cache has caught up and every controller is
+// idle. Settle used to check only caches and controllers, twice a
+// millisecond apart: here it checks twice with the handler held in its call.
+func TestSettleWaitsForEveryInformerHandler(t *testing.T) {
+	env := reconciletest.New(t)
+	sets := reconciletest.AddInformer(env, replicaset.SetResource())
+	gate := make(chan struct{})
+	var handled atomic.Bool
+	if _, err := sets.AddHandler(informer.HandlerFuncs[*replicaset.ReplicaSet]{
+		AddFunc: func(*replicaset.ReplicaSet, bool) {
+			<-gate
+			handled.Store(true)
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	flap := newFlappingController()
+	env.AddController(flap)
+	env.Start()
+
+	// The handler is released only at Settle's third round of checks (or
+	// when the test ends, should Settle return before that).
+	var release sync.Once
+	open := func() { release.Do(func() { close(gate) }) }
+	t.Cleanup(open) // runs before the Env's cleanup stops the manager
+	flap.arm(open)
+	if _, err := sets.Store.Create(context.Background(), &replicaset.ReplicaSet{
+		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.Settle()
+	if !handled.Load() {
+		t.Fatal("Settle returned while an informer handler was still in its call")
+	}
+}
+
+// chainReconcilers: a parent's reconcile creates its child, and the
+// child's reconcile marks it. Each step needs an informer event and a
+// reconcile, so Settle must follow the whole chain.
+func TestSettleFollowsAChainOfReconciles(t *testing.T) {
+	env := reconciletest.New(t)
+	sets := reconciletest.AddInformer(env, replicaset.SetResource())
+	pods := reconciletest.AddInformer(env, replicaset.PodResource())
+	var childReconciles atomic.Int64
+
+	parent := reconcile.Func[reconcile.Request](func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+		if _, ok := sets.Lister().Get(req.Namespace, req.Name); !ok {
+			return reconcile.Result{}, nil
+		}
+		_, err := pods.Store.Create(ctx, &replicaset.Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-child"}})
+		if errors.Is(err, store.ErrAlreadyExists) {
+			err = nil
+		}
+		return reconcile.Result{}, err
+	})
+	child := reconcile.Func[reconcile.Request](func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+		childReconciles.Add(1)
+		pod, ok := pods.Lister().Get(req.Namespace, req.Name)
+		if !ok || pod.Spec.Image != "" {
+			return reconcile.Result{}, nil
+		}
+		pod = store.DeepCopy(pod)
+		pod.Spec.Image = "reconciled"
+		_, err := pods.Store.Update(ctx, pod)
+		return reconcile.Result{}, err
+	})
+	for _, c := range []struct {
+		name string
+		r    reconcile.Reconciler[reconcile.Request]
+		src  reconcile.Source[reconcile.Request]
+	}{
+		{"parents", parent, reconcile.FromInformer(sets.Informer, reconcile.OwnKey[*replicaset.ReplicaSet](), reconcile.InformerOptions[*replicaset.ReplicaSet]{})},
+		{"children", child, reconcile.FromInformer(pods.Informer, reconcile.OwnKey[*replicaset.Pod](), reconcile.InformerOptions[*replicaset.Pod]{})},
+	} {
+		ctrl, err := reconcile.New(c.r, reconciletest.ControllerOptions[reconcile.Request](env, c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ctrl.Watch(c.src); err != nil {
+			t.Fatal(err)
+		}
+		env.AddController(ctrl)
+	}
+	env.Start()
+
+	for i := range 5 {
+		if _, err := sets.Store.Create(context.Background(), &replicaset.ReplicaSet{
+			ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("set-%d", i)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.Settle()
+	for i := range 5 {
+		pod, err := pods.Store.Get(context.Background(), "ns", fmt.Sprintf("set-%d-child", i))
+		if err != nil || pod.Spec.Image != "reconciled" {
+			t.Fatalf("child of set-%d after Settle = %+v, %v; want it created and reconciled", i, pod, err)
+		}
+		if c, ok := pods.Lister().Get("ns", pod.Name); !ok || c.ResourceVersion != pod.ResourceVersion {
+			t.Fatalf("the pods cache is behind the store after Settle")
+		}
+	}
+	// Each child is reconciled once created and once more for its own
+	// update, which Settle must also have waited for.
+	if n := childReconciles.Load(); n != 10 {
+		t.Errorf("child reconciles = %d, want 10", n)
 	}
 }
