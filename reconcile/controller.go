@@ -260,6 +260,10 @@ func (a queueAdapter[Req]) AddAfter(req Req, d time.Duration) {
 	a.c.activity.bump()
 }
 
+// noteActivity lets a source that changed its Pending count without adding
+// anything wake the waiters on the controller's Activity.
+func (a queueAdapter[Req]) noteActivity() { a.c.activity.bump() }
+
 // Start runs the controller until ctx is done: it starts the sources, waits
 // for them to sync, then runs the workers. When ctx is done it stops taking
 // work, lets the reconciles in flight finish for up to the drain timeout

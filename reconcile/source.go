@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -203,6 +204,25 @@ type periodicSource[Req comparable] struct {
 	period time.Duration
 	list   func() []Req
 	clk    clock.Clock
+
+	started   chan struct{} // closed once the ticker is armed
+	startOnce sync.Once
+
+	mu      sync.Mutex
+	next    time.Time // when the next tick is due; zero before Start
+	running bool
+}
+
+// Pending returns 1 while a tick is due and not yet handled, so that the
+// controller is not idle between a (fake) clock firing the ticker and the
+// source enqueueing what the tick asks for.
+func (s *periodicSource[Req]) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running || s.clk.Now().Before(s.next) {
+		return 0
+	}
+	return 1
 }
 
 // Periodic returns a [Source] that enqueues every request that list returns,
@@ -210,7 +230,7 @@ type periodicSource[Req comparable] struct {
 // controller revisit everything even when no event comes. A period <= 0
 // gives an error matching [ErrInvalidOptions] when the source starts.
 func Periodic[Req comparable](period time.Duration, list func() []Req, clk clock.Clock) Source[Req] {
-	return &periodicSource[Req]{period: period, list: list, clk: clock.OrReal(clk)}
+	return &periodicSource[Req]{period: period, list: list, clk: clock.OrReal(clk), started: make(chan struct{})}
 }
 
 // ResyncInformer returns a [Periodic] source that enqueues the own key of
@@ -233,8 +253,17 @@ func (s *periodicSource[Req]) Start(ctx context.Context, q Queue[Req]) error {
 	if s.period <= 0 || s.list == nil {
 		return fmt.Errorf("%w: periodic source needs a positive period and a list function", ErrInvalidOptions)
 	}
+	s.mu.Lock()
+	s.next, s.running = s.clk.Now().Add(s.period), true
+	s.mu.Unlock()
 	t := s.clk.NewTicker(s.period)
 	defer t.Stop()
+	s.startOnce.Do(func() { close(s.started) })
+	defer func() {
+		s.mu.Lock()
+		s.running = false
+		s.mu.Unlock()
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -243,8 +272,28 @@ func (s *periodicSource[Req]) Start(ctx context.Context, q Queue[Req]) error {
 			for _, r := range s.list() {
 				q.Add(r)
 			}
+			// A ticker drops the ticks its reader is too slow for: the
+			// next one is the first period boundary still ahead.
+			s.mu.Lock()
+			for now := s.clk.Now(); !s.next.After(now); {
+				s.next = s.next.Add(s.period)
+			}
+			s.mu.Unlock()
+			if a, ok := q.(interface{ noteActivity() }); ok {
+				a.noteActivity() // no longer due, even if the list was empty
+			}
 		}
 	}
 }
 
-func (s *periodicSource[Req]) WaitForSync(context.Context) error { return nil }
+// WaitForSync waits until the ticker is armed, so that time moved after the
+// controller has synced (a test's fake clock) counts towards the first
+// period.
+func (s *periodicSource[Req]) WaitForSync(ctx context.Context) error {
+	select {
+	case <-s.started:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("reconcile: periodic source did not start: %w", context.Cause(ctx))
+	}
+}

@@ -275,3 +275,43 @@ func TestSettleFollowsAChainOfReconciles(t *testing.T) {
 		t.Errorf("child reconciles = %d, want 10", n)
 	}
 }
+
+// Step fires a Periodic source's ticker; the source enqueues in its own
+// goroutine, so Step's Settle must wait for the tick to be handled, and
+// must not wait for ever when the tick enqueues nothing.
+func TestStepWaitsForPeriodicSources(t *testing.T) {
+	env := reconciletest.New(t)
+	var calls atomic.Int64
+	var list atomic.Value
+	list.Store([]string{"x"})
+	r := reconcile.Func[string](func(context.Context, string) (reconcile.Result, error) {
+		calls.Add(1)
+		return reconcile.Result{}, nil
+	})
+	ctrl, err := reconcile.New[string](r, reconciletest.ControllerOptions[string](env, "periodic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctrl.Watch(reconcile.Periodic(time.Minute, func() []string { return list.Load().([]string) }, env.Clock)); err != nil {
+		t.Fatal(err)
+	}
+	env.AddController(ctrl)
+	env.Start()
+	for i := range 3 {
+		env.Step(time.Minute)
+		if n := calls.Load(); n != int64(i+1) {
+			t.Fatalf("reconciles after %d periods = %d, want %d", i+1, n, i+1)
+		}
+	}
+	list.Store([]string(nil))
+	env.Step(time.Minute) // a tick with nothing to enqueue still settles
+	env.Step(3 * time.Minute)
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("reconciles after empty ticks = %d, want 3", n)
+	}
+	list.Store([]string{"x"})
+	env.Step(time.Minute)
+	if n := calls.Load(); n != 4 {
+		t.Fatalf("reconciles after the list came back = %d, want 4", n)
+	}
+}
