@@ -257,12 +257,13 @@ func (e *Env) Step(d time.Duration) {
 //
 // Requests waiting out a delay (RequeueAfter, backoff) are not work until
 // the clock reaches them: use [Env.Step]. Work that a component starts on
-// its own in response to a fake-clock timer counts once the component says
-// so: a controller's delayed requeue and an informer's resync do from the
-// moment they are due, a timer or ticker that a component only reads in its
-// own goroutine (a [reconcile.Periodic] source) once its effect is
-// enqueued. Settle fails the test if the Env does not settle within
-// SettleTimeout of wall-clock time, naming what was still busy.
+// its own when a fake-clock timer fires counts from the moment it is due
+// for the components that report it: a controller's delayed requeues, an
+// informer's resyncs, a [reconcile.Periodic] source's ticks. A timer that
+// a component of your own reads in its own goroutine counts only once its
+// effect shows (a request enqueued, an object written). Settle fails the
+// test if the Env does not settle within SettleTimeout of wall-clock time,
+// naming what was still busy.
 func (e *Env) Settle() {
 	e.T.Helper()
 	if err := e.settle(); err != nil {
