@@ -186,6 +186,9 @@ func retriable(err error) bool {
 // be reached any more, at the next endpoint. A write is not: its outcome
 // is unknown, and the caller gets [ErrConnBroken].
 func (c *Client) do(ctx context.Context, typ byte, req request, out result, idempotent bool) error {
+	if err := ctx.Err(); err != nil {
+		return err // a caller that has given up gets nothing sent, let alone applied
+	}
 	if c.isClosed() {
 		return kv.ErrClosed
 	}
