@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"testing"
 
 	"github.com/governor-io/governor/store/kv"
 )
@@ -50,7 +49,7 @@ func increment(ctx context.Context, k kv.KV, key string) (int64, int, error) {
 	}
 }
 
-func testConcurrentCAS(t *testing.T, k kv.KV) {
+func testConcurrentCAS(t *caseT, k kv.KV) {
 	const workers, perWorker, counters = 4, 40, 2
 	p := space(t)
 	s := openWatch(t, k, kv.WatchRequest{Key: p, End: kv.PrefixEnd(p)})
@@ -108,7 +107,7 @@ func testConcurrentCAS(t *testing.T, k kv.KV) {
 	}
 }
 
-func testConcurrentWatchers(t *testing.T, k kv.KV) {
+func testConcurrentWatchers(t *caseT, k kv.KV) {
 	const writers, perWriter, watchers = 4, 50, 6
 	p := space(t)
 	start := currentRevision(t, k) + 1

@@ -1,8 +1,8 @@
 package kvtest
 
 import (
+	"fmt"
 	"strconv"
-	"testing"
 
 	"github.com/governor-io/governor/store/kv"
 )
@@ -13,6 +13,7 @@ func rangeCases() []testCase {
 		{"RangeMissingKey", testRangeMissing},
 		{"RangePrefixLimitCount", testRangePrefix},
 		{"RangeAtPastRevision", testRangePast},
+		{"RangeAtRevisionWithLimit", testRangePastLimit},
 		{"RangeRejectsBadRequests", testRangeErrors},
 		{"PutDoesNotKeepCallerBuffer", testPutCopies},
 	}
@@ -25,6 +26,8 @@ func txnCases() []testCase {
 		{"DeleteOfNothingKeepsRevision", testDeleteNothing},
 		{"ReadOnlyTxnKeepsRevision", testReadOnlyTxn},
 		{"TxnCompares", testTxnCompares},
+		{"TxnComparesOnDeletedKey", testTxnComparesDeleted},
+		{"TxnOverlappingDeletes", testTxnOverlappingDeletes},
 		{"TxnBranches", testTxnBranches},
 		{"TxnOpsSeeEarlierWrites", testTxnSeesWrites},
 		{"TxnPrevKV", testTxnPrevKV},
@@ -32,7 +35,7 @@ func txnCases() []testCase {
 	}
 }
 
-func testPutRevisions(t *testing.T, k kv.KV) {
+func testPutRevisions(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	r1 := put(t, k, a, "one")
 	wantKV(t, "after first put", get(t, k, a), "one", r1, r1, 1)
@@ -47,7 +50,7 @@ func testPutRevisions(t *testing.T, k kv.KV) {
 	}
 }
 
-func testRangeMissing(t *testing.T, k kv.KV) {
+func testRangeMissing(t *caseT, k kv.KV) {
 	resp := rangeReq(t, k, kv.RangeRequest{Key: key(t, "missing")})
 	if len(resp.KVs) != 0 || resp.Count != 0 || resp.More {
 		t.Fatalf("range of a missing key: %+v", resp)
@@ -57,7 +60,7 @@ func testRangeMissing(t *testing.T, k kv.KV) {
 	}
 }
 
-func testRangePrefix(t *testing.T, k kv.KV) {
+func testRangePrefix(t *caseT, k kv.KV) {
 	p := space(t)
 	for _, n := range []string{"c", "a", "e", "b", "d"} {
 		put(t, k, p+n, "v"+n)
@@ -117,7 +120,7 @@ func testRangePrefix(t *testing.T, k kv.KV) {
 	}
 }
 
-func testRangePast(t *testing.T, k kv.KV) {
+func testRangePast(t *caseT, k kv.KV) {
 	a, b := key(t, "a"), key(t, "b")
 	r1 := put(t, k, a, "one")
 	r2 := put(t, k, a, "two")
@@ -154,7 +157,7 @@ func testRangePast(t *testing.T, k kv.KV) {
 	wantErr(t, "range at a future revision", err, kv.ErrFutureRevision)
 }
 
-func testRangeErrors(t *testing.T, k kv.KV) {
+func testRangeErrors(t *caseT, k kv.KV) {
 	ctx := testContext(t)
 	_, err := k.Range(ctx, kv.RangeRequest{})
 	wantErr(t, "range without key", err, kv.ErrEmptyKey)
@@ -164,7 +167,7 @@ func testRangeErrors(t *testing.T, k kv.KV) {
 	wantErr(t, "negative limit", err, kv.ErrInvalidRequest)
 }
 
-func testPutCopies(t *testing.T, k kv.KV) {
+func testPutCopies(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	buf := []byte("original")
 	if _, err := kv.Put(testContext(t), k, a, buf); err != nil {
@@ -176,7 +179,7 @@ func testPutCopies(t *testing.T, k kv.KV) {
 	}
 }
 
-func testTxnOneRevision(t *testing.T, k kv.KV) {
+func testTxnOneRevision(t *caseT, k kv.KV) {
 	a, b, c := key(t, "a"), key(t, "b"), key(t, "c")
 	before := currentRevision(t, k)
 	resp := txn(t, k, kv.TxnRequest{Success: []kv.Op{
@@ -193,7 +196,7 @@ func testTxnOneRevision(t *testing.T, k kv.KV) {
 	}
 }
 
-func testDeleteResets(t *testing.T, k kv.KV) {
+func testDeleteResets(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	r1 := put(t, k, a, "x")
 	put(t, k, a, "y")
@@ -219,7 +222,7 @@ func testDeleteResets(t *testing.T, k kv.KV) {
 	}
 }
 
-func testDeleteNothing(t *testing.T, k kv.KV) {
+func testDeleteNothing(t *caseT, k kv.KV) {
 	put(t, k, key(t, "present"), "x")
 	before := currentRevision(t, k)
 	n, rev := del(t, k, key(t, "missing"), "")
@@ -235,7 +238,7 @@ func testDeleteNothing(t *testing.T, k kv.KV) {
 	}
 }
 
-func testReadOnlyTxn(t *testing.T, k kv.KV) {
+func testReadOnlyTxn(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	rev := put(t, k, a, "x")
 	resp := txn(t, k, kv.TxnRequest{
@@ -251,7 +254,7 @@ func testReadOnlyTxn(t *testing.T, k kv.KV) {
 	}
 }
 
-func testTxnCompares(t *testing.T, k kv.KV) {
+func testTxnCompares(t *caseT, k kv.KV) {
 	a, missing := key(t, "a"), key(t, "missing")
 	create := put(t, k, a, "m")
 	mod := put(t, k, a, "m") // version 2
@@ -303,7 +306,7 @@ func testTxnCompares(t *testing.T, k kv.KV) {
 	}
 }
 
-func testTxnBranches(t *testing.T, k kv.KV) {
+func testTxnBranches(t *caseT, k kv.KV) {
 	a, b := key(t, "a"), key(t, "b")
 	absent := []kv.Compare{{Key: a, Target: kv.CompareVersion, Result: kv.Equal, Int: 0}}
 	req := kv.TxnRequest{
@@ -330,7 +333,7 @@ func testTxnBranches(t *testing.T, k kv.KV) {
 	}
 }
 
-func testTxnSeesWrites(t *testing.T, k kv.KV) {
+func testTxnSeesWrites(t *caseT, k kv.KV) {
 	a, b, c := key(t, "a"), key(t, "b"), key(t, "c")
 	put(t, k, b, "old")
 	put(t, k, c, "c1")
@@ -364,7 +367,7 @@ func testTxnSeesWrites(t *testing.T, k kv.KV) {
 	}
 }
 
-func testTxnPrevKV(t *testing.T, k kv.KV) {
+func testTxnPrevKV(t *caseT, k kv.KV) {
 	a, b := key(t, "a"), key(t, "b")
 	r1 := put(t, k, a, "1")
 	put(t, k, b, "b")
@@ -386,7 +389,7 @@ func testTxnPrevKV(t *testing.T, k kv.KV) {
 	}
 }
 
-func testTxnMalformed(t *testing.T, k kv.KV) {
+func testTxnMalformed(t *caseT, k kv.KV) {
 	a, b := key(t, "a"), key(t, "b")
 	put(t, k, a, "keep")
 	before := currentRevision(t, k)
@@ -422,5 +425,122 @@ func testTxnMalformed(t *testing.T, k kv.KV) {
 	}
 	if got := get(t, k, b); got != nil {
 		t.Fatalf("rejected txn wrote %q", b)
+	}
+}
+
+func testRangePastLimit(t *caseT, k kv.KV) {
+	p := space(t)
+	end := kv.PrefixEnd(p)
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		put(t, k, p+n, "old")
+	}
+	then := currentRevision(t, k)
+	_, _ = del(t, k, p+"a", "")
+	_, _ = del(t, k, p+"b", "")
+	put(t, k, p+"c", "new")
+	put(t, k, p+"0", "new") // sorts first
+	now := currentRevision(t, k)
+
+	past := rangeReq(t, k, kv.RangeRequest{Key: p, End: end, Revision: then, Limit: 2})
+	wantKeys(t, "limit 2 at the past revision", past.KVs, p+"a", p+"b")
+	if past.Count != 5 || !past.More || past.Revision != then {
+		t.Fatalf("limit 2 at %d: count=%d more=%v revision=%d, want 5 true %d", then, past.Count, past.More, past.Revision, then)
+	}
+	for _, kv := range past.KVs {
+		if string(kv.Value) != "old" || kv.ModRevision > then {
+			t.Fatalf("limit 2 at %d: got %s", then, fmtKV(&kv))
+		}
+	}
+	all := rangeReq(t, k, kv.RangeRequest{Key: p, End: end, Revision: then, Limit: 5})
+	if len(all.KVs) != 5 || all.More {
+		t.Fatalf("limit 5 of 5 at %d: %d keys, more=%v", then, len(all.KVs), all.More)
+	}
+	cnt := rangeReq(t, k, kv.RangeRequest{Key: p, End: end, Revision: then, Limit: 1, CountOnly: true})
+	if cnt.Count != 5 || len(cnt.KVs) != 0 {
+		t.Fatalf("count only with a limit at %d: count=%d kvs=%d", then, cnt.Count, len(cnt.KVs))
+	}
+	cur := rangeReq(t, k, kv.RangeRequest{Key: p, End: end, Revision: now, Limit: 2})
+	wantKeys(t, "limit 2 now", cur.KVs, p+"0", p+"c")
+	if cur.Count != 4 || !cur.More || string(cur.KVs[1].Value) != "new" {
+		t.Fatalf("limit 2 at %d: count=%d more=%v c=%q, want 4 true \"new\"", now, cur.Count, cur.More, cur.KVs[1].Value)
+	}
+}
+
+func testTxnComparesDeleted(t *caseT, k kv.KV) {
+	a := key(t, "a")
+	put(t, k, a, "v1")
+	last := put(t, k, a, "v2")
+	_, gone := del(t, k, a, "")
+	type cmp = kv.Compare
+	// A deleted key compares as a key that never existed: zero version
+	// and revisions, and no value.
+	for _, tc := range []struct {
+		name string
+		c    cmp
+		want bool
+	}{
+		{"version equal 0", cmp{Key: a, Target: kv.CompareVersion, Result: kv.Equal, Int: 0}, true},
+		{"version equal last", cmp{Key: a, Target: kv.CompareVersion, Result: kv.Equal, Int: 2}, false},
+		{"version greater 0", cmp{Key: a, Target: kv.CompareVersion, Result: kv.Greater, Int: 0}, false},
+		{"create equal 0", cmp{Key: a, Target: kv.CompareCreateRevision, Result: kv.Equal, Int: 0}, true},
+		{"mod equal 0", cmp{Key: a, Target: kv.CompareModRevision, Result: kv.Equal, Int: 0}, true},
+		{"mod equal last put", cmp{Key: a, Target: kv.CompareModRevision, Result: kv.Equal, Int: last}, false},
+		{"mod equal delete", cmp{Key: a, Target: kv.CompareModRevision, Result: kv.Equal, Int: gone}, false},
+		{"mod less 1", cmp{Key: a, Target: kv.CompareModRevision, Result: kv.Less, Int: 1}, true},
+		{"value equal last", cmp{Key: a, Target: kv.CompareValue, Result: kv.Equal, Value: []byte("v2")}, false},
+		{"value not equal", cmp{Key: a, Target: kv.CompareValue, Result: kv.NotEqual, Value: []byte("x")}, false},
+	} {
+		resp := txn(t, k, kv.TxnRequest{Compare: []kv.Compare{tc.c}})
+		if resp.Succeeded != tc.want {
+			t.Errorf("%s on a deleted key: succeeded=%v, want %v", tc.name, resp.Succeeded, tc.want)
+		}
+	}
+	// The create-if-absent idiom works on a deleted key.
+	resp := txn(t, k, kv.TxnRequest{
+		Compare: []kv.Compare{{Key: a, Target: kv.CompareVersion, Result: kv.Equal, Int: 0}},
+		Success: []kv.Op{kv.OpPutKV(a, []byte("v3"))},
+	})
+	if !resp.Succeeded {
+		t.Fatal("create if absent failed on a deleted key")
+	}
+	wantKV(t, "recreated", get(t, k, a), "v3", resp.Revision, resp.Revision, 1)
+}
+
+func testTxnOverlappingDeletes(t *caseT, k kv.KV) {
+	p := space(t)
+	for _, n := range []string{"a", "b", "c", "d"} {
+		put(t, k, p+n, n)
+	}
+	s := openWatch(t, k, kv.WatchRequest{Key: p, End: kv.PrefixEnd(p)})
+	before := currentRevision(t, k)
+	// Later deletes see the earlier ones: each key is deleted once.
+	resp := txn(t, k, kv.TxnRequest{Success: []kv.Op{
+		{Type: kv.OpDelete, Key: p + "a", End: p + "c", PrevKV: true}, // a, b
+		{Type: kv.OpDelete, Key: p + "b", End: p + "e", PrevKV: true}, // c, d (b is gone)
+		{Type: kv.OpDelete, Key: p + "a", PrevKV: true},               // nothing left
+		{Type: kv.OpDelete, Key: p, End: kv.PrefixEnd(p)},             // nothing left
+	}})
+	if resp.Revision != before+1 {
+		t.Fatalf("overlapping deletes wrote at %d, want one revision, %d", resp.Revision, before+1)
+	}
+	for i, want := range []struct {
+		n    int64
+		keys []string
+	}{{2, []string{p + "a", p + "b"}}, {2, []string{p + "c", p + "d"}}, {0, nil}, {0, nil}} {
+		d := resp.Responses[i].Delete
+		if d == nil || d.Deleted != want.n {
+			t.Fatalf("delete %d: %+v, want %d deleted", i, d, want.n)
+		}
+		if i < 3 {
+			wantKeys(t, fmt.Sprintf("delete %d prev", i), d.PrevKVs, want.keys...)
+		}
+	}
+	rev := resp.Revision
+	wantEvents(t, "one event per deleted key", s.eventsThrough(rev), []ev{
+		{kv.EventDelete, p + "a", "", rev}, {kv.EventDelete, p + "b", "", rev},
+		{kv.EventDelete, p + "c", "", rev}, {kv.EventDelete, p + "d", "", rev},
+	})
+	if cnt := rangeReq(t, k, kv.RangeRequest{Key: p, End: kv.PrefixEnd(p), CountOnly: true}); cnt.Count != 0 {
+		t.Fatalf("%d keys left after deleting them all", cnt.Count)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/governor-io/governor/store/kv"
@@ -17,6 +16,7 @@ func compactCases() []testCase {
 		{"CompactKeepsStateAtRevision", testCompact},
 		{"CompactRejectsBadRevisions", testCompactErrors},
 		{"WatchCompactedRevision", testWatchCompacted},
+		{"LaggingWatchMeetsCompaction", testWatchLaggingCompacted},
 	}
 }
 
@@ -28,6 +28,7 @@ func watchCases() []testCase {
 		{"WatchPrevKV", testWatchPrevKV},
 		{"WatchResumesAtEveryRevision", testWatchResume},
 		{"WatchFromPastThenLive", testWatchPastThenLive},
+		{"WatchFromFutureRevision", testWatchFuture},
 		{"WatchCancelClosesChannel", testWatchCancel},
 		{"WatchProgressNotify", testWatchProgress},
 		{"WatchRejectsBadRequests", testWatchErrors},
@@ -39,13 +40,16 @@ func watchCases() []testCase {
 // for every response: events in revision order, no revision split across
 // responses or delivered twice.
 type stream struct {
-	t      *testing.T
+	t      *caseT
 	ch     <-chan kv.WatchResponse
 	cancel context.CancelFunc
 	last   int64 // highest event revision delivered so far
+	// progress is whether the watch asked for progress notifications;
+	// one that did not must get none.
+	progress bool
 }
 
-func openWatch(t *testing.T, k kv.KV, req kv.WatchRequest) *stream {
+func openWatch(t *caseT, k kv.KV, req kv.WatchRequest) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(testContext(t))
 	ch, err := k.Watch(ctx, req)
@@ -53,7 +57,7 @@ func openWatch(t *testing.T, k kv.KV, req kv.WatchRequest) *stream {
 		cancel()
 		t.Fatalf("watch %+v: %v", req, err)
 	}
-	s := &stream{t: t, ch: ch, cancel: cancel}
+	s := &stream{t: t, ch: ch, cancel: cancel, progress: req.ProgressNotify}
 	t.Cleanup(s.stop)
 	return s
 }
@@ -61,7 +65,7 @@ func openWatch(t *testing.T, k kv.KV, req kv.WatchRequest) *stream {
 // stop cancels the watch and waits for its channel to close.
 func (s *stream) stop() {
 	s.cancel()
-	timer := time.NewTimer(Timeout)
+	timer := time.NewTimer(s.t.timeout)
 	defer timer.Stop()
 	for {
 		select {
@@ -70,7 +74,7 @@ func (s *stream) stop() {
 				return
 			}
 		case <-timer.C:
-			s.t.Errorf("watch channel not closed %v after its context was cancelled", Timeout)
+			s.t.Errorf("watch channel not closed %v after its context was cancelled", s.t.timeout)
 			return
 		}
 	}
@@ -80,25 +84,38 @@ func (s *stream) stop() {
 // closes.
 func (s *stream) recv() kv.WatchResponse {
 	s.t.Helper()
-	timer := time.NewTimer(Timeout)
+	resp, ok := s.next()
+	if !ok {
+		s.t.Fatalf("watch channel closed unexpectedly")
+	}
+	return resp
+}
+
+// next returns the next response, checked, or false when the channel
+// closes; it fails if neither happens within the timeout.
+func (s *stream) next() (kv.WatchResponse, bool) {
+	s.t.Helper()
+	timer := time.NewTimer(s.t.timeout)
 	defer timer.Stop()
 	select {
 	case resp, ok := <-s.ch:
-		if !ok {
-			s.t.Fatalf("watch channel closed unexpectedly")
+		if ok {
+			s.check(resp)
 		}
-		s.check(resp)
-		return resp
+		return resp, ok
 	case <-timer.C:
-		s.t.Fatalf("no watch response within %v", Timeout)
+		s.t.Fatalf("no watch response within %v", s.t.timeout)
 	}
-	return kv.WatchResponse{}
+	return kv.WatchResponse{}, false
 }
 
 func (s *stream) check(resp kv.WatchResponse) {
 	s.t.Helper()
 	if resp.ProgressNotify && len(resp.Events) > 0 {
 		s.t.Fatalf("progress notification with %d events", len(resp.Events))
+	}
+	if resp.ProgressNotify && !s.progress {
+		s.t.Fatalf("progress notification at revision %d on a watch opened without ProgressNotify", resp.Revision)
 	}
 	for i, ev := range resp.Events {
 		r := ev.KV.ModRevision
@@ -114,7 +131,8 @@ func (s *stream) check(resp kv.WatchResponse) {
 
 // eventsThrough collects events until one at revision rev or later has
 // arrived, with all the events of that revision, skipping progress
-// notifications. It fails on a terminal error.
+// notifications (which check allows only on a watch that asked for them).
+// It fails on a terminal error.
 func (s *stream) eventsThrough(rev int64) []kv.Event {
 	s.t.Helper()
 	var out []kv.Event
@@ -134,7 +152,7 @@ func (s *stream) terminal() error {
 	for {
 		resp := s.recv()
 		if resp.Err != nil {
-			timer := time.NewTimer(Timeout)
+			timer := time.NewTimer(s.t.timeout)
 			defer timer.Stop()
 			select {
 			case _, ok := <-s.ch:
@@ -174,7 +192,7 @@ func describe(events []kv.Event) []ev {
 	return out
 }
 
-func wantEvents(t *testing.T, what string, got []kv.Event, want []ev) {
+func wantEvents(t *caseT, what string, got []kv.Event, want []ev) {
 	t.Helper()
 	slices.SortStableFunc(want, func(a, b ev) int {
 		if a.rev != b.rev {
@@ -187,7 +205,7 @@ func wantEvents(t *testing.T, what string, got []kv.Event, want []ev) {
 	}
 }
 
-func testCompact(t *testing.T, k kv.KV) {
+func testCompact(t *caseT, k kv.KV) {
 	a, b, c := key(t, "a"), key(t, "b"), key(t, "c")
 	put(t, k, a, "a1")
 	r2 := put(t, k, a, "a2")
@@ -212,7 +230,7 @@ func testCompact(t *testing.T, k kv.KV) {
 	wantKV(t, "a after compaction", &now.KVs[0], "a3", r2-1, r6, 3)
 }
 
-func testCompactErrors(t *testing.T, k kv.KV) {
+func testCompactErrors(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	r1 := put(t, k, a, "1")
 	r2 := put(t, k, a, "2")
@@ -231,7 +249,7 @@ func testCompactErrors(t *testing.T, k kv.KV) {
 	}
 }
 
-func testWatchCompacted(t *testing.T, k kv.KV) {
+func testWatchCompacted(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	put(t, k, a, "1")
 	r2 := put(t, k, a, "2")
@@ -250,7 +268,7 @@ func testWatchCompacted(t *testing.T, k kv.KV) {
 	wantEvents(t, "watch after the compaction revision", s.eventsThrough(r3), []ev{{kv.EventPut, a, "3", r3}})
 }
 
-func testWatchChanges(t *testing.T, k kv.KV) {
+func testWatchChanges(t *caseT, k kv.KV) {
 	p := space(t)
 	a, b := p+"a", p+"b"
 	s := openWatch(t, k, kv.WatchRequest{Key: p, End: kv.PrefixEnd(p)})
@@ -275,7 +293,7 @@ func testWatchChanges(t *testing.T, k kv.KV) {
 	wantKV(t, "delete event PrevKV", d.PrevKV, "2", r1, r2, 2)
 }
 
-func testWatchSelects(t *testing.T, k kv.KV) {
+func testWatchSelects(t *caseT, k kv.KV) {
 	p := space(t)
 	one := openWatch(t, k, kv.WatchRequest{Key: p + "b"})
 	from := openWatch(t, k, kv.WatchRequest{Key: p + "b", End: "\x00"})
@@ -298,7 +316,7 @@ func testWatchSelects(t *testing.T, k kv.KV) {
 	})
 }
 
-func testWatchAtomic(t *testing.T, k kv.KV) {
+func testWatchAtomic(t *caseT, k kv.KV) {
 	p := space(t)
 	put(t, k, p+"x", "x")
 	s := openWatch(t, k, kv.WatchRequest{Key: p, End: kv.PrefixEnd(p)})
@@ -309,16 +327,13 @@ func testWatchAtomic(t *testing.T, k kv.KV) {
 	ops = append(ops, kv.OpDeleteKey(p+"x"))
 	rev := txn(t, k, kv.TxnRequest{Success: ops}).Revision
 	resp := s.recv()
-	for resp.ProgressNotify {
-		resp = s.recv()
-	}
 	wantEvents(t, "one txn in one response", resp.Events, []ev{
 		{kv.EventPut, p + "a", "a", rev}, {kv.EventPut, p + "b", "b", rev}, {kv.EventPut, p + "c", "c", rev},
 		{kv.EventPut, p + "d", "d", rev}, {kv.EventPut, p + "e", "e", rev}, {kv.EventDelete, p + "x", "", rev},
 	})
 }
 
-func testWatchPrevKV(t *testing.T, k kv.KV) {
+func testWatchPrevKV(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	with := openWatch(t, k, kv.WatchRequest{Key: a, PrevKV: true})
 	without := openWatch(t, k, kv.WatchRequest{Key: a})
@@ -340,7 +355,7 @@ func testWatchPrevKV(t *testing.T, k kv.KV) {
 
 // history writes a seeded mix of transactions under the test's key space
 // and returns the events they must produce, in order.
-func history(t *testing.T, k kv.KV, n int) []ev {
+func history(t *caseT, k kv.KV, n int) []ev {
 	p := space(t)
 	names := []string{"a", "b", "c", "d"}
 	live := map[string]bool{}
@@ -379,7 +394,7 @@ func history(t *testing.T, k kv.KV, n int) []ev {
 	return want
 }
 
-func testWatchResume(t *testing.T, k kv.KV) {
+func testWatchResume(t *caseT, k kv.KV) {
 	p := space(t)
 	want := history(t, k, 25)
 	first, last := want[0].rev, want[len(want)-1].rev
@@ -396,7 +411,7 @@ func testWatchResume(t *testing.T, k kv.KV) {
 	}
 }
 
-func testWatchPastThenLive(t *testing.T, k kv.KV) {
+func testWatchPastThenLive(t *caseT, k kv.KV) {
 	p := space(t)
 	want := history(t, k, 10)
 	s := openWatch(t, k, kv.WatchRequest{Key: p, End: kv.PrefixEnd(p), StartRevision: want[0].rev})
@@ -405,7 +420,7 @@ func testWatchPastThenLive(t *testing.T, k kv.KV) {
 	wantEvents(t, "history then live", s.eventsThrough(last), want)
 }
 
-func testWatchCancel(t *testing.T, k kv.KV) {
+func testWatchCancel(t *caseT, k kv.KV) {
 	ctx, cancel := context.WithCancel(testContext(t))
 	ch, err := k.Watch(ctx, kv.WatchRequest{Key: key(t, "a")})
 	if err != nil {
@@ -413,7 +428,7 @@ func testWatchCancel(t *testing.T, k kv.KV) {
 	}
 	put(t, k, key(t, "a"), "1")
 	cancel()
-	timer := time.NewTimer(Timeout)
+	timer := time.NewTimer(t.timeout)
 	defer timer.Stop()
 	for {
 		select {
@@ -425,12 +440,12 @@ func testWatchCancel(t *testing.T, k kv.KV) {
 				t.Fatalf("cancelled watch ended with %v", resp.Err)
 			}
 		case <-timer.C:
-			t.Fatalf("channel not closed %v after cancel", Timeout)
+			t.Fatalf("channel not closed %v after cancel", t.timeout)
 		}
 	}
 }
 
-func testWatchProgress(t *testing.T, k kv.KV) {
+func testWatchProgress(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	s := openWatch(t, k, kv.WatchRequest{Key: a, ProgressNotify: true})
 	plain := openWatch(t, k, kv.WatchRequest{Key: a})
@@ -460,14 +475,14 @@ func testWatchProgress(t *testing.T, k kv.KV) {
 	wantEvents(t, "watch without progress", got, []ev{{kv.EventPut, a, "1", r}, {kv.EventPut, a, "2", r2}})
 }
 
-func testWatchErrors(t *testing.T, k kv.KV) {
+func testWatchErrors(t *caseT, k kv.KV) {
 	_, err := k.Watch(testContext(t), kv.WatchRequest{})
 	wantErr(t, "watch without key", err, kv.ErrEmptyKey)
 	_, err = k.Watch(testContext(t), kv.WatchRequest{Key: key(t, "a"), StartRevision: -1})
 	wantErr(t, "watch from a negative revision", err, kv.ErrInvalidRequest)
 }
 
-func testClose(t *testing.T, k kv.KV) {
+func testClose(t *caseT, k kv.KV) {
 	a := key(t, "a")
 	put(t, k, a, "1")
 	s := openWatch(t, k, kv.WatchRequest{Key: a})
@@ -484,4 +499,75 @@ func testClose(t *testing.T, k kv.KV) {
 	wantErr(t, "watch after Close", err, kv.ErrClosed)
 	wantErr(t, "compact after Close", k.Compact(ctx, 1), kv.ErrClosed)
 	wantErr(t, "RequestProgress after Close", k.RequestProgress(ctx), kv.ErrClosed)
+}
+
+// testWatchLaggingCompacted compacts the history while a watch from the
+// past is still being delivered. Whether the engine had already read the
+// rest is its business; what it must not do is skip it: the watch either
+// delivers every event, or ends with a CompactedError (or a LaggingError)
+// after an unbroken prefix of them.
+func testWatchLaggingCompacted(t *caseT, k kv.KV) {
+	p := space(t)
+	want := history(t, k, 30)
+	first, last := want[0].rev, want[len(want)-1].rev
+	s := openWatch(t, k, kv.WatchRequest{Key: p, End: kv.PrefixEnd(p), StartRevision: first})
+	var got []kv.Event
+	for len(got) == 0 {
+		resp := s.recv()
+		if resp.Err != nil {
+			t.Fatalf("watch ended with %v before the compaction", resp.Err)
+		}
+		got = append(got, resp.Events...)
+	}
+	if err := k.Compact(testContext(t), last); err != nil {
+		t.Fatalf("compact at %d: %v", last, err)
+	}
+	after := put(t, k, p+"after", "x")
+	want = append(want, ev{kv.EventPut, p + "after", "x", after})
+	var end error
+	for s.last < after {
+		resp := s.recv()
+		if resp.Err != nil {
+			end = resp.Err
+			break
+		}
+		got = append(got, resp.Events...)
+	}
+	// got must be want up to the last revision delivered.
+	var prefix []ev
+	for _, e := range want {
+		if e.rev <= s.last {
+			prefix = append(prefix, e)
+		}
+	}
+	wantEvents(t, "events around the compaction", got, prefix)
+	if end == nil {
+		return
+	}
+	var ce *kv.CompactedError
+	switch {
+	case errors.As(end, &ce):
+		if ce.CompactRevision < s.last+1 {
+			t.Fatalf("watch at revision %d ended with %v, though its next revision was not compacted", s.last, end)
+		}
+	case errors.Is(end, kv.ErrWatcherLagging):
+	default:
+		t.Fatalf("watch ended with %v, want a CompactedError or a LaggingError", end)
+	}
+}
+
+func testWatchFuture(t *caseT, k kv.KV) {
+	a := key(t, "a")
+	now := currentRevision(t, k)
+	s := openWatch(t, k, kv.WatchRequest{Key: a, StartRevision: now + 3})
+	var revs []int64
+	for i := range 4 {
+		revs = append(revs, put(t, k, a, fmt.Sprint(i)))
+	}
+	if revs[0] != now+1 {
+		t.Fatalf("first put at %d, want %d", revs[0], now+1)
+	}
+	wantEvents(t, "watch from a future revision", s.eventsThrough(revs[3]), []ev{
+		{kv.EventPut, a, "2", revs[2]}, {kv.EventPut, a, "3", revs[3]},
+	})
 }
