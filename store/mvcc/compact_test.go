@@ -2,6 +2,7 @@ package mvcc_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -251,5 +252,60 @@ func TestAutoCompactionOutsideWrites(t *testing.T) {
 	_, err := e.Range(ctxFor(t), kv.RangeRequest{Key: "/k/000000", Revision: e.CompactRevision() - 1})
 	if !errors.Is(err, kv.ErrCompacted) {
 		t.Fatalf("range below the automatic compaction while it runs: %v", err)
+	}
+}
+
+// TestCatchUpMeetsCompaction compacts the history while a watch from the
+// past is still replaying it (5000 revisions, far more than the watcher's
+// buffer of 2 responses of at most 1024 revisions holds): the watch
+// delivers an unbroken prefix of the history, then ends with a
+// CompactedError.
+func TestCatchUpMeetsCompaction(t *testing.T) {
+	e := newEngine(t, mvcc.Options{WatchBufferSize: 2, WatchWindow: 16})
+	const revs = 5000
+	for i := range revs {
+		mustPut(t, e, fmt.Sprintf("/k/%d", i%7), fmt.Sprint(i))
+	}
+	ctx, cancel := context.WithCancel(ctxFor(t))
+	defer cancel()
+	ch, err := e.Watch(ctx, kv.WatchRequest{Key: "/k/", End: kv.PrefixEnd("/k/"), StartRevision: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := int64(1)
+	take := func(resp kv.WatchResponse) {
+		t.Helper()
+		for _, ev := range resp.Events {
+			if ev.KV.ModRevision != next {
+				t.Fatalf("event at revision %d, want %d: a gap", ev.KV.ModRevision, next)
+			}
+			next++
+		}
+	}
+	first, ok := recv(t, ch)
+	if !ok || first.Err != nil {
+		t.Fatalf("first response: %+v, open=%v", first, ok)
+	}
+	take(first)
+	if err := e.Compact(ctxFor(t), revs); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		resp, ok := recv(t, ch)
+		if !ok {
+			t.Fatal("watch closed without an error")
+		}
+		if resp.Err != nil {
+			var ce *kv.CompactedError
+			if !errors.As(resp.Err, &ce) || ce.CompactRevision != revs {
+				t.Fatalf("watch ended with %v, want a CompactedError at %d", resp.Err, revs)
+			}
+			if next > revs {
+				t.Fatalf("watch delivered all %d revisions, then ended with %v", revs, resp.Err)
+			}
+			drain(t, ch)
+			return
+		}
+		take(resp)
 	}
 }
