@@ -161,6 +161,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) error {
 		return err
 	}
 	n.confState = n.rn.ApplyConfChange(cc)
+	n.storage.confIndex.Store(e.GetIndex())
 	n.mu.Lock()
 	for _, ch := range cc.GetChanges() {
 		id := ch.GetNodeId()

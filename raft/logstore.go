@@ -26,15 +26,22 @@ import (
 // snapshot to send, Snapshot answers [raft.ErrSnapshotTemporarilyUnavailable]
 // (Raft tries again on the next heartbeat) and flags that the loop must
 // take a fresh one.
+//
+// A snapshot taken before the latest membership change is not sent
+// either: its member list may lack the follower it is for, which would
+// then refuse it forever (a member added after the snapshot). Snapshot
+// then answers the same way, so that a snapshot taken after the change
+// replaces it.
 type logStorage struct {
 	*raft.MemoryStorage
 	snapWanted atomic.Bool
+	confIndex  atomic.Uint64 // index of the latest membership change applied
 }
 
 func newLogStorage() *logStorage { return &logStorage{MemoryStorage: raft.NewMemoryStorage()} }
 
 // Snapshot returns the latest snapshot if a follower can continue from it
-// with the entries still in the log.
+// with the entries still in the log, and it holds the latest membership.
 func (s *logStorage) Snapshot() (*raftpb.Snapshot, error) {
 	snap, err := s.MemoryStorage.Snapshot()
 	if err != nil {
@@ -44,7 +51,7 @@ func (s *logStorage) Snapshot() (*raftpb.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if snap.GetMetadata().GetIndex()+1 < first {
+	if idx := snap.GetMetadata().GetIndex(); idx+1 < first || idx < s.confIndex.Load() {
 		s.snapWanted.Store(true)
 		return nil, raft.ErrSnapshotTemporarilyUnavailable
 	}
