@@ -3,6 +3,7 @@ package rafttest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path"
 	"slices"
 	"sync"
@@ -321,6 +322,10 @@ func waitAny(ctx context.Context, chans []<-chan struct{}) error {
 // [waltest.MemFS] does.
 type crasher interface{ Crash() }
 
+// tornCrasher is a file system that can crash in the middle of writing
+// back, as [waltest.MemFS.CrashTorn] does.
+type tornCrasher interface{ CrashTorn(*rand.Rand) }
+
 // Crash kills member id as its process would die: its file system loses
 // at once every byte and directory entry the member had not synced (when
 // that file system can crash, as the default [Cluster.FS] can), and the
@@ -328,7 +333,15 @@ type crasher interface{ Crash() }
 // taking ticks, and shuts down (its requests in flight fail) in the
 // background: Crash does not wait for a member stuck in a write.
 // [Cluster.Restart] brings it back from what survived.
-func (c *Cluster) Crash(id uint64) {
+func (c *Cluster) Crash(id uint64) { c.crash(id, nil) }
+
+// CrashTorn is [Cluster.Crash] where the disk had written back part of
+// what the member had not synced: the file system crashes with
+// [waltest.MemFS.CrashTorn], its choices made by r, so the member may
+// restart from a WAL that ends in a torn record.
+func (c *Cluster) CrashTorn(id uint64, r *rand.Rand) { c.crash(id, r) }
+
+func (c *Cluster) crash(id uint64, r *rand.Rand) {
 	c.mu.Lock()
 	n := c.nodes[id]
 	fsys := c.fsys[id]
@@ -338,7 +351,9 @@ func (c *Cluster) Crash(id uint64) {
 	if n == nil {
 		return
 	}
-	if cr, ok := fsys.(crasher); ok {
+	if tc, ok := fsys.(tornCrasher); ok && r != nil {
+		tc.CrashTorn(r)
+	} else if cr, ok := fsys.(crasher); ok {
 		cr.Crash()
 	}
 	c.dying.Add(1)

@@ -24,7 +24,12 @@ type Faults struct {
 	// Drop is the probability that a message is lost.
 	Drop float64
 	// Duplicate is the probability that a message is delivered twice.
-	Duplicate float64
+	// Proposals a follower forwards (MsgProp) are duplicated only when
+	// DuplicateProposals is set: a member appends a duplicated proposal
+	// to the log twice and applies it twice, and the TCP transport never
+	// delivers a message twice.
+	Duplicate          float64
+	DuplicateProposals bool
 	// Delay is the probability that a message is held back and delivered
 	// after up to MaxDelay later messages to the same member, which
 	// reorders it.
@@ -155,7 +160,7 @@ func (nw *Network) route(from uint64, m *raftpb.Message) {
 		return
 	}
 	copies := 1
-	if nw.rng.Float64() < nw.faults.Duplicate {
+	if nw.rng.Float64() < nw.faults.Duplicate && (m.GetType() != raftpb.MsgProp || nw.faults.DuplicateProposals) {
 		copies = 2
 		nw.duplicated++
 	}
