@@ -5,10 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,54 +21,11 @@ import (
 	"github.com/governor-io/governor/store/kv"
 )
 
-var soak = flag.Bool("raft.soak", false, "run the fault-injection tests over many seeds and longer histories")
-
-// kvInput and kvOutput are the operations of the porcupine model: a
-// register per key.
-type kvInput struct {
-	put   bool
-	key   string
-	value int
-}
-
-type kvOutput struct {
-	value   int
-	unknown bool // a put whose outcome is unknown
-}
-
-var registerModel = porcupine.Model{
-	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		var keys []string
-		for _, op := range h {
-			k := op.Input.(kvInput).key
-			if _, ok := byKey[k]; !ok {
-				keys = append(keys, k)
-			}
-			byKey[k] = append(byKey[k], op)
-		}
-		out := make([][]porcupine.Operation, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, byKey[k])
-		}
-		return out
-	},
-	Init: func() any { return 0 },
-	Step: func(state, input, output any) (bool, any) {
-		in, out := input.(kvInput), output.(kvOutput)
-		if in.put {
-			return true, in.value
-		}
-		return out.value == state.(int), state
-	},
-	DescribeOperation: func(input, output any) string {
-		in, out := input.(kvInput), output.(kvOutput)
-		if in.put {
-			return fmt.Sprintf("put(%s, %d) unknown=%v", in.key, in.value, out.unknown)
-		}
-		return fmt.Sprintf("get(%s) -> %d", in.key, out.value)
-	},
-}
+var (
+	soak     = flag.Bool("raft.soak", false, "run the fault-injection tests over many seeds and longer histories")
+	seedFlag = flag.Uint64("raft.seed", 0, "run the fault-injection tests with this seed only (0: the default seeds)")
+	dupProps = flag.Bool("raft.dup-proposals", false, "let the fault-injection network duplicate forwarded proposals too (a member applies them twice)")
+)
 
 // history records operations with a logical clock that orders every call
 // and return as they happened in real time.
@@ -76,44 +33,162 @@ type history struct {
 	clock atomic.Int64
 	mu    sync.Mutex
 	ops   []porcupine.Operation
-	// attempts counts finished client attempts; changed is closed and
-	// replaced after each.
-	attempts int64
-	changed  chan struct{}
 }
 
-func newHistory() *history { return &history{changed: make(chan struct{})} }
-
-// attempted records that a client finished one more attempt.
-func (h *history) attempted() {
+func (h *history) add(client int, in linInput, call int64, out linOutput, ret int64) {
 	h.mu.Lock()
-	h.attempts++
-	close(h.changed)
-	h.changed = make(chan struct{})
+	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
 	h.mu.Unlock()
 }
 
-// waitAttempts waits until the clients made n attempts in all.
-func (h *history) waitAttempts(ctx context.Context, n int64) bool {
-	for {
-		h.mu.Lock()
-		got, ch := h.attempts, h.changed
-		h.mu.Unlock()
-		if got >= n {
-			return true
+// linClient issues random operations of the model, each drawn from its
+// own seeded source. It remembers what it last saw of each key, so that
+// its compare-and-swaps and transactions compare against revisions and
+// values that were real (and are often stale).
+type linClient struct {
+	id   int
+	rng  *rand.Rand
+	h    *history
+	next *atomic.Int64 // the last value written by any client
+	seen [linGroups][linKeysPer]linObs
+}
+
+func newLinClient(id int, seed uint64, h *history, next *atomic.Int64) *linClient {
+	return &linClient{id: id, rng: rand.New(rand.NewPCG(seed, uint64(id))), h: h, next: next}
+}
+
+// draw picks the next operation. It draws the same number of values
+// whatever the outcome of earlier operations.
+func (cl *linClient) draw() linInput {
+	in := linInput{group: cl.rng.IntN(linGroups), key: cl.rng.IntN(linKeysPer)}
+	switch r := cl.rng.IntN(100); {
+	case r < 30:
+		in.kind = linGet
+	case r < 50:
+		in.kind = linPut
+	case r < 60:
+		in.kind = linDelete
+	case r < 75:
+		in.kind = linCASRev
+	case r < 85:
+		in.kind = linCASValue
+	default:
+		in.kind = linTxn
+		in.key = 0
+	}
+	deleteOther := cl.rng.IntN(3) == 0
+	seen := cl.seen[in.group][in.key]
+	switch in.kind {
+	case linPut, linCASRev, linCASValue:
+		in.value = int(cl.next.Add(1))
+	case linTxn:
+		in.value = int(cl.next.Add(1))
+		if !deleteOther {
+			in.value2 = int(cl.next.Add(1))
 		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false
+	}
+	in.rev, in.expect = seen.modRev, seen.value
+	return in
+}
+
+// op runs one operation against target and records it.
+func (cl *linClient) op(ctx context.Context, target kv.KV) {
+	in := cl.draw()
+	opCtx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	call := cl.h.clock.Add(1)
+	if in.kind == linGet {
+		resp, err := target.Range(opCtx, kv.RangeRequest{Key: linPrefix(in.group), End: kv.PrefixEnd(linPrefix(in.group))})
+		ret := cl.h.clock.Add(1)
+		if err != nil {
+			return // a failed read tells nothing
+		}
+		out := linOutput{succeeded: true, reads: linReads(in.group, resp.KVs), hasReads: true}
+		cl.h.add(cl.id, in, call, out, ret)
+		cl.seen[in.group] = out.reads
+		return
+	}
+	resp, err := target.Txn(opCtx, linRequest(in))
+	ret := cl.h.clock.Add(1)
+	if err != nil {
+		// The write may or may not have happened.
+		cl.h.add(cl.id, in, call, linOutput{unknown: true}, math.MaxInt64)
+		return
+	}
+	out := linResult(in, resp)
+	cl.h.add(cl.id, in, call, out, ret)
+	switch {
+	case out.hasReads:
+		cl.seen[in.group] = out.reads
+	case in.kind == linDelete:
+		cl.seen[in.group][in.key] = linObs{}
+	case resp.Succeeded:
+		cl.seen[in.group][in.key] = linObs{present: true, value: in.value, modRev: resp.Revision}
+		if in.kind == linTxn {
+			cl.seen[in.group][1] = linObs{present: in.value2 != 0, value: in.value2, modRev: resp.Revision}
+			if in.value2 == 0 {
+				cl.seen[in.group][1] = linObs{}
+			}
 		}
 	}
 }
 
-func (h *history) add(client int, in kvInput, call int64, out kvOutput, ret int64) {
-	h.mu.Lock()
-	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
-	h.mu.Unlock()
+// checkLinearizable fails t unless the history is linearizable.
+func checkLinearizable(t *testing.T, ops []porcupine.Operation) {
+	t.Helper()
+	res, info := porcupine.CheckOperationsVerbose(linModel, ops, time.Minute)
+	if res != porcupine.Ok {
+		path := t.TempDir() + "/history.html"
+		_ = porcupine.VisualizePath(linModel, info, path)
+		t.Errorf("history of %d operations is not linearizable (%v); visualization in %s", len(ops), res, path)
+		explainIllegal(t, ops, info)
+		t.FailNow()
+	}
+}
+
+// explainIllegal logs, for the longest partial linearization of each
+// group that has no full one, its last operations and the operations
+// that could come next but do not fit.
+func explainIllegal(t *testing.T, ops []porcupine.Operation, info porcupine.LinearizationInfo) {
+	t.Helper()
+	byGroup := map[int][]porcupine.Operation{}
+	for _, op := range ops {
+		g := op.Input.(linInput).group
+		byGroup[g] = append(byGroup[g], op)
+	}
+	desc := func(op porcupine.Operation) string {
+		return fmt.Sprintf("client %d [%d,%d] %s", op.ClientId, op.Call, op.Return, linModel.DescribeOperation(op.Input, op.Output))
+	}
+	for g, partials := range info.PartialLinearizationsOperations() {
+		longest := []porcupine.Operation{}
+		for _, p := range partials {
+			if len(p) > len(longest) {
+				longest = p
+			}
+		}
+		if len(partials) == 0 || len(longest) == len(byGroup[g]) {
+			continue
+		}
+		t.Logf("group %d: %d of %d operations linearize; the last of them:", g, len(longest), len(byGroup[g]))
+		for _, op := range longest[max(0, len(longest)-8):] {
+			t.Logf("  %s", desc(op))
+		}
+		in := map[[2]int64]bool{}
+		for _, op := range longest {
+			in[[2]int64{op.Call, int64(op.ClientId)}] = true
+		}
+		var rest []porcupine.Operation
+		for _, op := range byGroup[g] {
+			if !in[[2]int64{op.Call, int64(op.ClientId)}] {
+				rest = append(rest, op)
+			}
+		}
+		slices.SortFunc(rest, func(a, b porcupine.Operation) int { return int(a.Call - b.Call) })
+		t.Logf("group %d: the first operations left over:", g)
+		for _, op := range rest[:min(len(rest), 8)] {
+			t.Logf("  %s", desc(op))
+		}
+	}
 }
 
 // watchLog is what one logical watcher saw across members.
@@ -124,46 +199,82 @@ type watchLog struct {
 
 const watchPrefix = "/lin/"
 
-// TestLinearizableUnderFaults runs random client histories against a
-// three-member cluster whose network drops, duplicates, delays and
-// reorders messages, while a nemesis partitions (both ways and one way),
-// crashes and restarts members (the leader too, mid-proposal), and checks
-// the histories with porcupine, the watch history for order, gaps and
-// duplicates, and that all members converge.
-func TestLinearizableUnderFaults(t *testing.T) {
-	seeds := []uint64{1, 2, 3}
-	opsPerStep := 30 // client attempts between two faults
-	if *soak {
-		seeds = nil
-		for s := uint64(1); s <= 30; s++ {
-			seeds = append(seeds, s)
-		}
-		opsPerStep = 300
+// faultSeeds returns the seeds to run: -raft.seed alone, or a few (many
+// with -raft.soak).
+func faultSeeds() []uint64 {
+	if *seedFlag != 0 {
+		return []uint64{*seedFlag}
 	}
-	for _, seed := range seeds {
+	n := uint64(3)
+	if *soak {
+		n = 30
+	}
+	var seeds []uint64
+	for s := uint64(1); s <= n; s++ {
+		seeds = append(seeds, s)
+	}
+	return seeds
+}
+
+// TestLinearizableUnderFaults runs random client histories (reads, puts,
+// deletes, compare-and-swaps on revision and on value, and two-key
+// transactions) against a cluster whose network drops, duplicates, delays
+// and reorders messages, while a seeded schedule partitions members (both
+// ways and one way), crashes them (the leader too, mid-proposal; some with
+// a torn WAL tail) with the loss of what they had not synced, and adds,
+// promotes, removes and re-adds members. It checks the histories with
+// porcupine, the watch history for order, gaps and duplicates, and that
+// all members converge. The test drives the members' ticks, and every
+// random choice comes from the seed, so a seed replays the same schedule
+// at the same ticks: rerun a failure with -raft.seed.
+func TestLinearizableUnderFaults(t *testing.T) {
+	steps := 8
+	if *soak {
+		steps = 40
+	}
+	for _, seed := range faultSeeds() {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			runFaultHistory(t, seed, opsPerStep)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("reproduce with: go test -race -run 'TestLinearizableUnderFaults' ./raft -raft.seed=%d", seed)
+				}
+			})
+			runFaultHistory(t, seed, steps)
 		})
 	}
 }
 
-func runFaultHistory(t *testing.T, seed uint64, opsPerStep int) {
+// baseFaults are the message faults injected throughout a run.
+func baseFaults() rafttest.Faults {
+	return rafttest.Faults{Drop: 0.02, Duplicate: 0.02, Delay: 0.05, DuplicateProposals: *dupProps}
+}
+
+func runFaultHistory(t *testing.T, seed uint64, steps int) {
 	ctx := ctxFor(t, 3*time.Minute)
 	c := rafttest.NewCluster(t, rafttest.Options{
-		Seed: seed,
+		Seed:        seed,
+		ManualTicks: true,
 		Configure: func(cfg *raft.Config) {
 			cfg.SnapshotEntries = 64
 			cfg.SnapshotCatchUpEntries = 16
 			cfg.RequestTimeout = time.Second
 		},
 	})
+	sched := faultSchedule(seed, steps)
+	for i, st := range sched {
+		t.Logf("schedule %d: %s", i, st)
+	}
+	c.Net.SetFaults(baseFaults())
+	// Until the schedule starts, and after it ends, the cluster ticks at
+	// a steady pace.
+	stopPacing := pace(c)
 	if _, err := c.Leader(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c.Net.SetFaults(rafttest.Faults{Drop: 0.02, Duplicate: 0.02, Delay: 0.05})
+	stopPacing()
 
-	const clients, keys = 5, 6
-	h := newHistory()
+	const clients = 5
+	h := &history{}
 	var wl watchLog
 	stopWatch := make(chan struct{})
 	var wg sync.WaitGroup
@@ -178,46 +289,47 @@ func runFaultHistory(t *testing.T, seed uint64, opsPerStep int) {
 	var nextValue atomic.Int64
 	for ci := range clients {
 		clientsWG.Add(1)
+		cl := newLinClient(ci, seed, h, &nextValue)
 		go func() {
 			defer clientsWG.Done()
-			rng := rand.New(rand.NewPCG(seed, uint64(ci)))
 			for {
 				select {
 				case <-stopClients:
 					return
 				default:
 				}
-				runOp(ctx, c, rng, ci, keys, h, &nextValue)
-				h.attempted()
+				if n := pickMember(c, cl.rng); n != nil {
+					cl.op(ctx, n)
+				}
 			}
 		}()
 	}
 
-	// The nemesis sets the pace: the clients run until it is done.
-	nemesis(ctx, t, c, seed, h, int64(opsPerStep))
+	events := runSchedule(ctx, t, c, seed, sched)
+	for _, e := range events {
+		t.Logf("event: %s", e)
+	}
 	close(stopClients)
 	clientsWG.Wait()
-	c.Net.Heal()
-	for id := uint64(1); id <= 3; id++ {
-		if c.Node(id) == nil {
-			if err := c.Restart(id); err != nil {
-				t.Fatalf("restart %d: %v", id, err)
-			}
-		}
-	}
 
 	// Every member converges: after a write through the leader and a
 	// linearizable read on each, all engines hold the same state.
+	stopPacing = pace(c)
+	defer stopPacing()
 	lead, err := c.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	retireRemoved(c, lead)
 	if _, err := kv.Put(ctx, lead, watchPrefix+"final", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
 	var want string
 	for id, n := range c.Nodes() {
 		if _, err := n.Range(ctx, kv.RangeRequest{Key: watchPrefix + "final"}); err != nil {
+			for _, m := range c.Nodes() {
+				t.Logf("member %d: %+v; members %+v", m.ID(), m.Status(), m.Members())
+			}
 			t.Fatalf("member %d: %v", id, err)
 		}
 		got := engineDigest(t, n)
@@ -230,100 +342,53 @@ func runFaultHistory(t *testing.T, seed uint64, opsPerStep int) {
 	close(stopWatch)
 	wg.Wait()
 
-	res, info := porcupine.CheckOperationsVerbose(registerModel, h.ops, time.Minute)
-	if res != porcupine.Ok {
-		path := t.TempDir() + "/history.html"
-		_ = porcupine.VisualizePath(registerModel, info, path)
-		t.Fatalf("history of %d operations is not linearizable (%v); visualization in %s", len(h.ops), res, path)
-	}
+	checkLinearizable(t, h.ops)
 	checkWatchLog(t, ctx, lead, &wl)
+	kinds := map[linKind]int{}
+	for _, op := range h.ops {
+		kinds[op.Input.(linInput).kind]++
+	}
 	sent, dropped, dup, delayed := c.Net.Stats()
-	t.Logf("seed %d: %d ops; network sent %d, dropped %d, duplicated %d, delayed %d", seed, len(h.ops), sent, dropped, dup, delayed)
+	t.Logf("seed %d: %d ops %v; network sent %d, dropped %d, duplicated %d, delayed %d", seed, len(h.ops), kinds, sent, dropped, dup, delayed)
 }
 
-func runOp(ctx context.Context, c *rafttest.Cluster, rng *rand.Rand, client, keys int, h *history, next *atomic.Int64) {
-	id := uint64(1 + rng.IntN(3))
-	n := c.Node(id)
-	if n == nil {
-		return
+// pickMember returns a running member, drawn by r among them in ID order.
+func pickMember(c *rafttest.Cluster, r *rand.Rand) *raft.Node {
+	nodes := c.Nodes()
+	ids := slices.Sorted(maps.Keys(nodes))
+	if len(ids) == 0 {
+		return nil
 	}
-	key := watchPrefix + strconv.Itoa(rng.IntN(keys))
-	opCtx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if rng.IntN(2) == 0 {
-		v := int(next.Add(1))
-		in := kvInput{put: true, key: key, value: v}
-		call := h.clock.Add(1)
-		_, err := kv.Put(opCtx, n, key, []byte(strconv.Itoa(v)))
-		ret := h.clock.Add(1)
-		if err != nil {
-			// The write may or may not have happened.
-			h.add(client, in, call, kvOutput{unknown: true}, math.MaxInt64)
-			return
-		}
-		h.add(client, in, call, kvOutput{}, ret)
-		return
-	}
-	in := kvInput{key: key}
-	call := h.clock.Add(1)
-	got, _, err := kv.Get(opCtx, n, key)
-	ret := h.clock.Add(1)
-	if err != nil {
-		return // a failed read tells nothing
-	}
-	out := kvOutput{}
-	if got != nil {
-		out.value, _ = strconv.Atoi(string(got.Value))
-	}
-	h.add(client, in, call, out, ret)
+	return nodes[ids[r.IntN(len(ids))]]
 }
 
-// nemesis injects a fault each time the clients have made another step
-// attempts, and undoes it at the next step.
-func nemesis(ctx context.Context, t *testing.T, c *rafttest.Cluster, seed uint64, h *history, step int64) {
-	rng := rand.New(rand.NewPCG(seed, 0xfa17))
-	var crashed []uint64
-	for i := int64(1); i <= 10; i++ {
-		if !h.waitAttempts(ctx, i*step) {
-			return
-		}
-		// Undo the previous fault.
-		c.Net.SetFaults(rafttest.Faults{Drop: 0.02, Duplicate: 0.02, Delay: 0.05})
-		c.Net.Heal()
-		c.Net.SetFaults(rafttest.Faults{Drop: 0.02, Duplicate: 0.02, Delay: 0.05})
-		for _, id := range crashed {
-			if err := c.Restart(id); err != nil {
-				t.Errorf("restart %d: %v", id, err)
+// tickEvery paces the ticks of a fault run in real time: it sets how many
+// operations the clients fit into a tick, not which tick anything happens
+// at.
+const tickEvery = 2 * time.Millisecond
+
+// pace ticks c at a steady pace until the returned function is called.
+func pace(c *rafttest.Cluster) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tk := time.NewTicker(tickEvery)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				c.Tick()
 			}
 		}
-		crashed = nil
-		victim := uint64(1 + rng.IntN(3))
-		switch rng.IntN(4) {
-		case 0: // isolate a member
-			c.Net.Isolate(victim)
-		case 1: // asymmetric: the victim hears nobody but everybody hears it
-			for id := uint64(1); id <= 3; id++ {
-				if id != victim {
-					c.Net.Cut(id, victim)
-				}
-			}
-		case 2: // crash the leader in the middle of proposals
-			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			if lead, err := c.Leader(lctx); err == nil {
-				victim = lead.ID()
-			}
-			cancel()
-			c.Crash(victim)
-			crashed = append(crashed, victim)
-		case 3: // crash a member
-			c.Crash(victim)
-			crashed = append(crashed, victim)
-		}
-	}
-	for _, id := range crashed {
-		if err := c.Restart(id); err != nil {
-			t.Errorf("restart %d: %v", id, err)
-		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-stopped
+		})
 	}
 }
 
@@ -341,7 +406,7 @@ func watchAcross(ctx context.Context, c *rafttest.Cluster, wl *watchLog, stop <-
 			return
 		default:
 		}
-		n := c.Node(uint64(1 + rng.IntN(3)))
+		n := pickMember(c, rng)
 		if n == nil {
 			continue
 		}
@@ -373,17 +438,19 @@ func watchAcross(ctx context.Context, c *rafttest.Cluster, wl *watchLog, stop <-
 	}
 }
 
-// checkWatchLog checks the watch history: revisions strictly increase
-// (no duplicates, in order) and it matches, event for event, a watch of
+// checkWatchLog checks the watch history: revisions increase (no
+// duplicates, in order) and it matches, event for event, a watch of
 // the whole history from the leader (no gaps).
 func checkWatchLog(t *testing.T, ctx context.Context, lead *raft.Node, wl *watchLog) {
 	t.Helper()
 	wl.mu.Lock()
 	got := slices.Clone(wl.events)
 	wl.mu.Unlock()
+	// A transaction's events share its revision, one per key.
 	for i := 1; i < len(got); i++ {
-		if got[i].KV.ModRevision <= got[i-1].KV.ModRevision {
-			t.Fatalf("watch event %d at revision %d after revision %d: out of order or duplicated", i, got[i].KV.ModRevision, got[i-1].KV.ModRevision)
+		prev, cur := got[i-1].KV, got[i].KV
+		if cur.ModRevision < prev.ModRevision || (cur.ModRevision == prev.ModRevision && cur.Key <= prev.Key) {
+			t.Fatalf("watch event %d %s@%d after %s@%d: out of order or duplicated", i, cur.Key, cur.ModRevision, prev.Key, prev.ModRevision)
 		}
 	}
 	if len(got) == 0 {
