@@ -26,6 +26,17 @@ var ErrAlreadyStarted = errors.New("reconcile: already started")
 // contexts were cancelled.
 var ErrDrainTimeout = errors.New("reconcile: reconciles still in flight at the drain timeout")
 
+// ErrCacheSyncTimeout matches the error of a [Controller] whose sources, or
+// of a [Manager] whose caches, did not sync within their CacheSyncTimeout.
+// The message names the controller or the caches.
+var ErrCacheSyncTimeout = errors.New("reconcile: caches did not sync in time")
+
+// ErrShutdownTimeout matches the error of a [Manager] whose runnables had
+// not stopped when its GracefulShutdownTimeout expired. The message names
+// them. Their contexts are cancelled; the manager keeps the lease until
+// they stop (see [Manager.Stopped]).
+var ErrShutdownTimeout = errors.New("reconcile: runnables still running at the graceful shutdown timeout")
+
 // ErrReconcileTimeout is the cause (context.Cause) of a reconcile context
 // cancelled by the per-reconcile timeout. It wraps
 // context.DeadlineExceeded.
@@ -269,7 +280,8 @@ func (a queueAdapter[Req]) noteActivity() { a.c.activity.bump() }
 // work, lets the reconciles in flight finish for up to the drain timeout
 // (then cancels their contexts), stops the sources and returns. It returns
 // nil after a clean stop, an error matching [ErrDrainTimeout] when it had to
-// cancel reconciles, or the error of a source.
+// cancel reconciles, one matching [ErrCacheSyncTimeout] when its sources did
+// not sync within CacheSyncTimeout, or the error of a source.
 func (c *Controller[Req]) Start(ctx context.Context) error {
 	c.mu.Lock()
 	if c.started {
@@ -307,9 +319,9 @@ func (c *Controller[Req]) Start(ctx context.Context) error {
 }
 
 func (c *Controller[Req]) waitSources(ctx, gctx context.Context, sources []Source[Req]) error {
-	wctx, cancel := context.WithCancel(gctx)
-	defer cancel()
-	t := c.clk.AfterFunc(c.opts.CacheSyncTimeout, cancel)
+	wctx, cancel := context.WithCancelCause(gctx)
+	defer cancel(nil)
+	t := c.clk.AfterFunc(c.opts.CacheSyncTimeout, func() { cancel(ErrCacheSyncTimeout) })
 	defer t.Stop()
 	for _, s := range sources {
 		if err := s.WaitForSync(wctx); err != nil {
@@ -319,11 +331,11 @@ func (c *Controller[Req]) waitSources(ctx, gctx context.Context, sources []Sourc
 			if gctx.Err() != nil {
 				return nil // a source failed; g.Wait reports it
 			}
-			return fmt.Errorf("reconcile: controller %s: sources did not sync within %s: %w", c.name, c.opts.CacheSyncTimeout, err)
+			if errors.Is(context.Cause(wctx), ErrCacheSyncTimeout) {
+				return fmt.Errorf("%w: controller %s: sources did not sync within %s", ErrCacheSyncTimeout, c.name, c.opts.CacheSyncTimeout)
+			}
+			return fmt.Errorf("reconcile: controller %s: wait for sources to sync: %w", c.name, err)
 		}
-	}
-	if ctx.Err() != nil {
-		return nil
 	}
 	return nil
 }

@@ -53,8 +53,21 @@
 // store) with controller-runtime's timings: 15s lease, 10s renew deadline,
 // 2s retry. The [Manager] warms its caches on every replica, runs
 // controllers with Options.NoLeaderElection everywhere, and the others only
-// on the leader. On shutdown it stops taking work, drains the reconciles in
-// flight up to GracefulShutdownTimeout, then releases the lease.
+// on the leader. Every attempt on the lease is bounded by the retry period,
+// and a renewal also by the renew deadline of the last one: once that
+// passes the leader stops leading ([Elector.Lost]) even while a call to the
+// store still hangs, and the manager cancels its leader-only runnables at
+// once and returns [ErrLeaderLost], all before another replica may take the
+// lease (the lease duration after it last saw it renewed). On shutdown the
+// manager stops taking work and drains the reconciles in flight, then
+// releases the lease. Past GracefulShutdownTimeout, Start returns
+// [ErrShutdownTimeout] naming the runnables still running, and keeps the
+// lease until they stop ([Manager.Stopped]). Caches or sources that do not
+// sync in time stop it with [ErrCacheSyncTimeout].
+//
+// A controller created without a Clock runs on the clock of the manager it
+// is added to, default rate limiter included, so one fake clock drives a
+// whole manager in a test.
 //
 // Package [github.com/governor-io/governor/reconcile/reconciletest] runs a
 // controller against an in-memory store with a fake clock for tests.

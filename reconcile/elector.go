@@ -57,9 +57,14 @@ type LeaderElectionOptions struct {
 // provided their clocks run at about the same rate.
 //
 // A candidate takes a lease that is free, or whose record it has seen
-// unchanged for LeaseDuration. The leader renews every RetryPeriod; if it
-// has not renewed for RenewDeadline it stops being leader, before any other
-// candidate may take over.
+// unchanged for LeaseDuration. The leader renews every RetryPeriod. Every
+// attempt, to acquire or to renew, runs on a context that ends after
+// RetryPeriod, and a renewal's context also ends when the leadership
+// it would extend runs out: RenewDeadline after the start of the last
+// successful renewal. At that instant, whether or not a call to the lock
+// is still hanging, the leader stops leading ([Elector.Lost] is closed),
+// which is before any other candidate may take over (LeaseDuration after
+// it last saw the lease change, no earlier than that renewal).
 type Elector struct {
 	opts LeaderElectionOptions
 	clk  clock.Clock
@@ -67,14 +72,25 @@ type Elector struct {
 
 	mu          sync.Mutex
 	leading     bool
+	lost        bool      // leadership ended; it never comes back in this run
 	renewedAt   time.Time // start of the last successful acquire or renew
 	observedVer string
 	observedAt  time.Time
 	observed    LeaseRecord
+	watchdog    clock.Timer // fires when renewedAt+RenewDeadline passes
 	elected     chan struct{}
 	electedOnce sync.Once
+	lostC       chan struct{}
 	attempts    *activity
 }
+
+// errAttemptTimeout is the cause of an attempt's context that ran out of
+// its retry period; errLeaseExpired of a renewal that ran out of the renew
+// deadline.
+var (
+	errAttemptTimeout = errors.New("reconcile: lease attempt took longer than the retry period")
+	errLeaseExpired   = errors.New("reconcile: renew deadline passed")
+)
 
 // NewElector returns an Elector. It fails with an error matching
 // [ErrInvalidOptions] when Lock or Identity is missing or the durations are
@@ -100,8 +116,8 @@ func NewElector(opts LeaderElectionOptions) (*Elector, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Elector{opts: opts, clk: clock.OrReal(opts.Clock), elected: make(chan struct{}), attempts: newActivity(),
-		log: log.With("lease", opts.Lock.Describe(), "identity", opts.Identity)}, nil
+	return &Elector{opts: opts, clk: clock.OrReal(opts.Clock), elected: make(chan struct{}), lostC: make(chan struct{}),
+		attempts: newActivity(), log: log.With("lease", opts.Lock.Describe(), "identity", opts.Identity)}, nil
 }
 
 // Identity returns the candidate's identity.
@@ -119,6 +135,13 @@ func (e *Elector) IsLeader() bool {
 // becomes leader.
 func (e *Elector) Elected() <-chan struct{} { return e.elected }
 
+// Lost returns a channel that is closed when this candidate, having been
+// elected, stops leading: its renew deadline passed without a renewal
+// (even while a call to the lock still hangs), another candidate holds
+// the lease, or Run returned. Leader-only work must stop when it closes;
+// a [Manager] stops its leader-only runnables then.
+func (e *Elector) Lost() <-chan struct{} { return e.lostC }
+
 // Attempted returns a channel that is closed after the next attempt to
 // acquire or renew the lease, once the elector waits for the following one
 // (or has stopped). Tests use it to step a fake clock in lockstep.
@@ -126,48 +149,116 @@ func (e *Elector) Attempted() <-chan struct{} { return e.attempts.wait() }
 
 // Run campaigns until this candidate leads, then renews the lease until ctx
 // is done (it returns nil, having released the lease unless
-// KeepLeaseOnCancel) or until a renewal fails for RenewDeadline (it returns
-// an error matching [ErrLeaderLost]). An Elector runs once.
+// KeepLeaseOnCancel) or until leadership is lost (it returns an error
+// matching [ErrLeaderLost]). An Elector runs once.
 func (e *Elector) Run(ctx context.Context) error {
-	timer := e.clk.NewTimer(0)
-	defer timer.Stop()
+	// next paces the attempts: one every RetryPeriod, counted from the
+	// start of the previous one, so that an attempt cut off by its
+	// deadline is followed at once by the next.
+	next := e.clk.NewTimer(0)
+	defer next.Stop()
 	defer e.attempts.bump()
 	// Campaign.
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-timer.C():
+		case <-next.C():
 		}
-		if e.tryAcquireOrRenew(ctx) {
+		next.Reset(e.opts.RetryPeriod)
+		actx, cancel := withClockTimeout(ctx, e.clk, e.opts.RetryPeriod, errAttemptTimeout)
+		ok := e.tryAcquireOrRenew(actx)
+		cancel()
+		if ok {
 			break
 		}
-		timer.Reset(e.opts.RetryPeriod)
 		e.attempts.bump()
 	}
 	e.log.Info("became leader")
 	e.electedOnce.Do(func() { close(e.elected) })
+	defer e.stopLeading("elector stopped")
 	// Renew.
 	for {
-		timer.Reset(e.opts.RetryPeriod)
 		e.attempts.bump()
 		select {
 		case <-ctx.Done():
 			e.release()
 			return nil
-		case <-timer.C():
+		case <-e.lostC:
+			return e.lostErr()
+		case <-next.C():
 		}
-		if e.tryAcquireOrRenew(ctx) {
+		next.Reset(e.opts.RetryPeriod)
+		e.mu.Lock()
+		left := e.opts.RenewDeadline - e.clk.Since(e.renewedAt)
+		e.mu.Unlock()
+		// The renewal may not outlive the leadership it extends.
+		rctx, cancelR := withClockTimeout(ctx, e.clk, left, errLeaseExpired)
+		actx, cancelA := withClockTimeout(rctx, e.clk, e.opts.RetryPeriod, errAttemptTimeout)
+		// The attempt runs aside, so that a lock call that ignores its
+		// context cannot hold Run past the loss of leadership.
+		res := make(chan bool, 1)
+		go func() { res <- e.tryAcquireOrRenew(actx) }()
+		var ok bool
+		select {
+		case ok = <-res:
+		case <-e.lostC:
+		}
+		cancelA()
+		cancelR()
+		if ok {
 			continue
 		}
-		if !e.IsLeader() {
-			e.mu.Lock()
-			e.leading = false
-			e.mu.Unlock()
-			e.log.Error("failed to renew the lease within the renew deadline; stepping down", "renewDeadline", e.opts.RenewDeadline)
-			return fmt.Errorf("%w: %s: no renewal for %s", ErrLeaderLost, e.opts.Lock.Describe(), e.opts.RenewDeadline)
+		e.mu.Lock()
+		expired := e.clk.Since(e.renewedAt) >= e.opts.RenewDeadline
+		e.mu.Unlock()
+		if expired {
+			e.stopLeading("renew deadline passed")
 		}
 	}
+}
+
+// lostErr is the error of a Run whose leadership was lost.
+func (e *Elector) lostErr() error {
+	return fmt.Errorf("%w: %s: no renewal for %s", ErrLeaderLost, e.opts.Lock.Describe(), e.opts.RenewDeadline)
+}
+
+// stopLeading ends the leadership, once: from then on IsLeader is false,
+// Lost is closed and no late renewal brings it back.
+func (e *Elector) stopLeading(reason string) {
+	e.mu.Lock()
+	if e.lost {
+		e.mu.Unlock()
+		return
+	}
+	e.lost, e.leading = true, false
+	if e.watchdog != nil {
+		e.watchdog.Stop()
+	}
+	e.mu.Unlock()
+	close(e.lostC)
+	if reason != "elector stopped" {
+		e.log.Error("stopped leading", "reason", reason, "renewDeadline", e.opts.RenewDeadline)
+	}
+}
+
+// checkDeadline runs when the renew deadline of the last renewal passes:
+// unless a renewal has moved it since, leadership ends now, whatever the
+// renewal in flight is doing.
+func (e *Elector) checkDeadline() {
+	e.mu.Lock()
+	left := e.opts.RenewDeadline - e.clk.Since(e.renewedAt)
+	if e.lost || !e.leading {
+		e.mu.Unlock()
+		return
+	}
+	if left > 0 {
+		e.watchdog.Reset(left)
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Unlock()
+	e.stopLeading("renew deadline passed")
 }
 
 // tryAcquireOrRenew makes one attempt and reports whether this candidate
@@ -183,8 +274,7 @@ func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
 			e.log.Debug("could not create the lease", "err", err)
 			return false
 		}
-		e.won(now, rec, ver)
-		return true
+		return e.won(now, rec, ver)
 	}
 	if err != nil {
 		e.log.Debug("could not read the lease", "err", err)
@@ -196,13 +286,14 @@ func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
 	}
 	heldByOther := rec.Holder != "" && rec.Holder != e.opts.Identity &&
 		now.Before(e.observedAt.Add(rec.Duration))
+	wasLeading := e.leading
+	e.mu.Unlock()
 	if heldByOther {
 		// Someone else holds the lease: whatever our clock says, we do
 		// not lead.
-		e.leading = false
-	}
-	e.mu.Unlock()
-	if heldByOther {
+		if wasLeading {
+			e.stopLeading("the lease is held by " + rec.Holder)
+		}
 		return false
 	}
 	next := rec
@@ -218,15 +309,27 @@ func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
 		e.log.Debug("could not update the lease", "err", err)
 		return false
 	}
-	e.won(now, next, ver)
-	return true
+	return e.won(now, next, ver)
 }
 
-func (e *Elector) won(at time.Time, rec LeaseRecord, ver string) {
+// won records a successful acquire or renew that started at at. It
+// reports false when leadership was lost meanwhile: a renewal that lands
+// after the deadline does not bring it back.
+func (e *Elector) won(at time.Time, rec LeaseRecord, ver string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.leading, e.renewedAt = true, at
 	e.observedVer, e.observedAt, e.observed = ver, at, rec
+	if e.lost {
+		return false
+	}
+	e.leading, e.renewedAt = true, at
+	left := e.opts.RenewDeadline - e.clk.Since(at)
+	if e.watchdog == nil {
+		e.watchdog = e.clk.AfterFunc(left, e.checkDeadline)
+	} else {
+		e.watchdog.Reset(left)
+	}
+	return true
 }
 
 // release gives up leadership and, unless configured not to, frees the
@@ -234,17 +337,15 @@ func (e *Elector) won(at time.Time, rec LeaseRecord, ver string) {
 // expire.
 func (e *Elector) release() {
 	e.mu.Lock()
-	wasLeading := e.leading
-	e.leading = false
+	wasLeading := e.leading && !e.lost
 	e.mu.Unlock()
+	e.stopLeading("elector stopped")
 	if !wasLeading || e.opts.KeepLeaseOnCancel {
 		return
 	}
 	// The caller's context is done; releasing must still reach the store.
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := withClockTimeout(context.Background(), e.clk, e.opts.RenewDeadline, errAttemptTimeout)
 	defer cancel()
-	t := e.clk.AfterFunc(e.opts.RenewDeadline, cancel)
-	defer t.Stop()
 	rec, ver, err := e.opts.Lock.Get(ctx)
 	if err != nil || rec.Holder != e.opts.Identity {
 		return
@@ -256,4 +357,19 @@ func (e *Elector) release() {
 		return
 	}
 	e.log.Info("released the lease")
+}
+
+// withClockTimeout returns a context that is cancelled with cause once d
+// has passed on clk. On the wall clock it carries the deadline, so that
+// the store sees it.
+func withClockTimeout(parent context.Context, clk clock.Clock, d time.Duration, cause error) (context.Context, context.CancelFunc) {
+	if _, ok := clk.(clock.Real); ok {
+		return context.WithTimeoutCause(parent, d, cause)
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	t := clk.AfterFunc(d, func() { cancel(cause) })
+	return ctx, func() {
+		t.Stop()
+		cancel(context.Canceled)
+	}
 }

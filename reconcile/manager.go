@@ -68,8 +68,10 @@ type ManagerOptions struct {
 	// need a leader start only once this replica leads. Its Clock and
 	// Logger default to the manager's.
 	LeaderElection *LeaderElectionOptions
-	// GracefulShutdownTimeout bounds how long shutdown waits for the
-	// reconciles in flight. Zero means [DefaultDrainTimeout].
+	// GracefulShutdownTimeout bounds how long Start's shutdown waits for
+	// the runnables to stop; past it, Start returns an error matching
+	// [ErrShutdownTimeout] and the lease stays held until they do stop.
+	// Zero means [DefaultDrainTimeout].
 	GracefulShutdownTimeout time.Duration
 	// CacheSyncTimeout bounds how long Start waits for the caches to
 	// sync. Zero means [DefaultCacheSyncTimeout].
@@ -80,8 +82,10 @@ type ManagerOptions struct {
 // Start it starts the caches and waits for them to sync, then starts the
 // runnables that need no leader; with leader election, it then campaigns
 // and starts the leader-only runnables once elected, with warm caches. On
-// shutdown it stops the runnables and lets their reconciles drain, then
-// releases the lease, then stops the caches and the HTTP server.
+// shutdown it stops the runnables and lets their reconciles drain, within
+// GracefulShutdownTimeout, then releases the lease, then stops the caches
+// and the HTTP server. Leader-only runnables stop as soon as leadership can
+// no longer be proven ([Elector.Lost]).
 type Manager struct {
 	opts     ManagerOptions
 	clk      clock.Clock
@@ -103,6 +107,7 @@ type Manager struct {
 	addr     atomic.Pointer[net.Addr]
 	startedC chan struct{}
 	electedC chan struct{}
+	stoppedC chan struct{}
 }
 
 type namedCache struct {
@@ -142,7 +147,7 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	m := &Manager{
 		queueMet: queueMet, opts: opts, clk: clock.OrReal(opts.Clock), log: log, registry: reg, metrics: metrics,
 		fresh: NewFreshness(), checks: map[string]func() error{}, ready: map[string]func() error{},
-		startedC: make(chan struct{}), electedC: make(chan struct{}),
+		startedC: make(chan struct{}), electedC: make(chan struct{}), stoppedC: make(chan struct{}),
 	}
 	if le := opts.LeaderElection; le != nil {
 		leo := *le
@@ -263,9 +268,20 @@ func needsLeader(r Runnable) bool {
 }
 
 // Start runs everything until ctx is done, then shuts down in order and
-// returns nil; or returns the first error (a runnable failing, the caches
-// not syncing in time, leadership lost: [ErrLeaderLost]) after shutting
-// down the same way. A Manager starts once.
+// returns nil; or returns what stopped it, after shutting down the same
+// way: the first error of a runnable or a cache, an error matching
+// [ErrCacheSyncTimeout] naming the caches or controller that did not sync
+// in time, or one matching [ErrLeaderLost] once leadership could no longer
+// be proven (the leader-only runnables' contexts are cancelled at that
+// instant, before the elector returns).
+//
+// Shutdown cancels the runnables' contexts and waits for them up to
+// GracefulShutdownTimeout. If some are still running then, Start returns
+// at once with an error matching [ErrShutdownTimeout] that names them,
+// while the manager goes on renewing the lease until they really stop, so
+// that no other replica starts leader-only work alongside them; then it
+// releases the lease, stops the caches and closes [Manager.Stopped]. A
+// Manager starts once.
 func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	if m.started {
@@ -280,33 +296,53 @@ func (m *Manager) Start(ctx context.Context) error {
 	// stop ends the run: ctx done, or the first error of any part.
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	var errMu sync.Mutex
 	var firstErr error
-	var errOnce sync.Once
 	fail := func(err error) {
 		if err == nil {
 			return
 		}
-		errOnce.Do(func() { firstErr = err })
+		errMu.Lock()
+		// A runnable that returns context.Canceled once the run is
+		// stopping has stopped cleanly; before that, it is what stopped
+		// the run.
+		if firstErr == nil && !(errors.Is(err, context.Canceled) && stopCtx.Err() != nil) {
+			firstErr = err
+		}
+		errMu.Unlock()
 		stop(err)
+	}
+	runErr := func() error {
+		errMu.Lock()
+		defer errMu.Unlock()
+		return firstErr
 	}
 	// Each tier has its own context, so that shutdown can go in order.
 	detached := context.WithoutCancel(ctx)
 	cacheCtx, stopCaches := context.WithCancel(detached)
-	defer stopCaches()
 	electCtx, stopElect := context.WithCancel(detached)
-	defer stopElect()
 	runCtx, stopRun := context.WithCancel(detached)
-	defer stopRun()
+	var cacheG, electG, runG errgroup.Group
+	// finish stops the elector (releasing the lease) and then the caches,
+	// once no runnable runs any more.
+	finish := func() {
+		stopElect()
+		_ = electG.Wait()
+		stopCaches()
+		_ = cacheG.Wait()
+		close(m.stoppedC)
+	}
 
 	var server serverGroup
 	if m.opts.Addr != "" {
 		if err := server.start(m, fail); err != nil {
+			stopRun()
+			finish()
 			return err
 		}
 	}
 	defer server.stop(m.clk)
 
-	var cacheG, electG, runG errgroup.Group
 	for _, c := range caches {
 		cacheG.Go(func() error {
 			if err := c.c.Run(cacheCtx); err != nil {
@@ -317,13 +353,16 @@ func (m *Manager) Start(ctx context.Context) error {
 			return nil
 		})
 	}
+	var running runningSet
 	if m.waitCaches(stopCtx, caches, fail) {
 		m.synced.Store(true)
 		close(m.startedC)
 		m.log.Info("caches synced; starting runnables")
-		startRunnable := func(r Runnable) {
+		startRunnable := func(ctx context.Context, r Runnable) {
+			id := running.add(r)
 			runG.Go(func() error {
-				err := r.Start(runCtx)
+				defer running.done(id)
+				err := r.Start(ctx)
 				fail(err)
 				return err
 			})
@@ -331,7 +370,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		var leaderOnly []Runnable
 		for _, r := range runnables {
 			if m.elector == nil || !needsLeader(r) {
-				startRunnable(r)
+				startRunnable(runCtx, r)
 			} else {
 				leaderOnly = append(leaderOnly, r)
 			}
@@ -345,8 +384,21 @@ func (m *Manager) Start(ctx context.Context) error {
 			select {
 			case <-m.elector.Elected():
 				m.log.Info("elected leader; starting leader-only runnables", "count", len(leaderOnly))
+				// Leader-only work stops the instant leadership can no
+				// longer be proven, without waiting for the elector.
+				leaderCtx, stopLeader := context.WithCancel(runCtx)
+				runG.Go(func() error {
+					defer stopLeader()
+					select {
+					case <-m.elector.Lost():
+						m.log.Error("leadership lost; stopping leader-only runnables")
+						fail(m.elector.lostErr())
+					case <-runCtx.Done():
+					}
+					return nil
+				})
 				for _, r := range leaderOnly {
-					startRunnable(r)
+					startRunnable(leaderCtx, r)
 				}
 				close(m.electedC)
 			case <-stopCtx.Done():
@@ -364,23 +416,75 @@ func (m *Manager) Start(ctx context.Context) error {
 	drained := make(chan struct{})
 	go func() { _ = runG.Wait(); close(drained) }()
 	t := m.clk.NewTimer(m.opts.GracefulShutdownTimeout)
+	defer t.Stop()
 	select {
 	case <-drained:
 	case <-t.C():
-		fail(fmt.Errorf("%w: manager after %s", ErrDrainTimeout, m.opts.GracefulShutdownTimeout))
-		<-drained
+		names := running.names()
+		m.log.Error("graceful shutdown timed out; holding the lease until the runnables stop",
+			"timeout", m.opts.GracefulShutdownTimeout, "running", names)
+		// 2 and 3 happen once they stop: until then the lease stays
+		// held, so that no other replica starts their work alongside.
+		go func() {
+			<-drained
+			finish()
+		}()
+		terr := fmt.Errorf("%w: after %s, still running: %s (the lease stays held until they stop)",
+			ErrShutdownTimeout, m.opts.GracefulShutdownTimeout, strings.Join(names, ", "))
+		if err := runErr(); err != nil {
+			return errors.Join(err, terr)
+		}
+		return terr
 	}
-	t.Stop()
 	// 2. Only now release the lease: no leader-only work runs any more.
-	stopElect()
-	_ = electG.Wait()
 	// 3. Caches last.
-	stopCaches()
-	_ = cacheG.Wait()
-	if firstErr != nil && !errors.Is(firstErr, context.Canceled) {
-		return firstErr
+	finish()
+	return runErr()
+}
+
+// Stopped returns a channel that is closed once everything Start started
+// has stopped: the runnables, the elector (having released the lease) and
+// the caches. After a shutdown that timed out ([ErrShutdownTimeout]), that
+// is after Start returned.
+func (m *Manager) Stopped() <-chan struct{} { return m.stoppedC }
+
+// runningSet names the runnables that have not returned yet.
+type runningSet struct {
+	mu   sync.Mutex
+	next int
+	m    map[int]string
+}
+
+func (s *runningSet) add(r Runnable) int {
+	name := fmt.Sprintf("%T", r)
+	if n, ok := r.(interface{ Name() string }); ok {
+		name = n.Name()
 	}
-	return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[int]string{}
+	}
+	s.next++
+	s.m[s.next] = name
+	return s.next
+}
+
+func (s *runningSet) done(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, id)
+}
+
+func (s *runningSet) names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.m))
+	for _, n := range s.m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // waitCaches waits, without polling, for every cache to sync, and reports
@@ -408,7 +512,7 @@ func (m *Manager) waitCaches(ctx context.Context, caches []namedCache, fail func
 				names = append(names, c.name)
 			}
 		}
-		fail(fmt.Errorf("reconcile: caches did not sync within %s: %s", m.opts.CacheSyncTimeout, strings.Join(names, ", ")))
+		fail(fmt.Errorf("%w: caches did not sync within %s: %s", ErrCacheSyncTimeout, m.opts.CacheSyncTimeout, strings.Join(names, ", ")))
 	}
 	return false
 }
