@@ -10,12 +10,40 @@
 // http:// endpoints) is there for curl and for servers that mount the API
 // on their own mux.
 //
-// The client tries its endpoints in turn when one cannot be reached, and
-// follows a [raft.NotLeaderError] to the leader it names. A read whose
-// framed connection breaks mid-call is sent once more; a write fails with
-// [ErrConnBroken], since it may or may not have taken effect. Errors keep
-// their identity across the wire: errors.Is(err, kv.ErrCompacted) holds
-// on the client as on the server.
+// # Failover
+//
+// A client sends its calls to one endpoint while it answers, and leaves
+// a member that fails: one it cannot dial, one that does not answer
+// within [Config.AttemptTimeout] (paused, or cut off with its connection
+// open), one that answers [raft.ErrNoLeader] (a [Server] refuses the
+// calls that need a leader, and watches, on a member that knows of none,
+// as one cut off from its peers does after an election timeout), or one
+// that is stopping. The member is then skipped for a jittered backoff
+// ([Config.Backoff], doubling with each failure in a row up to
+// [Config.MaxBackoff]) and tried again once it has passed; a connection
+// on which nothing came for a whole attempt timeout is dropped.
+//
+// What moves to the next endpoint depends on what is safe to repeat.
+// Reads (Range, read-only Txn, RequestProgress) and watch openings go
+// there; so does a write that certainly was not proposed: its member
+// could not be dialled, its connection had broken before it was queued,
+// or the member refused it for want of a leader. When every endpoint has
+// failed the call starts over, up to [Config.MaxRetries] times, waiting
+// for the first member's backoff. A read whose connection breaks mid-call
+// is first sent once more to the same member. A write whose outcome is
+// unknown (its connection broke, or its member did not answer in time)
+// fails with [ErrConnBroken], which [ErrAttemptTimeout] wraps: retry it
+// only if it is safe to repeat, such as a Txn guarded by a revision
+// compare. So a paused or isolated member costs a caller about one
+// attempt timeout, and the writes in flight to it.
+//
+// The client follows a [raft.NotLeaderError] to the leader it names. A
+// watch whose stream breaks ends with [ErrStreamBroken]; a new watch from
+// the last revision seen plus one resumes it on a member that answers.
+// Errors keep their identity across the wire: errors.Is(err,
+// kv.ErrCompacted) holds on the client as on the server.
+//
+// # Memory
 //
 // Values in a response of the framed protocol ([kv.KeyValue].Value) share
 // the memory of the frame that carried them: keeping one keeps the frame.
@@ -24,19 +52,21 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/store/kv"
 )
@@ -52,6 +82,30 @@ type Config struct {
 	TLS *tls.Config
 	// HTTPClient, when set, replaces the client's own HTTP client.
 	HTTPClient *http.Client
+
+	// AttemptTimeout bounds one attempt of a call at one member: a member
+	// that has not answered by then is left for the next endpoint (a read
+	// is sent there; a write fails with [ErrAttemptTimeout], since it may
+	// have taken effect). It bounds what a paused or isolated member costs
+	// a caller, so keep it near the cluster's election timeout, above the
+	// time the largest Range takes. Zero means [DefaultAttemptTimeout];
+	// negative means no bound but the caller's context.
+	AttemptTimeout time.Duration
+	// Backoff is how long a member that failed is left alone before it is
+	// tried again; each further failure in a row doubles it, up to
+	// MaxBackoff. Each wait is jittered over [d/2, d). Zero means
+	// [DefaultBackoff] and [DefaultMaxBackoff].
+	Backoff, MaxBackoff time.Duration
+	// MaxRetries bounds how many times a call that is safe to repeat
+	// starts over after it failed at every endpoint. Zero means
+	// [DefaultMaxRetries]; negative means none.
+	MaxRetries int
+	// Clock times attempts and backoffs. Nil means the wall clock.
+	Clock clock.Clock
+	// Rand draws the backoffs' jitter; a seeded one makes them
+	// reproducible. The client uses it under its own lock. Nil means a
+	// randomly seeded one.
+	Rand *rand.Rand
 }
 
 // ErrNoEndpoints is returned by [New] for a [Config] without endpoints.
@@ -63,7 +117,11 @@ type Client struct {
 	endpoints []string // framed: host:port; HTTP: a URL
 	hc        *http.Client
 	tls       *tls.Config
-	cur       atomic.Int64 // index of the endpoint in use
+	eps       *endpoints
+	clock     clock.Clock
+
+	attemptTimeout time.Duration
+	maxRetries     int
 
 	mu      sync.Mutex
 	closed  bool
@@ -84,6 +142,16 @@ func New(cfg Config) (*Client, error) {
 	for _, e := range cfg.Endpoints {
 		c.endpoints = append(c.endpoints, strings.TrimRight(e, "/"))
 	}
+	c.clock = clock.OrReal(cfg.Clock)
+	c.attemptTimeout = cmp.Or(cfg.AttemptTimeout, DefaultAttemptTimeout)
+	c.maxRetries = max(cmp.Or(cfg.MaxRetries, DefaultMaxRetries), 0)
+	backoff := cmp.Or(cfg.Backoff, DefaultBackoff)
+	maxBackoff := max(cmp.Or(cfg.MaxBackoff, DefaultMaxBackoff), backoff)
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	c.eps = newEndpoints(c.endpoints, c.clock, backoff, maxBackoff, rnd)
 	if c.hc == nil {
 		tr := &http.Transport{
 			Proxy:               nil,
@@ -124,9 +192,11 @@ func (c *Client) conn(ctx context.Context, addr string) (*fconn, error) {
 	if fc != nil && !fc.broken() {
 		return fc, nil
 	}
-	nc, err := dialFramed(ctx, addr, c.tls)
+	dctx, release := c.withAttemptTimeout(ctx)
+	nc, err := dialFramed(dctx, addr, c.tls)
+	release()
 	if err != nil {
-		return nil, err
+		return nil, attemptErr(ctx, dctx, addr, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -154,9 +224,13 @@ func (c *Client) callAt(ctx context.Context, endpoint string, typ byte, req requ
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return err
+		return &notSentError{err}
 	}
-	return fc.call(ctx, typ, req, out)
+	err = fc.call(ctx, typ, req, out, c.clock, c.attemptTimeout)
+	if errors.Is(err, ErrAttemptTimeout) {
+		return fmt.Errorf("client: %s: %w", endpoint, err)
+	}
+	return err
 }
 
 var paths = map[byte]string{
@@ -170,21 +244,9 @@ func (c *Client) isClosed() bool {
 	return c.closed
 }
 
-// retriable reports whether a call may be repeated at another endpoint:
-// the request never reached a server.
-func retriable(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// do sends req to the current endpoint (trying the others when one
-// cannot be reached, and following a NotLeaderError once) and decodes the
-// answer into out.
-//
-// A read (idempotent) whose framed connection broke before its answer
-// came is sent once more, on a fresh connection or, if its member cannot
-// be reached any more, at the next endpoint. A write is not: its outcome
-// is unknown, and the caller gets [ErrConnBroken].
+// do sends req to the current endpoint and decodes the answer into out,
+// moving to another endpoint when one fails (see [Client.each]) and
+// following a NotLeaderError once.
 func (c *Client) do(ctx context.Context, typ byte, req request, out result, idempotent bool) error {
 	if err := ctx.Err(); err != nil {
 		return err // a caller that has given up gets nothing sent, let alone applied
@@ -192,64 +254,185 @@ func (c *Client) do(ctx context.Context, typ byte, req request, out result, idem
 	if c.isClosed() {
 		return kv.ErrClosed
 	}
-	start := int(c.cur.Load())
-	var lastErr error
-	redirected, resent := false, false
-	for i := 0; i < len(c.endpoints); i++ {
-		idx := (start + i) % len(c.endpoints)
-		err := c.callAt(ctx, c.endpoints[idx], typ, req, out)
-		if err == nil {
-			c.cur.Store(int64(idx))
-			return nil
+	redirected := false
+	leader := ""
+	err := c.each(ctx, idempotent, func(ctx context.Context, addr string) error {
+		err := c.callAt(ctx, addr, typ, req, out)
+		var nl *raft.NotLeaderError
+		if redirected || !errors.As(err, &nl) || nl.LeaderAddr == "" {
+			return err
 		}
-		if idempotent && !resent && resendable(ctx, err) {
-			resent = true
-			i-- // the same endpoint, over a fresh connection
+		redirected = true
+		to := nl.LeaderAddr
+		if isHTTP(addr) {
+			to = normalize(to, "http://")
+		}
+		err = c.callAt(ctx, to, typ, req, out)
+		if err != nil && idempotent && resendable(ctx, err) {
+			err = c.callAt(ctx, to, typ, req, out)
+		}
+		if err == nil {
+			leader = to
+		}
+		return err
+	})
+	if err == nil && leader != "" {
+		c.eps.setCurrent(leader)
+	}
+	return err
+}
+
+// each runs try at one endpoint after another until it succeeds or fails
+// in a way that another endpoint would not mend, and returns its last
+// error.
+//
+// A call that is safe to repeat (a read, or a write that certainly never
+// reached a member, or that a member refused with [raft.ErrNoLeader]
+// before proposing it) moves to the next endpoint when a member cannot be
+// reached, does not answer within the attempt timeout, has no leader or
+// is stopping; once every endpoint failed it starts over, up to
+// maxRetries times, waiting for the first member's backoff to pass. A
+// call whose connection broke is first sent once more to the same member
+// over a fresh connection. Any other call fails with its error; a write
+// whose outcome is unknown wraps [ErrConnBroken].
+func (c *Client) each(ctx context.Context, idempotent bool, try func(ctx context.Context, addr string) error) error {
+	n := c.eps.len()
+	var buf [8]bool
+	var tried []bool // this pass's
+	if n <= len(buf) {
+		tried = buf[:n]
+	} else {
+		tried = make([]bool, n)
+	}
+	var lastErr error
+	resent := false
+	for retries := 0; ; {
+		idx, wait, ok := c.eps.pick(tried)
+		if !ok {
+			if retries >= c.maxRetries {
+				return lastErr
+			}
+			retries++
+			clear(tried)
 			continue
 		}
-		var nl *raft.NotLeaderError
-		if !redirected && errors.As(err, &nl) && nl.LeaderAddr != "" {
-			redirected = true
-			addr := nl.LeaderAddr
-			if isHTTP(c.endpoints[idx]) {
-				addr = normalize(addr, "http://")
-			}
-			err := c.callAt(ctx, addr, typ, req, out)
-			if err != nil && idempotent && !resent && resendable(ctx, err) {
-				resent = true
-				err = c.callAt(ctx, addr, typ, req, out)
-			}
-			if err != nil {
+		if err := sleep(ctx, c.clock, wait); err != nil {
+			if lastErr == nil {
 				return err
 			}
-			for j, e := range c.endpoints {
-				if e == addr {
-					c.cur.Store(int64(j))
-				}
-			}
+			return fmt.Errorf("%w (last error: %w)", err, lastErr)
+		}
+		tried[idx] = true
+		addr := c.eps.addr(idx)
+		err := try(ctx, addr)
+		if err != nil && !resent && (idempotent || notSent(err)) && resendable(ctx, err) {
+			resent = true // the same member, over a fresh connection
+			err = try(ctx, addr)
+		}
+		if err == nil {
+			c.eps.succeeded(idx)
 			return nil
 		}
-		if !retriable(err) {
+		if ctx.Err() != nil {
 			return err
+		}
+		if c.isClosed() {
+			return kv.ErrClosed
+		}
+		if !unavailable(err) {
+			return err
+		}
+		c.eps.failed(idx)
+		if !idempotent && !notSent(err) && !errors.Is(err, raft.ErrNoLeader) {
+			return err // it may have taken effect
 		}
 		lastErr = err
 	}
-	return lastErr
 }
 
-// resendable reports whether a read may be sent again after err: its
-// connection broke (not because the stream was garbage, nor because the
-// client closed), and the caller still waits.
+// withAttemptTimeout returns a context that the attempt timeout ends with
+// the cause ErrAttemptTimeout, and the function that releases it.
+func (c *Client) withAttemptTimeout(ctx context.Context) (context.Context, func()) {
+	if c.attemptTimeout <= 0 {
+		return ctx, func() {}
+	}
+	actx, cancel := context.WithCancelCause(ctx)
+	t := c.clock.AfterFunc(c.attemptTimeout, func() { cancel(ErrAttemptTimeout) })
+	return actx, func() {
+		t.Stop()
+		cancel(nil)
+	}
+}
+
+// attemptErr turns the error of an attempt whose context the attempt
+// timeout ended into ErrAttemptTimeout.
+func attemptErr(ctx, actx context.Context, addr string, err error) error {
+	if err != nil && ctx.Err() == nil && timedOut(actx) {
+		return fmt.Errorf("client: %s: %w", addr, ErrAttemptTimeout)
+	}
+	return err
+}
+
+// timedOut reports whether the attempt timeout ended actx.
+func timedOut(actx context.Context) bool {
+	return errors.Is(context.Cause(actx), ErrAttemptTimeout)
+}
+
+// ErrAttemptTimeout reports a member that did not answer a call within
+// [Config.AttemptTimeout]. It wraps [ErrConnBroken]: a write that meets
+// it may or may not have taken effect. A read that meets it is sent to
+// the next endpoint.
+var ErrAttemptTimeout = fmt.Errorf("%w: no answer within the attempt timeout", ErrConnBroken)
+
+// notSentError marks a call that certainly never reached a member: the
+// connection could not be made, or had broken before the call was
+// queued on it. Any call may be repeated after it.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// notSent reports whether err certainly left the call unsent.
+func notSent(err error) bool {
+	var ns *notSentError
+	var op *net.OpError
+	return errors.As(err, &ns) || errors.As(err, &op) && op.Op == "dial"
+}
+
+// unavailable reports whether err says something about the member rather
+// than the call: it could not be reached, did not answer, broke the
+// connection, has no leader, or is stopping. Another member may answer.
+func unavailable(err error) bool {
+	if errors.Is(err, ErrProtocol) {
+		return false
+	}
+	return notSent(err) || errors.Is(err, ErrConnBroken) || errors.Is(err, raft.ErrNoLeader) ||
+		errors.Is(err, raft.ErrStopped) || errors.Is(err, raft.ErrTimeout) || errors.Is(err, kv.ErrClosed)
+}
+
+// resendable reports whether a call may be sent again to the same member
+// after err: its connection broke (not because the stream was garbage,
+// nor because the client closed, nor because the member stayed silent
+// for an attempt timeout), and the caller still waits.
 func resendable(ctx context.Context, err error) bool {
-	return ctx.Err() == nil && errors.Is(err, ErrConnBroken) && !errors.Is(err, ErrProtocol) && !errors.Is(err, errConnClosed)
+	return ctx.Err() == nil && errors.Is(err, ErrConnBroken) && !errors.Is(err, ErrProtocol) &&
+		!errors.Is(err, errConnClosed) && !errors.Is(err, ErrAttemptTimeout) && !errors.Is(err, errSilent)
 }
 
+// doAt makes a call over HTTP. The attempt timeout bounds it from the
+// moment its request is encoded.
 func (c *Client) doAt(ctx context.Context, endpoint, path string, req request, out result) error {
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("client: encode request: %w", err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+path, bytes.NewReader(payload))
+	actx, release := c.withAttemptTimeout(ctx)
+	defer release()
+	return attemptErr(ctx, actx, endpoint, c.post(actx, endpoint+path, payload, out))
+}
+
+func (c *Client) post(ctx context.Context, url string, payload []byte, out result) error {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
@@ -406,37 +589,29 @@ type watchSource interface {
 	close()
 }
 
+// openWatch opens the watch at the current endpoint, or at the next
+// ones as a read would be sent there (see [Client.each]).
 func (c *Client) openWatch(ctx context.Context, req *kv.WatchRequest) (watchSource, error) {
-	start := int(c.cur.Load())
-	var lastErr error
-	for i := 0; i < len(c.endpoints); i++ {
-		idx := (start + i) % len(c.endpoints)
-		var src watchSource
+	var src watchSource
+	err := c.each(ctx, true, func(ctx context.Context, addr string) error {
 		var err error
-		if isHTTP(c.endpoints[idx]) {
-			src, err = c.openHTTPWatch(ctx, c.endpoints[idx], req)
+		if isHTTP(addr) {
+			src, err = c.openHTTPWatch(ctx, addr, req)
 		} else {
-			src, err = c.openFramedWatch(ctx, c.endpoints[idx], req)
+			src, err = c.openFramedWatch(ctx, addr, req)
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if !retriable(err) {
-				return nil, err
-			}
-			lastErr = err
-			continue
-		}
-		c.cur.Store(int64(idx))
-		return src, nil
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	return src, nil
 }
 
 type httpWatch struct {
-	body io.ReadCloser
-	sc   *bufio.Scanner
+	body   io.ReadCloser
+	sc     *bufio.Scanner
+	cancel context.CancelCauseFunc
 }
 
 func (w *httpWatch) next() (kv.WatchResponse, error) {
@@ -450,30 +625,51 @@ func (w *httpWatch) next() (kv.WatchResponse, error) {
 	return decodeWatchLine(w.sc.Bytes())
 }
 
-func (w *httpWatch) close() { w.body.Close() }
+func (w *httpWatch) close() {
+	w.body.Close()
+	w.cancel(nil)
+}
 
+// openHTTPWatch opens a watch over HTTP. The attempt timeout bounds the
+// wait for the response's header, not the stream that follows.
 func (c *Client) openHTTPWatch(ctx context.Context, endpoint string, wreq *kv.WatchRequest) (watchSource, error) {
 	payload, err := json.Marshal(wreq)
 	if err != nil {
 		return nil, fmt.Errorf("client: encode request: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+pathWatch, bytes.NewReader(payload))
+	rctx, cancel := context.WithCancelCause(ctx)
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint+pathWatch, bytes.NewReader(payload))
 	if err != nil {
+		cancel(nil)
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	stop := func() bool { return true }
+	if c.attemptTimeout > 0 {
+		t := c.clock.AfterFunc(c.attemptTimeout, func() { cancel(ErrAttemptTimeout) })
+		stop = t.Stop
+	}
 	resp, err := c.hc.Do(req)
+	if !stop() && err == nil {
+		resp.Body.Close() // the header came as the timeout passed
+		err = ErrAttemptTimeout
+	}
 	if err != nil {
-		return nil, err
+		cancel(nil)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, attemptErr(ctx, rctx, endpoint, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
+		cancel(nil)
 		return nil, decodeErrorBody(data)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 256<<20)
-	return &httpWatch{body: resp.Body, sc: sc}, nil
+	return &httpWatch{body: resp.Body, sc: sc, cancel: cancel}, nil
 }
 
 // framedWatch is a watch on a framed connection of its own, so that a
@@ -503,39 +699,52 @@ type watchItem struct {
 	openErr error
 }
 
+// openFramedWatch opens a watch on a framed connection of its own. The
+// attempt timeout bounds the dial and the wait for the server's
+// acknowledgement, not the stream that follows.
 func (c *Client) openFramedWatch(ctx context.Context, addr string, req *kv.WatchRequest) (watchSource, error) {
-	nc, err := dialFramed(ctx, addr, c.tls)
+	actx, release := c.withAttemptTimeout(ctx)
+	defer release()
+	nc, err := dialFramed(actx, addr, c.tls)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, attemptErr(ctx, actx, addr, &notSentError{err})
 	}
 	w := &framedWatch{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
-	stop := context.AfterFunc(ctx, w.close)
-	defer stop()
+	stop := context.AfterFunc(actx, w.close)
+	fail := func(err error) (watchSource, error) {
+		stop()
+		w.close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, attemptErr(ctx, actx, addr, err)
+	}
 	b, start := startFrame(nil, 1, frameWatch)
 	b = appendWatchRequest(b, req)
 	finishFrame(b, start)
 	if _, err := nc.Write(b); err != nil {
-		w.close()
-		return nil, err
+		return fail(fmt.Errorf("%w: watch: %w", ErrConnBroken, err))
 	}
 	f, err := readFrame(w.br, maxFrame)
 	if err != nil {
-		w.close()
-		return nil, fmt.Errorf("%w: watch: %w", ErrConnBroken, err)
+		return fail(fmt.Errorf("%w: watch: %w", ErrConnBroken, err))
+	}
+	if !stop() {
+		return fail(fmt.Errorf("%w: watch: connection closed as it opened", ErrConnBroken))
 	}
 	switch f.typ {
 	case frameResult:
 		if err := decodeEmpty(f.payload); err != nil {
-			w.close()
-			return nil, err
+			return fail(err)
 		}
 		return w, nil
 	case frameError:
-		w.close()
-		return nil, decodeResult(f, &emptyResult{})
+		return fail(decodeResult(f, &emptyResult{}))
 	}
-	w.close()
-	return nil, fmt.Errorf("%w: unexpected frame type %d opening a watch", ErrProtocol, f.typ)
+	return fail(fmt.Errorf("%w: unexpected frame type %d opening a watch", ErrProtocol, f.typ))
 }
 
 // pump copies the stream's responses to ch until the stream ends.

@@ -8,22 +8,26 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/store/kv"
 )
 
 // ErrConnBroken fails a call whose connection broke before the answer
 // came: the call may or may not have taken effect. A [Client] returns it
-// for writes (a Txn with a put or a delete, Compact) and passes it on
-// otherwise only after sending the read once more failed the same way:
-// reads are idempotent, writes are not.
+// for writes (a Txn with a put or a delete, Compact); a read that meets it
+// is sent once more to the same member, then to the next endpoints, and
+// fails with it only when they fail too: reads are idempotent, writes are
+// not. [ErrAttemptTimeout] wraps it.
 var ErrConnBroken = errors.New("client: connection broken")
 
 // fconn is one framed connection, shared by concurrent calls.
 type fconn struct {
-	nc net.Conn
-	w  *frameWriter
+	nc       net.Conn
+	w        *frameWriter
+	received atomic.Uint64 // frames read: a sign of life
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -70,6 +74,7 @@ func (fc *fconn) readLoop() {
 		if err != nil {
 			break
 		}
+		fc.received.Add(1)
 		fc.mu.Lock()
 		ch := fc.pending[f.id]
 		delete(fc.pending, f.id)
@@ -107,25 +112,34 @@ func (fc *fconn) broken() bool {
 // answer can never land in another call's channel.
 var replyChans = sync.Pool{New: func() any { return make(chan frame, 1) }}
 
-// call sends a request and decodes its result into out.
-func (fc *fconn) call(ctx context.Context, typ byte, req request, out result) error {
+// call sends a request and decodes its result into out. It waits for the
+// answer at most timeout (none when timeout <= 0) once the request is
+// queued, and then fails with ErrAttemptTimeout.
+func (fc *fconn) call(ctx context.Context, typ byte, req request, out result, clk clock.Clock, timeout time.Duration) error {
 	ch := replyChans.Get().(chan frame)
 	fc.mu.Lock()
 	if fc.err != nil {
 		err := fc.err
 		fc.mu.Unlock()
-		return err
+		return &notSentError{err}
 	}
 	fc.nextID++
 	id := fc.nextID
 	fc.pending[id] = ch
 	fc.mu.Unlock()
+	seen := fc.received.Load()
 	if err := fc.w.send(id, typ, maxBody, req.appendBinary); err != nil {
 		fc.forget(id)
 		if errors.Is(err, errFrameTooLarge) {
 			return fmt.Errorf("%w: %w", kv.ErrInvalidRequest, err)
 		}
-		return fc.errOr()
+		return &notSentError{fc.errOr()} // the writer stopped before taking it
+	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := clk.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C()
 	}
 	select {
 	case f := <-ch:
@@ -144,8 +158,29 @@ func (fc *fconn) call(ctx context.Context, typ byte, req request, out result) er
 		fc.forget(id)
 		fc.w.send(id, frameCancel, 0, nil)
 		return ctx.Err()
+	case <-expired:
+		fc.forget(id)
+		select {
+		case f := <-ch: // it came as the time ran out
+			replyChans.Put(ch)
+			return decodeResult(f, out)
+		default:
+		}
+		if fc.received.Load() == seen {
+			// Nothing at all came on the connection while the call
+			// waited: the member is paused or gone, or the connection is
+			// half open. Drop it, so that the next attempt dials afresh.
+			fc.fail(errSilent)
+		} else {
+			fc.w.send(id, frameCancel, 0, nil)
+		}
+		return ErrAttemptTimeout
 	}
 }
+
+// errSilent breaks a connection on which nothing came for a whole
+// attempt timeout.
+var errSilent = errors.New("the member sent nothing for an attempt timeout")
 
 func (fc *fconn) forget(id uint64) {
 	fc.mu.Lock()

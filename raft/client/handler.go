@@ -77,6 +77,9 @@ func (h *Handler) handleRange(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if req.Serializable {
 		ctx = raft.WithSerializable(ctx)
+	} else if err := needLeader(h.kv); err != nil {
+		writeError(w, err)
+		return
 	}
 	resp, err := h.kv.Range(ctx, req.RangeRequest)
 	if err != nil {
@@ -91,6 +94,10 @@ func (h *Handler) handleTxn(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	if err := needLeader(h.kv); err != nil {
+		writeError(w, err)
+		return
+	}
 	resp, err := h.kv.Txn(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
@@ -102,6 +109,10 @@ func (h *Handler) handleTxn(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) handleCompact(w http.ResponseWriter, r *http.Request) {
 	var req compactRequest
 	if !decodeBody(w, r, &req) {
+		return
+	}
+	if err := needLeader(h.kv); err != nil {
+		writeError(w, err)
 		return
 	}
 	if err := h.kv.Compact(r.Context(), req.Revision); err != nil {
@@ -125,6 +136,10 @@ func (h *Handler) handleProgress(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request) {
 	var req kv.WatchRequest
 	if !decodeBody(w, r, &req) {
+		return
+	}
+	if err := needLeader(h.kv); err != nil {
+		writeError(w, err)
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())

@@ -269,6 +269,9 @@ func (sc *serverConn) handle(ctx context.Context, f frame) {
 		}
 		if req.Serializable {
 			ctx = raft.WithSerializable(ctx)
+		} else if err := needLeader(k); err != nil {
+			sc.reply(f.id, nil, err)
+			return
 		}
 		resp, err := k.Range(ctx, req.RangeRequest)
 		sc.reply(f.id, func(b []byte) []byte { return appendRangeResponse(b, resp) }, err)
@@ -278,12 +281,20 @@ func (sc *serverConn) handle(ctx context.Context, f frame) {
 			sc.reply(f.id, nil, invalid(err))
 			return
 		}
+		if err := needLeader(k); err != nil {
+			sc.reply(f.id, nil, err)
+			return
+		}
 		resp, err := k.Txn(ctx, req)
 		sc.reply(f.id, func(b []byte) []byte { return appendTxnResponse(b, resp) }, err)
 	case frameCompact:
 		req, err := decodeCompactRequest(f.payload)
 		if err != nil {
 			sc.reply(f.id, nil, invalid(err))
+			return
+		}
+		if err := needLeader(k); err != nil {
+			sc.reply(f.id, nil, err)
 			return
 		}
 		sc.reply(f.id, nil, k.Compact(ctx, req.Revision))
@@ -308,6 +319,10 @@ func (sc *serverConn) handle(ctx context.Context, f frame) {
 // watch streams a watch's responses until one carries an error or the
 // call is cancelled.
 func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest) {
+	if err := needLeader(sc.s.kv); err != nil {
+		sc.reply(id, nil, err)
+		return
+	}
 	ch, err := sc.s.kv.Watch(ctx, req)
 	if err != nil {
 		sc.reply(id, nil, err)
@@ -331,6 +346,29 @@ func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest)
 			return
 		}
 	}
+}
+
+// member is the part of a [*raft.Node] that tells whether it knows of a
+// leader.
+type member interface {
+	Leader() uint64
+	Err() error
+}
+
+// needLeader refuses a call that needs the cluster's leader (a
+// linearizable read, a write, a compaction, a watch) with
+// [raft.ErrNoLeader] when k is a running member that knows of none, as
+// one cut off from its peers does after an election timeout. The member
+// would hold the call for as long as it stays cut off, while the client
+// can take it to another member at once; the call was not proposed, so
+// repeating it is safe. A call that arrived before the member noticed is
+// left to the client's attempt timeout.
+func needLeader(k kv.KV) error {
+	m, ok := k.(member)
+	if !ok || m.Leader() != 0 || m.Err() != nil {
+		return nil
+	}
+	return raft.ErrNoLeader
 }
 
 // chanListener hands connections the Server sniffed as HTTP to its
