@@ -1,9 +1,11 @@
 // Package rafttest runs Raft KV clusters inside one test process: an
 // in-process [Network] whose links can be cut (both ways or one way), and
 // which drops, delays, reorders and duplicates messages from a seeded
-// random source; and a [Cluster] of members on that network, with a fake
-// clock for their logical ticks, that a test can crash and restart from
-// their data directories.
+// random source; and a [Cluster] of members on that network, whose
+// logical ticks it gives (by itself, or only when the test calls
+// [Cluster.Tick]), and whose data directories live on in-memory file
+// systems, so that a test can crash a member, losing what it had not
+// synced, and restart it from what survived.
 package rafttest
 
 import (
