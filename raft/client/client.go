@@ -38,8 +38,9 @@
 // attempt timeout, and the writes in flight to it.
 //
 // The client follows a [raft.NotLeaderError] to the leader it names. A
-// watch whose stream breaks ends with [ErrStreamBroken]; a new watch from
-// the last revision seen plus one resumes it on a member that answers.
+// watch whose stream breaks is opened again from the revision after the
+// last one it delivered, on the same member or the next (see
+// [Client.Watch]).
 // Errors keep their identity across the wire: errors.Is(err,
 // kv.ErrCompacted) holds on the client as on the server.
 //
@@ -541,8 +542,12 @@ type watchStream struct {
 
 // Watch implements [kv.KV.Watch] over a stream of its own (a framed
 // connection, or a streamed HTTP response). If the stream breaks, the
-// watch ends with an error (never a silent gap); a new watch from the last
-// revision seen plus one resumes it.
+// client opens the watch again, at the same member or the next, from the
+// revision after the last one a response brought it to, and the caller
+// sees no break. A watch from the current revision (StartRevision zero)
+// that has had no response yet cannot be resumed without a possible gap:
+// it ends with [ErrStreamBroken], as does a watch that cannot be opened
+// again; a new watch from the last revision seen plus one resumes it.
 func (c *Client) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.WatchResponse, error) {
 	c.mu.Lock()
 	if c.closed {
@@ -570,13 +575,10 @@ func (c *Client) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		return nil, err
 	}
 	ch := make(chan kv.WatchResponse, 64)
-	stop := context.AfterFunc(wctx, src.close)
 	go func() {
 		defer release()
 		defer close(ch)
-		defer stop()
-		defer src.close()
-		c.pump(wctx, ctx, src, ch)
+		c.pump(wctx, ctx, req, src, ch)
 	}()
 	return ch, nil
 }
@@ -747,8 +749,12 @@ func (c *Client) openFramedWatch(ctx context.Context, addr string, req *kv.Watch
 	return fail(fmt.Errorf("%w: unexpected frame type %d opening a watch", ErrProtocol, f.typ))
 }
 
-// pump copies the stream's responses to ch until the stream ends.
-func (c *Client) pump(wctx, userCtx context.Context, src watchSource, ch chan<- kv.WatchResponse) {
+// pump copies the stream's responses to ch until the watch ends. When
+// the stream breaks, it opens the watch again from the revision after the
+// last one a response brought it to, at the same member or the next (as
+// a read would be sent there), so that the caller sees no break and no
+// gap.
+func (c *Client) pump(wctx, userCtx context.Context, req kv.WatchRequest, src watchSource, ch chan<- kv.WatchResponse) {
 	send := func(r kv.WatchResponse) bool {
 		select {
 		case ch <- r:
@@ -757,32 +763,60 @@ func (c *Client) pump(wctx, userCtx context.Context, src watchSource, ch chan<- 
 			return false
 		}
 	}
-	var err error
 	for {
-		var r kv.WatchResponse
-		r, err = src.next()
-		if err != nil {
-			break
+		ended, err := c.drain(wctx, src, &req, send)
+		if ended || userCtx.Err() != nil {
+			return // the watch ended with an error sent, or the caller ended it
 		}
-		if !send(r) || r.Err != nil {
+		if c.isClosed() {
+			select {
+			case ch <- kv.WatchResponse{Err: kv.ErrClosed}:
+			default:
+			}
+			return
+		}
+		if errors.Is(err, ErrProtocol) {
+			send(kv.WatchResponse{Err: err})
+			return
+		}
+		broken := fmt.Errorf("%w: watch stream ended: %v", ErrStreamBroken, err)
+		if req.StartRevision == 0 {
+			// It began at the member's revision of the moment, which no
+			// response has told: resuming could skip or repeat changes.
+			send(kv.WatchResponse{Err: broken})
+			return
+		}
+		if src, err = c.openWatch(wctx, &req); err != nil {
+			if userCtx.Err() == nil {
+				send(kv.WatchResponse{Err: fmt.Errorf("%w; resuming it: %w", broken, err)})
+			}
 			return
 		}
 	}
-	if userCtx.Err() != nil {
-		return // the caller ended the watch
-	}
-	if c.isClosed() {
-		select {
-		case ch <- kv.WatchResponse{Err: kv.ErrClosed}:
-		default:
+}
+
+// drain copies src's responses to the watch's channel (through send)
+// and moves req.StartRevision past each. It returns ended when the watch
+// is over (a response carried its error, or the caller stopped
+// listening), and otherwise the error that ended the stream.
+func (c *Client) drain(wctx context.Context, src watchSource, req *kv.WatchRequest, send func(kv.WatchResponse) bool) (ended bool, err error) {
+	stop := context.AfterFunc(wctx, src.close)
+	defer func() {
+		stop()
+		src.close()
+	}()
+	for {
+		r, err := src.next()
+		if err != nil {
+			return false, err
 		}
-		return
+		if !send(r) || r.Err != nil {
+			return true, nil
+		}
+		if r.Revision >= req.StartRevision {
+			req.StartRevision = r.Revision + 1
+		}
 	}
-	if errors.Is(err, ErrProtocol) {
-		send(kv.WatchResponse{Err: err})
-		return
-	}
-	send(kv.WatchResponse{Err: fmt.Errorf("%w: watch stream ended: %v", ErrStreamBroken, err)})
 }
 
 // ErrStreamBroken ends a watch whose connection to the member broke.

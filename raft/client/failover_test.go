@@ -347,3 +347,62 @@ func equalDurations(a, b []time.Duration) bool {
 	}
 	return true
 }
+
+// TestWatchResumesWhenItsStreamBreaks checks that a watch whose member
+// goes away is opened again at the next endpoint from the revision after
+// the last one it delivered, with no break, gap or repeat; and that a
+// watch from the current revision that has delivered nothing, whose
+// starting point is unknown, ends with ErrStreamBroken instead.
+func TestWatchResumesWhenItsStreamBreaks(t *testing.T) {
+	for _, proto := range []string{"framed", "http"} {
+		t.Run(proto, func(t *testing.T) {
+			e := mvcc.New(mvcc.Options{})
+			defer e.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gone := NewServer(e, nil)
+			go gone.Serve(ln)
+			defer gone.Close()
+			a, b := ln.Addr().String(), listen(t, e)
+			if proto == "http" {
+				a, b = "http://"+a, "http://"+b
+			}
+			c, err := New(Config{Endpoints: []string{a, b}, Rand: seeded()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			rev, err := kv.Put(ctx, e, "/k", []byte("1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := c.Watch(ctx, kv.WatchRequest{Key: "/k", StartRevision: rev})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := wait(t, ctx, w, "the first event"); r.Err != nil || len(r.Events) != 1 || r.Events[0].KV.ModRevision != rev {
+				t.Fatalf("first response %+v", r)
+			}
+			fromNow, err := c.Watch(ctx, kv.WatchRequest{Key: "/z"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gone.Close() // the member goes away, and both streams break
+			if r := wait(t, ctx, fromNow, "the watch from now to end"); !errors.Is(r.Err, ErrStreamBroken) {
+				t.Fatalf("watch from now: got %+v, want ErrStreamBroken", r)
+			}
+			rev2, err := kv.Put(ctx, e, "/k", []byte("2"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := wait(t, ctx, w, "the event after the break")
+			if r.Err != nil || len(r.Events) != 1 || r.Events[0].KV.ModRevision != rev2 {
+				t.Fatalf("after the break: %+v, want the one event at %d", r, rev2)
+			}
+		})
+	}
+}
