@@ -3,11 +3,13 @@ package benchmarks
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/raft/client"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/etcdkv"
 	"github.com/governor-io/governor/store/etcdkv/embedded"
@@ -16,20 +18,21 @@ import (
 
 // Typed Store on a real etcd against the typed Store on Governor's Raft KV:
 // the same store.Store load (a ~1.2 KB Pod-like object) driven through one
-// kv.KV, in the same run.
+// kv.KV, in the same run. Both are durable single-member clusters (WAL
+// with fsync) with linearizable reads, in this process, and both are
+// reached over the network on 127.0.0.1 through their own clients:
 //
-//   - impl=etcd: the etcdkv adapter over gRPC to an embedded single-member
-//     etcd 3.7.3 (go.etcd.io/etcd/server/v3/embed; bbolt, WAL with fsync),
-//     in this process, on 127.0.0.1.
-//   - impl=raft: a single-member raft.Node (our WAL with fsync, the MVCC
-//     engine as state machine), called in-process.
+//   - impl=etcd: the etcdkv adapter, over gRPC (clientv3), to an embedded
+//     etcd 3.7.3 (go.etcd.io/etcd/server/v3/embed; bbolt);
+//   - impl=raft: a single-member raft.Node (our WAL, the MVCC engine as
+//     state machine) behind a raft/client Server, through raft/client's
+//     framed binary protocol over TCP.
 //
-// Both are durable single-member clusters with linearizable reads, so the
-// difference is what each stack costs per request: etcd pays gRPC and
-// protobuf on loopback plus bbolt; the Raft KV pays neither. Reported as
-// the ratio etcd/raft per op.
+// impl=raft-inprocess calls the same raft.Node directly, without a client.
+// etcd has no counterpart here (the etcdkv adapter only dials endpoints),
+// so it is not a comparison: it shows what the client protocol costs.
 //
-//	go test -run '^$' -bench 'BenchmarkStoreOnKV' -count 6 -benchtime 2000x
+//	go test -run '^$' -bench 'BenchmarkStoreOnKV' -count 6 -benchtime 300x
 
 // kvBackend is the one interface both backends are driven through.
 type kvBackend struct {
@@ -40,7 +43,8 @@ type kvBackend struct {
 func storeBackends() []kvBackend {
 	return []kvBackend{
 		{"etcd", openEtcdBackend},
-		{"raft", openRaftBackend},
+		{"raft", openRaftNetworkBackend},
+		{"raft-inprocess", func(tb testing.TB) kv.KV { return openRaftNode(tb) }},
 	}
 }
 
@@ -60,7 +64,8 @@ func openEtcdBackend(b testing.TB) kv.KV {
 	return k
 }
 
-func openRaftBackend(b testing.TB) kv.KV {
+// openRaftNode starts a single-member Raft KV and waits until it leads.
+func openRaftNode(b testing.TB) *raft.Node {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n, err := raft.Open(ctx, raft.Config{
@@ -76,6 +81,25 @@ func openRaftBackend(b testing.TB) kv.KV {
 		b.Fatal(err)
 	}
 	return n
+}
+
+// openRaftNetworkBackend serves a single-member Raft KV on 127.0.0.1 and
+// returns a raft/client Client of it.
+func openRaftNetworkBackend(b testing.TB) kv.KV {
+	n := openRaftNode(b)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := client.NewServer(n, nil)
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	c, err := client.New(client.Config{Endpoints: []string{ln.Addr().String()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
 }
 
 func BenchmarkStoreOnKV(b *testing.B) {

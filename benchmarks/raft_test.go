@@ -27,28 +27,68 @@ import (
 
 // Governor's Raft KV against etcd v3.7.3, side by side in one run, both
 // as three members on 127.0.0.1 in this process with fsync on, both
-// driven through their own network clients (our HTTP/JSON client; etcd's
-// clientv3 over gRPC), with 256-byte values:
+// driven through their own network clients (raft/client's framed binary
+// protocol over TCP; etcd's clientv3 over gRPC), with 256-byte values.
 //
-//   - BenchmarkRaftPut/members=3/clients=N: N concurrent writers.
+// Both sides get the same topology: one client per member, each pinned to
+// its member (a client with a single endpoint), and a route that says
+// which member each request goes to:
+//
+//   - route=leader: every request goes to the leader's client;
+//   - route=spread: request i goes to member i mod 3, so two thirds of the
+//     writes are forwarded by a follower to the leader and two thirds of
+//     the linearizable reads ask the leader for a read index from a
+//     follower, on both sides (an etcd client with the three endpoints
+//     round-robins the same way).
+//
+// Benchmarks:
+//
+//   - BenchmarkRaftPut/members=3/clients=N/route=R: N concurrent writers.
 //     Reports puts/s and the p50/p99 latency in ms.
-//   - BenchmarkRaftRangeLinearizable/members=3/clients=64: linearizable
-//     reads of one key.
-//   - BenchmarkRaftWatch/watchers=100: latency from a put's return to its
-//     delivery to 100 watchers (p99).
-//   - BenchmarkRaftPutEmbedded: our members called in-process (no client).
+//   - BenchmarkRaftRangeLinearizable/members=3/clients=64/route=R:
+//     linearizable reads of one key.
+//   - BenchmarkRaftWatch/members=3/watchers=100/route=R: latency from a
+//     put's return to its delivery to 100 watchers (p99). With
+//     route=spread the watchers and the puts are spread over the members.
+//   - BenchmarkRaftPutEmbedded: our members called in-process (no client);
+//     it has no etcd counterpart and is not a comparison.
 //
-//	go test -run '^$' -bench 'BenchmarkRaft' -count 5 -benchtime 2000x
+//	go test -run '^$' -bench 'BenchmarkRaft(Put|RangeLinearizable|Watch)$' -count 5 -benchtime 2000x
 
 var value256 = make([]byte, 256)
 
-// cluster is what each implementation offers the benchmarks.
+// route says which member a request goes to.
+type route string
+
+const (
+	// routeLeader sends every request to the leader.
+	routeLeader route = "leader"
+	// routeSpread sends request i to member i mod members.
+	routeSpread route = "spread"
+)
+
+var routes = []route{routeLeader, routeSpread}
+
+// member returns the index of the member that request i goes to, in a
+// cluster of members whose leader is member lead.
+func (r route) member(i, members, lead int) int {
+	if r == routeLeader {
+		return lead
+	}
+	return i % members
+}
+
+// benchCluster is what each implementation offers the benchmarks: one
+// client per member, each talking to that member only, and the index of
+// the member that led when the cluster started.
 type benchCluster interface {
-	put(ctx context.Context, key string) error
-	get(ctx context.Context, key string) error
-	// watch returns a channel receiving the time each event on prefix
-	// was delivered, with its key.
-	watch(ctx context.Context, prefix string) (<-chan string, error)
+	members() int
+	leader() int
+	// put, get and watch go through the client of member m.
+	put(ctx context.Context, m int, key string) error
+	get(ctx context.Context, m int, key string) error
+	// watch returns a channel receiving the key of each event on prefix.
+	watch(ctx context.Context, m int, prefix string) (<-chan string, error)
 }
 
 func freePort(tb testing.TB) int {
@@ -62,7 +102,10 @@ func freePort(tb testing.TB) int {
 
 // --- etcd ---
 
-type etcdCluster struct{ c *clientv3.Client }
+type etcdCluster struct {
+	clients []*clientv3.Client // one per member, that member's endpoint only
+	lead    int
+}
 
 func startEtcd(tb testing.TB, members int) *etcdCluster {
 	// The ports are picked free and bound later; another socket can take
@@ -102,7 +145,7 @@ func tryStartEtcd(tb testing.TB, members int) (*etcdCluster, error) {
 	}
 	var servers []*embed.Etcd
 	for _, ec := range cfgs {
-		ec.InitialCluster = joinStrings(initial)
+		ec.InitialCluster = strings.Join(initial, ",")
 		e, err := embed.StartEtcd(ec)
 		if err != nil {
 			for _, e := range servers {
@@ -124,37 +167,42 @@ func tryStartEtcd(tb testing.TB, members int) (*etcdCluster, error) {
 			tb.Fatal("etcd not ready")
 		}
 	}
-	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	return &etcdCluster{c: c}, nil
-}
-
-func joinStrings(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ","
+	c := &etcdCluster{lead: -1}
+	leadID := servers[0].Server.Leader()
+	for i, e := range servers {
+		if e.Server.MemberID() == leadID {
+			c.lead = i
 		}
-		out += x
 	}
-	return out
+	if c.lead < 0 {
+		tb.Fatalf("etcd: no member is the leader %v", leadID)
+	}
+	for _, ep := range endpoints {
+		cl, err := clientv3.New(clientv3.Config{Endpoints: []string{ep}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { cl.Close() })
+		c.clients = append(c.clients, cl)
+	}
+	return c, nil
 }
 
-func (e *etcdCluster) put(ctx context.Context, key string) error {
-	_, err := e.c.Put(ctx, key, string(value256))
+func (e *etcdCluster) members() int { return len(e.clients) }
+func (e *etcdCluster) leader() int  { return e.lead }
+
+func (e *etcdCluster) put(ctx context.Context, m int, key string) error {
+	_, err := e.clients[m].Put(ctx, key, string(value256))
 	return err
 }
 
-func (e *etcdCluster) get(ctx context.Context, key string) error {
-	_, err := e.c.Get(ctx, key)
+func (e *etcdCluster) get(ctx context.Context, m int, key string) error {
+	_, err := e.clients[m].Get(ctx, key)
 	return err
 }
 
-func (e *etcdCluster) watch(ctx context.Context, prefix string) (<-chan string, error) {
-	wc := e.c.Watch(ctx, prefix, clientv3.WithPrefix())
+func (e *etcdCluster) watch(ctx context.Context, m int, prefix string) (<-chan string, error) {
+	wc := e.clients[m].Watch(ctx, prefix, clientv3.WithPrefix())
 	out := make(chan string, 1024)
 	go func() {
 		defer close(out)
@@ -174,8 +222,9 @@ func (e *etcdCluster) watch(ctx context.Context, prefix string) (<-chan string, 
 // --- governor ---
 
 type govCluster struct {
-	nodes []*raft.Node
-	c     *client.Client
+	nodes   []*raft.Node
+	clients []*client.Client // one per member, that member's endpoint only
+	lead    int
 }
 
 func startGovernor(tb testing.TB, members int) *govCluster {
@@ -197,7 +246,6 @@ func startGovernor(tb testing.TB, members int) *govCluster {
 	g := &govCluster{}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var endpoints []string
 	for i := range members {
 		n, err := raft.Open(ctx, raft.Config{ID: uint64(i + 1), Dir: tb.TempDir(), InitialCluster: ms, Transport: trs[i]})
 		if err != nil {
@@ -207,38 +255,38 @@ func startGovernor(tb testing.TB, members int) *govCluster {
 		go srv.Serve(lns[i])
 		tb.Cleanup(func() { srv.Close(); n.Close() })
 		g.nodes = append(g.nodes, n)
-		endpoints = append(endpoints, lns[i].Addr().String())
 	}
 	lead, err := g.nodes[0].WaitLeader(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// Talk to the leader first, as etcd's client ends up doing for writes
-	// (etcd forwards; so do we, when the client talks to a follower).
-	leadAddr := ms[lead-1].ClientAddr
-	endpoints = slices.DeleteFunc(endpoints, func(e string) bool { return e == leadAddr })
-	endpoints = append([]string{leadAddr}, endpoints...)
-	c, err := client.New(client.Config{Endpoints: endpoints})
-	if err != nil {
-		tb.Fatal(err)
+	g.lead = int(lead) - 1
+	for _, m := range ms {
+		c, err := client.New(client.Config{Endpoints: []string{m.ClientAddr}})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { c.Close() })
+		g.clients = append(g.clients, c)
 	}
-	tb.Cleanup(func() { c.Close() })
-	g.c = c
 	return g
 }
 
-func (g *govCluster) put(ctx context.Context, key string) error {
-	_, err := kv.Put(ctx, g.c, key, value256)
+func (g *govCluster) members() int { return len(g.clients) }
+func (g *govCluster) leader() int  { return g.lead }
+
+func (g *govCluster) put(ctx context.Context, m int, key string) error {
+	_, err := kv.Put(ctx, g.clients[m], key, value256)
 	return err
 }
 
-func (g *govCluster) get(ctx context.Context, key string) error {
-	_, _, err := kv.Get(ctx, g.c, key)
+func (g *govCluster) get(ctx context.Context, m int, key string) error {
+	_, _, err := kv.Get(ctx, g.clients[m], key)
 	return err
 }
 
-func (g *govCluster) watch(ctx context.Context, prefix string) (<-chan string, error) {
-	wc, err := g.c.Watch(ctx, kv.WatchRequest{Key: prefix, End: kv.PrefixEnd(prefix)})
+func (g *govCluster) watch(ctx context.Context, m int, prefix string) (<-chan string, error) {
+	wc, err := g.clients[m].Watch(ctx, kv.WatchRequest{Key: prefix, End: kv.PrefixEnd(prefix)})
 	if err != nil {
 		return nil, err
 	}
@@ -320,73 +368,79 @@ func reportLatency(b *testing.B, all []time.Duration, elapsed time.Duration) {
 
 func BenchmarkRaftPut(b *testing.B) {
 	for _, clients := range []int{64, 1} {
+		for _, r := range routes {
+			for _, im := range raftImpls {
+				b.Run(fmt.Sprintf("members=3/clients=%d/route=%s/impl=%s", clients, r, im.name), func(b *testing.B) {
+					c := im.start(b, 3)
+					runClients(b, clients, func(ctx context.Context, i int) error {
+						return c.put(ctx, r.member(i, c.members(), c.leader()), "/bench/put/"+strconv.Itoa(i%10000))
+					})
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkRaftRangeLinearizable(b *testing.B) {
+	for _, r := range routes {
 		for _, im := range raftImpls {
-			b.Run(fmt.Sprintf("members=3/clients=%d/impl=%s", clients, im.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("members=3/clients=64/route=%s/impl=%s", r, im.name), func(b *testing.B) {
 				c := im.start(b, 3)
-				runClients(b, clients, func(ctx context.Context, i int) error {
-					return c.put(ctx, "/bench/put/"+strconv.Itoa(i%10000))
+				if err := c.put(context.Background(), c.leader(), "/bench/read"); err != nil {
+					b.Fatal(err)
+				}
+				runClients(b, 64, func(ctx context.Context, i int) error {
+					return c.get(ctx, r.member(i, c.members(), c.leader()), "/bench/read")
 				})
 			})
 		}
 	}
 }
 
-func BenchmarkRaftRangeLinearizable(b *testing.B) {
-	for _, im := range raftImpls {
-		b.Run("members=3/clients=64/impl="+im.name, func(b *testing.B) {
-			c := im.start(b, 3)
-			if err := c.put(context.Background(), "/bench/read"); err != nil {
-				b.Fatal(err)
-			}
-			runClients(b, 64, func(ctx context.Context, i int) error {
-				return c.get(ctx, "/bench/read")
-			})
-		})
-	}
-}
-
 func BenchmarkRaftWatch(b *testing.B) {
 	const watchers = 100
-	for _, im := range raftImpls {
-		b.Run(fmt.Sprintf("members=3/watchers=%d/impl=%s", watchers, im.name), func(b *testing.B) {
-			c := im.start(b, 3)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			chans := make([]<-chan string, watchers)
-			for w := range chans {
-				ch, err := c.watch(ctx, "/bench/watch/")
-				if err != nil {
-					b.Fatal(err)
+	for _, r := range routes {
+		for _, im := range raftImpls {
+			b.Run(fmt.Sprintf("members=3/watchers=%d/route=%s/impl=%s", watchers, r, im.name), func(b *testing.B) {
+				c := im.start(b, 3)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				chans := make([]<-chan string, watchers)
+				for w := range chans {
+					ch, err := c.watch(ctx, r.member(w, c.members(), c.leader()), "/bench/watch/")
+					if err != nil {
+						b.Fatal(err)
+					}
+					chans[w] = ch
 				}
-				chans[w] = ch
-			}
-			// Warm up: make sure every watcher is registered.
-			if err := c.put(ctx, "/bench/watch/warm"); err != nil {
-				b.Fatal(err)
-			}
-			for _, ch := range chans {
-				<-ch
-			}
-			var lats []time.Duration
-			b.ResetTimer()
-			start := time.Now()
-			for i := 0; i < b.N; i++ {
-				key := "/bench/watch/" + strconv.Itoa(i)
-				t0 := time.Now()
-				if err := c.put(ctx, key); err != nil {
+				// Warm up: make sure every watcher is registered.
+				if err := c.put(ctx, c.leader(), "/bench/watch/warm"); err != nil {
 					b.Fatal(err)
 				}
 				for _, ch := range chans {
-					if got := <-ch; got != key {
-						b.Fatalf("watcher got %s, want %s", got, key)
-					}
-					lats = append(lats, time.Since(t0))
+					<-ch
 				}
-			}
-			elapsed := time.Since(start)
-			b.StopTimer()
-			reportLatency(b, lats, elapsed)
-		})
+				var lats []time.Duration
+				b.ResetTimer()
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
+					key := "/bench/watch/" + strconv.Itoa(i)
+					t0 := time.Now()
+					if err := c.put(ctx, r.member(i, c.members(), c.leader()), key); err != nil {
+						b.Fatal(err)
+					}
+					for _, ch := range chans {
+						if got := <-ch; got != key {
+							b.Fatalf("watcher got %s, want %s", got, key)
+						}
+						lats = append(lats, time.Since(t0))
+					}
+				}
+				elapsed := time.Since(start)
+				b.StopTimer()
+				reportLatency(b, lats, elapsed)
+			})
+		}
 	}
 }
 
@@ -395,15 +449,7 @@ func BenchmarkRaftWatch(b *testing.B) {
 func BenchmarkRaftPutEmbedded(b *testing.B) {
 	b.Run("members=3/clients=64/impl=governor", func(b *testing.B) {
 		g := startGovernor(b, 3)
-		var lead *raft.Node
-		for _, n := range g.nodes {
-			if n.IsLeader() {
-				lead = n
-			}
-		}
-		if lead == nil {
-			lead = g.nodes[0]
-		}
+		lead := g.nodes[g.lead]
 		runClients(b, 64, func(ctx context.Context, i int) error {
 			_, err := kv.Put(ctx, lead, "/bench/put/"+strconv.Itoa(i%10000), value256)
 			return err
@@ -436,7 +482,7 @@ func BenchmarkRaftHeap100k(b *testing.B) {
 							if k > keys {
 								return
 							}
-							if err := c.put(context.Background(), fmt.Sprintf("/bench/heap/%08d", k)); err != nil {
+							if err := c.put(context.Background(), c.leader(), fmt.Sprintf("/bench/heap/%08d", k)); err != nil {
 								b.Error(err)
 								return
 							}

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	crevent "sigs.k8s.io/controller-runtime/pkg/event"
 	crhandler "sigs.k8s.io/controller-runtime/pkg/handler"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -20,6 +22,7 @@ import (
 	crsource "sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/workqueue/prommetrics"
 )
 
 // reconcileKeys is the batch of distinct keys each benchmark op pushes
@@ -55,12 +58,33 @@ type governorTarget struct {
 	exited chan error
 }
 
-func newGovernorTarget(b *testing.B, workers int, c *reconcileCounter) reconcileTarget {
+// governorReconcileOptions returns our controller's options for the
+// benchmark. Its controller metrics are always counted (unregistered
+// unless m is on), as controller-runtime's are; with m on, they and the
+// queue's metrics are registered on a fresh Prometheus registry.
+func governorReconcileOptions(tb testing.TB, workers int, m wqMetrics) reconcile.Options[reconcile.Request] {
+	opts := reconcile.Options[reconcile.Request]{Name: "bench", Workers: workers}
+	if m == wqMetricsOn {
+		reg := prometheus.NewRegistry()
+		met, err := reconcile.NewMetrics(reg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		qm, err := prommetrics.New(reg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opts.Metrics, opts.QueueMetrics = met, qm
+	}
+	return opts
+}
+
+func newGovernorTarget(b *testing.B, workers int, m wqMetrics, c *reconcileCounter) reconcileTarget {
 	r := reconcile.Func[reconcile.Request](func(context.Context, reconcile.Request) (reconcile.Result, error) {
 		c.hit()
 		return reconcile.Done(), nil
 	})
-	ctrl, err := reconcile.New[reconcile.Request](r, reconcile.Options[reconcile.Request]{Name: "bench", Workers: workers})
+	ctrl, err := reconcile.New[reconcile.Request](r, governorReconcileOptions(b, workers, m))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,18 +115,38 @@ type crTarget struct {
 	exited chan error
 }
 
-func newCRTarget(b *testing.B, workers int, priorityQueue bool, c *reconcileCounter) reconcileTarget {
-	crlog.SetLogger(logr.Discard())
+// crReconcileOptions returns controller-runtime's controller options for
+// the benchmark. Its controller metrics are always on (it has no way to
+// turn them off); with m off, NewQueue builds the same queue it would by
+// default, but without a name, for which neither its priority queue nor
+// client-go's queue keeps metrics.
+func crReconcileOptions(workers int, priorityQueue bool, m wqMetrics) crcontroller.TypedOptions[crreconcile.Request] {
 	skip := true
+	opts := crcontroller.TypedOptions[crreconcile.Request]{
+		MaxConcurrentReconciles: workers, SkipNameValidation: &skip,
+		UsePriorityQueue: &priorityQueue,
+		RateLimiter:      workqueue.DefaultTypedControllerRateLimiter[crreconcile.Request](),
+	}
+	if m == wqMetricsOff {
+		opts.NewQueue = func(_ string, rl workqueue.TypedRateLimiter[crreconcile.Request]) workqueue.TypedRateLimitingInterface[crreconcile.Request] {
+			if priorityQueue {
+				return priorityqueue.New("", func(o *priorityqueue.Opts[crreconcile.Request]) { o.RateLimiter = rl })
+			}
+			return workqueue.NewTypedRateLimitingQueueWithConfig(rl, workqueue.TypedRateLimitingQueueConfig[crreconcile.Request]{})
+		}
+	}
+	return opts
+}
+
+func newCRTarget(b *testing.B, workers int, priorityQueue bool, m wqMetrics, c *reconcileCounter) reconcileTarget {
+	crlog.SetLogger(logr.Discard())
 	r := crreconcile.TypedFunc[crreconcile.Request](func(context.Context, crreconcile.Request) (crreconcile.Result, error) {
 		c.hit()
 		return crreconcile.Result{}, nil
 	})
-	ctrl, err := crcontroller.NewTypedUnmanaged[crreconcile.Request]("bench", crcontroller.TypedOptions[crreconcile.Request]{
-		Reconciler: r, MaxConcurrentReconciles: workers, SkipNameValidation: &skip,
-		UsePriorityQueue: &priorityQueue,
-		RateLimiter:      workqueue.DefaultTypedControllerRateLimiter[crreconcile.Request](),
-	})
+	opts := crReconcileOptions(workers, priorityQueue, m)
+	opts.Reconciler = r
+	ctrl, err := crcontroller.NewTypedUnmanaged[crreconcile.Request]("bench", opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,48 +178,59 @@ func (t *crTarget) stop() {
 // BenchmarkReconcile measures reconciles per second of a no-op reconciler:
 // each op pushes 10k distinct keys through a channel source and waits until
 // all are reconciled. ns/op is per batch; the reported reconciles/s and
-// allocs/reconcile are per reconcile.
+// allocs/reconcile are per reconcile. metrics=off and metrics=on set the
+// queue metrics the same way on both sides (see governorReconcileOptions
+// and crReconcileOptions); controller metrics are counted on both sides in
+// both modes.
+//
+//	go test -run '^$' -bench BenchmarkReconcile -count 6 -benchtime 20x
 func BenchmarkReconcile(b *testing.B) {
 	impls := []struct {
 		name string
-		mk   func(b *testing.B, workers int, c *reconcileCounter) reconcileTarget
+		mk   func(b *testing.B, workers int, m wqMetrics, c *reconcileCounter) reconcileTarget
 	}{
 		{"governor", newGovernorTarget},
-		{"controllerruntime-priorityqueue", func(b *testing.B, w int, c *reconcileCounter) reconcileTarget { return newCRTarget(b, w, true, c) }},
-		{"controllerruntime-fifo", func(b *testing.B, w int, c *reconcileCounter) reconcileTarget { return newCRTarget(b, w, false, c) }},
+		{"controllerruntime-priorityqueue", func(b *testing.B, w int, m wqMetrics, c *reconcileCounter) reconcileTarget {
+			return newCRTarget(b, w, true, m, c)
+		}},
+		{"controllerruntime-fifo", func(b *testing.B, w int, m wqMetrics, c *reconcileCounter) reconcileTarget {
+			return newCRTarget(b, w, false, m, c)
+		}},
 	}
-	for _, workers := range []int{1, 4, 16} {
-		for _, impl := range impls {
-			b.Run(fmt.Sprintf("impl=%s/workers=%d", impl.name, workers), func(b *testing.B) {
-				c := &reconcileCounter{done: make(chan struct{}, 1)}
-				t := impl.mk(b, workers, c)
-				defer t.stop()
-				// Warm up: one batch before measuring.
-				run := func() {
-					c.want.Add(reconcileKeys)
-					for i := range reconcileKeys {
-						t.push(i)
+	for _, m := range wqMetricsModes {
+		for _, workers := range []int{1, 4, 16} {
+			for _, impl := range impls {
+				b.Run(fmt.Sprintf("metrics=%s/workers=%d/impl=%s", m, workers, impl.name), func(b *testing.B) {
+					c := &reconcileCounter{done: make(chan struct{}, 1)}
+					t := impl.mk(b, workers, m, c)
+					defer t.stop()
+					// Warm up: one batch before measuring.
+					run := func() {
+						c.want.Add(reconcileKeys)
+						for i := range reconcileKeys {
+							t.push(i)
+						}
+						select {
+						case <-c.done:
+						case <-time.After(time.Minute):
+							b.Fatalf("batch not reconciled: %d of %d", c.n.Load(), c.want.Load())
+						}
 					}
-					select {
-					case <-c.done:
-					case <-time.After(time.Minute):
-						b.Fatalf("batch not reconciled: %d of %d", c.n.Load(), c.want.Load())
-					}
-				}
-				run()
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
 					run()
-				}
-				b.StopTimer()
-				runtime.ReadMemStats(&after)
-				total := float64(b.N) * reconcileKeys
-				b.ReportMetric(total/b.Elapsed().Seconds(), "reconciles/s")
-				b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/reconcile")
-			})
+					var before, after runtime.MemStats
+					runtime.ReadMemStats(&before)
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						run()
+					}
+					b.StopTimer()
+					runtime.ReadMemStats(&after)
+					total := float64(b.N) * reconcileKeys
+					b.ReportMetric(total/b.Elapsed().Seconds(), "reconciles/s")
+					b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/reconcile")
+				})
+			}
 		}
 	}
 }

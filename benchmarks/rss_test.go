@@ -29,8 +29,9 @@ import (
 // package with its defaults), both built with Go's defaults and run
 // without GOGC or GOMEMLIMIT (members=1/gogc=50 runs both with GOGC=50
 // instead, to show what that setting buys each). This process writes the keys through each
-// one's network client (raft/client; clientv3 over gRPC) from 64
-// concurrent writers, then asks every member to collect garbage and
+// one's network client (raft/client; clientv3 over gRPC), one client per
+// member, from 64 concurrent writers whose puts go to the members in turn
+// (the same spread on both sides), then asks every member to collect garbage and
 // reads VmRSS and VmHWM from /proc/<pid>/status once it answers.
 //
 // Metrics, per member (the largest member for members=3; rss-mean-MiB is
@@ -295,16 +296,25 @@ func startGovMembers(b *testing.B, bin string, members int, gogc string) *rssClu
 	}
 	c.close = func() {}
 	c.waitReady(b)
-	cl, err := client.New(client.Config{Endpoints: endpoints})
-	if err != nil {
-		c.stop(b)
-		b.Fatal(err)
+	var cls []*client.Client
+	for _, ep := range endpoints {
+		cl, err := client.New(client.Config{Endpoints: []string{ep}})
+		if err != nil {
+			c.stop(b)
+			b.Fatal(err)
+		}
+		cls = append(cls, cl)
 	}
+	var next atomic.Int64
 	c.put = func(ctx context.Context, key string) error {
-		_, err := kv.Put(ctx, cl, key, value256)
+		_, err := kv.Put(ctx, cls[int(next.Add(1))%len(cls)], key, value256)
 		return err
 	}
-	c.close = func() { cl.Close() }
+	c.close = func() {
+		for _, cl := range cls {
+			cl.Close()
+		}
+	}
 	return c
 }
 
@@ -325,15 +335,24 @@ func startEtcdMembers(b *testing.B, bin string, members int, gogc string) *rssCl
 	}
 	c.close = func() {}
 	c.waitReady(b)
-	cl, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		c.stop(b)
-		b.Fatal(err)
+	var cls []*clientv3.Client
+	for _, ep := range endpoints {
+		cl, err := clientv3.New(clientv3.Config{Endpoints: []string{ep}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+		if err != nil {
+			c.stop(b)
+			b.Fatal(err)
+		}
+		cls = append(cls, cl)
 	}
+	var next atomic.Int64
 	c.put = func(ctx context.Context, key string) error {
-		_, err := cl.Put(ctx, key, string(value256))
+		_, err := cls[int(next.Add(1))%len(cls)].Put(ctx, key, string(value256))
 		return err
 	}
-	c.close = func() { cl.Close() }
+	c.close = func() {
+		for _, cl := range cls {
+			cl.Close()
+		}
+	}
 	return c
 }

@@ -3,17 +3,18 @@ package benchmarks
 import (
 	"fmt"
 	"math/rand"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	cgworkqueue "k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 
 	"github.com/governor-io/governor/workqueue"
+	"github.com/governor-io/governor/workqueue/prommetrics"
 )
 
 // Workqueue benchmarks: Governor's workqueue against client-go's typed
@@ -24,6 +25,11 @@ import (
 //
 // Keys are strings shaped like namespace/name, built before the timer
 // starts, so that a benchmark measures the queue and not the key.
+//
+// Metrics: the client-go comparisons run without metrics on both sides
+// (client-go keeps none for a queue without a name, ours none without a
+// MetricsProvider). The controller-runtime comparison runs both ways,
+// metrics=off and metrics=on, each with the same setting on both sides.
 
 // wqQueue is what every implementation offers.
 type wqQueue interface {
@@ -86,11 +92,6 @@ func wqKeyPool(n int) []string {
 		wqKeys = append(wqKeys, fmt.Sprintf("ns-%02d/pod-%08d", i%16, i))
 	}
 	return wqKeys
-}
-
-func wqTenant(key string) string {
-	ns, _, _ := strings.Cut(key, "/")
-	return ns
 }
 
 // runProducersConsumers adds b.N distinct keys from producers goroutines
@@ -235,17 +236,67 @@ func BenchmarkWorkqueueAddAfter(b *testing.B) {
 	}
 }
 
+// wqMetrics says whether the queues of a comparison report Prometheus
+// metrics: all of them or none, so that no side pays for metrics the other
+// does not keep.
+type wqMetrics string
+
+const (
+	// wqMetricsOff: no queue keeps metrics. Ours has no MetricsProvider;
+	// controller-runtime's priority queue gets an empty name, for which it
+	// keeps none.
+	wqMetricsOff wqMetrics = "off"
+	// wqMetricsOn: every queue keeps client-go's workqueue metrics on a
+	// Prometheus registry. Ours through workqueue/prommetrics on a registry
+	// of its own; controller-runtime's priority queue through its default
+	// provider, on controller-runtime's registry, as in a manager.
+	wqMetricsOn wqMetrics = "on"
+)
+
+var wqMetricsModes = []wqMetrics{wqMetricsOff, wqMetricsOn}
+
+// wqBenchName names the queues of the benchmarks that keep metrics.
+const wqBenchName = "bench"
+
+// newGovernorQueue returns our queue and, when m is wqMetricsOn, the fresh
+// registry its metrics are on (nil when off).
+func newGovernorQueue(tb testing.TB, m wqMetrics, opts workqueue.Options[string]) (*workqueue.Queue[string], *prometheus.Registry) {
+	if m != wqMetricsOn {
+		return workqueue.New(opts), nil
+	}
+	reg := prometheus.NewRegistry()
+	p, err := prommetrics.New(reg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts.Name, opts.Metrics = wqBenchName, p
+	return workqueue.New(opts), reg
+}
+
+// newCRPriorityQueue returns controller-runtime's priority queue, with its
+// default metrics when m is wqMetricsOn. Without a name it keeps none.
+func newCRPriorityQueue(m wqMetrics) crQueue {
+	name := ""
+	if m == wqMetricsOn {
+		name = wqBenchName
+	}
+	return crQueue{priorityqueue.New[string](name)}
+}
+
 // BenchmarkWorkqueuePriority is Add→Get→Done of distinct keys with mixed
 // priorities (a quarter of them low, as an initial list, an eighth high),
-// and with fair sharing over 16 tenants on top for impl=governor-fair.
+// against controller-runtime's priority queue, with metrics off on both
+// sides and on on both sides.
 func BenchmarkWorkqueuePriority(b *testing.B) {
 	impls := []struct {
 		name string
-		new  func() wqPrioQueue
+		new  func(testing.TB, wqMetrics) wqPrioQueue
 	}{
-		{"governor", func() wqPrioQueue { return workqueue.New(workqueue.Options[string]{}) }},
-		{"governor-fair", func() wqPrioQueue { return workqueue.New(workqueue.Options[string]{Tenant: wqTenant}) }},
-		{"controllerruntime", func() wqPrioQueue { return crQueue{priorityqueue.New[string]("bench")} }},
+		{"governor", func(tb testing.TB, m wqMetrics) wqPrioQueue {
+			q, _ := newGovernorQueue(tb, m, workqueue.Options[string]{})
+			return q
+		}},
+		{"controllerruntime", func(_ testing.TB, m wqMetrics) wqPrioQueue { return newCRPriorityQueue(m) }},
 	}
 	prios := make([]int, 1024)
 	rng := rand.New(rand.NewSource(2))
@@ -257,14 +308,16 @@ func BenchmarkWorkqueuePriority(b *testing.B) {
 			prios[i] = 10
 		}
 	}
-	for _, shape := range wqShapes {
-		for _, impl := range impls {
-			b.Run(fmt.Sprintf("pc=%dx%d/impl=%s", shape.producers, shape.consumers, impl.name), func(b *testing.B) {
-				q := impl.new()
-				runProducersConsumers(b, q, shape.producers, shape.consumers, func(k string, i int) {
-					q.AddWithPriority(k, prios[i&1023])
+	for _, m := range wqMetricsModes {
+		for _, shape := range wqShapes {
+			for _, impl := range impls {
+				b.Run(fmt.Sprintf("metrics=%s/pc=%dx%d/impl=%s", m, shape.producers, shape.consumers, impl.name), func(b *testing.B) {
+					q := impl.new(b, m)
+					runProducersConsumers(b, q, shape.producers, shape.consumers, func(k string, i int) {
+						q.AddWithPriority(k, prios[i&1023])
+					})
 				})
-			})
+			}
 		}
 	}
 }
