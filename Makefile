@@ -5,7 +5,7 @@
 GO ?= go
 RACE ?= -race
 
-.PHONY: test test-core test-etcd test-benchmarks demo
+.PHONY: test test-core test-etcd test-benchmarks demo bench
 
 test: test-core test-etcd test-benchmarks
 
@@ -22,3 +22,14 @@ test-benchmarks:
 
 demo:
 	$(GO) run ./examples/quickstart
+
+# The comparisons of benchmarks/README.md, on a quiet machine: raw output
+# in benchmarks/results/AREA.txt, benchstat in AREA-benchstat.txt, each
+# with the load average it saw. `make bench` runs every area (about 35
+# minutes on 2 cores); `make bench-mvcc` one of them (see
+# benchmarks/bench.sh for the list).
+bench:
+	cd benchmarks && GO=$(GO) ./bench.sh all
+
+bench-%:
+	cd benchmarks && GO=$(GO) ./bench.sh $*
