@@ -29,14 +29,16 @@ func TestSnapshotsOnTheWALFileSystem(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.Close() // a clean stop finishes the snapshots in progress
+	if err := n.WaitSnapshot(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
 	var snaps []string
-	for _, p := range c.FS(1).Paths("/rafttest/member-1") {
+	for _, p := range c.FS(1).Paths(c.Dir(1)) {
 		if strings.HasSuffix(p, ".snap") {
 			snaps = append(snaps, p)
 		}
 	}
 	if len(snaps) == 0 {
-		t.Fatalf("no snapshot on the member's file system; it holds %v", c.FS(1).Paths("/rafttest"))
+		t.Fatalf("no snapshot on the member's file system; it holds %v", c.FS(1).Paths(c.Dir(1)))
 	}
 }

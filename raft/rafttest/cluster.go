@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -51,6 +51,7 @@ type Cluster struct {
 	Net   *Network
 	Clock *clocktest.Fake
 	opts  Options
+	root  string
 
 	tickMu sync.Mutex // serialises Tick
 
@@ -90,6 +91,7 @@ func NewCluster(t testing.TB, opts Options) *Cluster {
 		Net:   NewNetwork(opts.Seed),
 		Clock: clocktest.New(time.Unix(1, 0)),
 		opts:  opts,
+		root:  t.TempDir(),
 		nodes: map[uint64]*raft.Node{},
 		ticks: map[uint64]chan struct{}{},
 		disks: map[uint64]*waltest.MemFS{},
@@ -183,7 +185,7 @@ func (c *Cluster) config(id uint64, mode startMode, ticks chan struct{}) raft.Co
 	c.mu.Unlock()
 	cfg := raft.Config{
 		ID:             id,
-		Dir:            path.Join("/rafttest", fmt.Sprintf("member-%d", id)),
+		Dir:            c.Dir(id),
 		Transport:      c.Net.Transport(id),
 		Clock:          c.Clock,
 		Ticks:          ticks,
@@ -221,6 +223,13 @@ func (c *Cluster) start(id uint64, mode startMode) error {
 	c.fsys[id] = cfg.WAL.FS
 	c.mu.Unlock()
 	return nil
+}
+
+// Dir returns member id's data directory: a path unique to the cluster,
+// on [Cluster.FS] (or on the disk, if [Options.Configure] sets WAL.FS to
+// the operating system's).
+func (c *Cluster) Dir(id uint64) string {
+	return filepath.Join(c.root, fmt.Sprintf("member-%d", id))
 }
 
 // FS returns the in-memory file system that holds member id's data
