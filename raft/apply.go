@@ -86,6 +86,9 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) error {
 					res.txn, res.err = n.engine.Txn(bg, *r.txn)
 				} else {
 					res.err = n.engine.Compact(bg, r.compact)
+					if h := n.cfg.hooks; res.err == nil && h != nil && h.compactApplied != nil {
+						h.compactApplied(r.compact)
+					}
 				}
 				// Count it before answering, so that a caller who got its
 				// answer sees the metric include its request.

@@ -25,6 +25,13 @@ const (
 	DefaultMaxBatchBytes          = 1 << 20
 	DefaultMaxInflightMsgs        = 512
 	DefaultWatchBufferSize        = 1024
+	// DefaultCompactionRetention keeps five minutes of history, as
+	// kube-apiserver does when it compacts etcd (every 5 minutes, to the
+	// revision it saw 5 minutes before).
+	DefaultCompactionRetention = 5 * time.Minute
+	// DefaultCompactionRevisions caps history at about 100,000 revisions
+	// under write rates high enough that five minutes hold more.
+	DefaultCompactionRevisions = 100000
 )
 
 // Member is one member of a cluster: its ID (non-zero, never reused) and
@@ -128,8 +135,26 @@ type Config struct {
 	// [DefaultRequestTimeout].
 	RequestTimeout time.Duration
 
+	// CompactionRetention is how long history is kept: the leader
+	// compacts away the revisions older than this, through the log (as
+	// etcd's periodic auto-compaction does). Each member samples its
+	// revision every tenth of it, by Clock, so history spans between
+	// CompactionRetention and 1.1 times it, and a new leader continues
+	// with its own samples. Zero means [DefaultCompactionRetention]; a
+	// negative value turns compaction by age off.
+	CompactionRetention time.Duration
+	// CompactionRevisions caps the history kept, in revisions: once it
+	// grows 10% past this, the leader compacts to the current revision
+	// minus CompactionRevisions (checked every tick, through the log, as
+	// etcd's revision auto-compaction does). Zero means
+	// [DefaultCompactionRevisions]; a negative value turns it off. With
+	// both off nothing is compacted unless a client calls
+	// [Node.Compact], and history grows without bound.
+	CompactionRevisions int64
+
 	// Engine configures the state machine. Its automatic compaction must
-	// stay off: compaction is replicated through the log.
+	// stay off: compaction is replicated through the log (see
+	// CompactionRetention and CompactionRevisions).
 	Engine mvcc.Options
 	// WAL configures the write-ahead log (segment size, fault hooks).
 	// Its FS is the file system of the whole data directory: the
@@ -146,6 +171,20 @@ type Config struct {
 	// WAL.Registerer say otherwise) and etcd_network_peer_* from the TCP
 	// transport the member creates when Transport is nil.
 	Registerer prometheus.Registerer
+
+	hooks *testHooks // set by tests only
+}
+
+// testHooks let tests follow the member's background work.
+type testHooks struct {
+	// compactChecked is called after each compaction check (each tick),
+	// on every member.
+	compactChecked func(now time.Time)
+	// compactProposed is called when this member proposes an automatic
+	// compaction.
+	compactProposed func(rev int64)
+	// compactApplied is called when this member applies a compaction.
+	compactApplied func(rev int64)
 }
 
 func (c Config) withDefaults() Config {
@@ -167,6 +206,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogRetainBytes == 0 {
 		c.LogRetainBytes = DefaultLogRetainBytes
+	}
+	if c.CompactionRetention == 0 {
+		c.CompactionRetention = DefaultCompactionRetention
+	}
+	if c.CompactionRevisions == 0 {
+		c.CompactionRevisions = DefaultCompactionRevisions
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout

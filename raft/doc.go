@@ -56,6 +56,19 @@
 // member further behind than the in-memory log (one that joins, say) is
 // sent a snapshot, taken for it if the latest one is too old.
 //
+// # History compaction
+//
+// Every write adds a revision to the engine's history, so history is
+// compacted automatically, as etcd's auto-compaction does and through the
+// log, so that every member compacts at the same point: each member samples
+// its revision every tenth of [Config.CompactionRetention] (default 5
+// minutes), and the leader proposes a compaction to the newest sample at
+// least that old; it also compacts when history grows 10% past
+// [Config.CompactionRevisions] (default 100,000 revisions). A new leader
+// goes on with the samples it took as a follower. Time is that of
+// [Config.Clock]. A negative value turns a rule off; with both off, history
+// is compacted only when a client calls [Node.Compact].
+//
 // # Reads
 //
 // Range and read-only Txn are linearizable by default: concurrent readers

@@ -1,6 +1,9 @@
 package raft
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // EntryRefusalKind is the first byte of a refusal entry's data, for tests
 // that watch the log go by.
@@ -24,4 +27,12 @@ func (n *Node) WaitSnapshot(ctx context.Context, min uint64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// SetCompactionHooks makes the member built from cfg call checked after
+// each compaction check, proposed when it proposes an automatic
+// compaction, and applied when it applies any compaction. Nil hooks are
+// not called.
+func SetCompactionHooks(cfg *Config, checked func(now time.Time), proposed, applied func(rev int64)) {
+	cfg.hooks = &testHooks{compactChecked: checked, compactProposed: proposed, compactApplied: applied}
 }

@@ -90,6 +90,7 @@ func (n *Node) onTick() {
 	n.tick++
 	n.retryReads()
 	n.releaseHeartbeatResps()
+	n.maybeAutoCompact()
 }
 
 // shutdown fails every waiter with err.

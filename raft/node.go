@@ -85,6 +85,7 @@ type Node struct {
 	hardTerm      uint64 // term and vote last persisted
 	hardVote      uint64
 	lastLead      uint64
+	compactor     compactor
 	// snapping is the snapshot being written off the loop, nil if none;
 	// the writer hands it back on snapDone (cap 1).
 	snapping *snapJob
@@ -167,6 +168,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		leaderc:       make(chan struct{}),
 		snapDone:      make(chan *snapJob, 1),
 		snapc:         make(chan struct{}),
+		compactor:     newCompactor(cfg),
 	}
 	var err error
 	if n.metrics, err = newMetrics(cfg.Registerer); err != nil {
