@@ -304,54 +304,61 @@ func TestAutoCompactionBoundsHistory(t *testing.T) {
 // than after a whole retention period of its own.
 func TestAutoCompactionNewLeaderContinuesByAge(t *testing.T) {
 	ctx := ctxFor(t, 2*time.Minute)
-	const retention = 4 * time.Second // of the cluster's fake clock
+	const (
+		tick      = 10 * time.Millisecond
+		retention = 100 * tick // samples every 10 ticks
+	)
 	var mu sync.Mutex
-	proposedAt := map[uint64][]time.Time{}
-	var c *rafttest.Cluster
-	c = rafttest.NewCluster(t, rafttest.Options{Configure: func(cfg *raft.Config) {
+	proposed := map[uint64]int{}
+	c := rafttest.NewCluster(t, rafttest.Options{ManualTicks: true, TickInterval: tick, Configure: func(cfg *raft.Config) {
 		id := cfg.ID
 		cfg.CompactionRetention = retention
 		cfg.CompactionRevisions = -1
 		watchCompaction(cfg, func(int64) {
 			mu.Lock()
-			proposedAt[id] = append(proposedAt[id], c.Clock.Now())
+			proposed[id]++
 			mu.Unlock()
 		})
 	}})
+	if err := c.Node(1).Campaign(ctx); err != nil {
+		t.Fatal(err)
+	}
 	lead, err := c.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Write through the first leader for more than a retention period, so
-	// that every member has samples older than that.
-	start := c.Clock.Now()
-	i := 0
-	for c.Clock.Since(start) < retention+retention/2 {
+	// A write a tick through the first leader for one and a half
+	// retention periods: every member has samples older than that.
+	for i := range 150 {
 		putN(t, ctx, lead, fmt.Sprintf("/w/%d/", i), 1)
-		i++
+		c.Tick()
+	}
+	mu.Lock()
+	first := proposed[lead.ID()]
+	mu.Unlock()
+	if first == 0 {
+		t.Fatal("the first leader proposed no compaction")
 	}
 	next := c.Follower(lead)
 	if err := lead.TransferLeadership(ctx, next.ID()); err != nil {
 		t.Fatal(err)
 	}
-	elected := c.Clock.Now()
-	mu.Lock()
-	delete(proposedAt, next.ID())
-	mu.Unlock()
-	for {
-		putN(t, ctx, next, fmt.Sprintf("/w/%d/", i), 1)
-		i++
+	for ticks := 1; ; ticks++ {
+		putN(t, ctx, next, fmt.Sprintf("/x/%d/", ticks), 1)
+		c.Tick()
 		mu.Lock()
-		at := proposedAt[next.ID()]
+		n := proposed[next.ID()]
 		mu.Unlock()
-		if len(at) > 0 {
-			if d := at[0].Sub(elected); d > retention/2 {
-				t.Fatalf("the new leader first compacted %v after it was elected, want well under the retention %v", d, retention)
+		if n > 0 {
+			// Its samples go back past the retention: its first check
+			// with a write newer than the last compaction proposes one.
+			if ticks > 30 {
+				t.Fatalf("the new leader first compacted %d ticks after it was elected, want well under the retention (%d ticks)", ticks, retention/tick)
 			}
 			return
 		}
-		if c.Clock.Since(elected) > 2*retention {
-			t.Fatalf("the new leader proposed no compaction in %v", 2*retention)
+		if ticks > 300 {
+			t.Fatal("the new leader proposed no compaction")
 		}
 	}
 }

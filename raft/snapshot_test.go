@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"path/filepath"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -16,11 +16,10 @@ import (
 	"github.com/governor-io/governor/store/kv"
 )
 
-// slowSnapFS is the operating system's file system, except that once
-// armed, syncing a new snapshot file in one directory blocks until the test
-// releases it: a disk too slow for the member's snapshots.
-type slowSnapFS struct {
-	wal.OSFS
+// slowSnap makes a disk too slow for a member's snapshots: once armed,
+// syncing a new snapshot file in one directory blocks until the test
+// releases it.
+type slowSnap struct {
 	mu      sync.Mutex
 	dir     string        // the armed snapshot directory, "" for none
 	blocked chan struct{} // closed when a sync blocks
@@ -28,54 +27,60 @@ type slowSnapFS struct {
 	once    sync.Once
 }
 
-func newSlowSnapFS() *slowSnapFS {
-	return &slowSnapFS{blocked: make(chan struct{}), release: make(chan struct{})}
+func newSlowSnap() *slowSnap {
+	return &slowSnap{blocked: make(chan struct{}), release: make(chan struct{})}
 }
 
-func (s *slowSnapFS) arm(dir string) {
+func (s *slowSnap) arm(dir string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dir = dir
 }
 
-func (s *slowSnapFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File, error) {
-	f, err := s.OSFS.OpenFile(name, flag, perm)
-	s.mu.Lock()
-	slow := s.dir != "" && filepath.Dir(name) == s.dir && strings.HasSuffix(name, ".tmp")
-	s.mu.Unlock()
+// slowSnapFS is a member's file system under a slowSnap.
+type slowSnapFS struct {
+	wal.FS
+	s *slowSnap
+}
+
+func (f slowSnapFS) OpenFile(name string, flag int, perm fs.FileMode) (wal.File, error) {
+	file, err := f.FS.OpenFile(name, flag, perm)
+	f.s.mu.Lock()
+	slow := f.s.dir != "" && path.Dir(name) == f.s.dir && strings.HasSuffix(name, ".tmp")
+	f.s.mu.Unlock()
 	if err != nil || !slow {
-		return f, err
+		return file, err
 	}
-	return &slowFile{File: f, fs: s}, nil
+	return &slowFile{File: file, s: f.s}, nil
 }
 
 type slowFile struct {
 	wal.File
-	fs *slowSnapFS
+	s *slowSnap
 }
 
 func (f *slowFile) Sync() error {
-	f.fs.once.Do(func() { close(f.fs.blocked) })
-	<-f.fs.release
+	f.s.once.Do(func() { close(f.s.blocked) })
+	<-f.s.release
 	return f.File.Sync()
 }
 
 // TestSlowSnapshotKeepsLeadership checks that a leader whose snapshot
-// takes long to write keeps ticking, heartbeating and serving writes
+// takes long to write keeps taking ticks, heartbeating and serving writes
 // meanwhile: it keeps its leadership and term through several election
 // timeouts, and the snapshot completes once the disk lets it.
 func TestSlowSnapshotKeepsLeadership(t *testing.T) {
 	ctx := ctxFor(t, time.Minute)
-	slow := newSlowSnapFS()
+	slow := newSlowSnap()
 	var mu sync.Mutex
 	snapDirs := map[uint64]string{}
-	const electionTicks = 30
-	c := rafttest.NewCluster(t, rafttest.Options{ElectionTicks: electionTicks, Configure: func(cfg *raft.Config) {
-		cfg.WAL.FS = slow
+	const electionTicks = 10
+	c := rafttest.NewCluster(t, rafttest.Options{ManualTicks: true, ElectionTicks: electionTicks, Configure: func(cfg *raft.Config) {
+		cfg.WAL.FS = slowSnapFS{FS: cfg.WAL.FS, s: slow}
 		cfg.SnapshotEntries = 100
 		cfg.SnapshotCatchUpEntries = 10
 		mu.Lock()
-		snapDirs[cfg.ID] = filepath.Join(cfg.Dir, "snap")
+		snapDirs[cfg.ID] = path.Join(cfg.Dir, "snap")
 		mu.Unlock()
 	}})
 	// Released before the cluster closes (cleanups run last first).
@@ -86,6 +91,9 @@ func TestSlowSnapshotKeepsLeadership(t *testing.T) {
 			close(slow.release)
 		}
 	})
+	if err := c.Node(1).Campaign(ctx); err != nil {
+		t.Fatal(err)
+	}
 	lead, err := c.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -115,17 +123,24 @@ func TestSlowSnapshotKeepsLeadership(t *testing.T) {
 			t.Fatal("no snapshot after 1000 writes (SnapshotEntries 100)")
 		}
 	}
-	// Several election timeouts of the cluster's clock pass while the
-	// snapshot is stuck, and the leader serves writes all along.
-	wait := c.Clock.NewTimer(3 * electionTicks * 10 * time.Millisecond)
-	defer wait.Stop()
-	for waited := false; !waited; i++ {
-		put(i)
+	// Three election timeouts pass while the snapshot is stuck: every
+	// member takes each tick, and the leader serves a write after each.
+	for tick := range 3 * electionTicks {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.Tick()
+		}()
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		select {
-		case <-wait.C():
-			waited = true
-		default:
+		case <-done:
+		case <-tctx.Done():
+			cancel()
+			t.Fatalf("tick %d: a member stopped taking ticks while the leader wrote a snapshot", tick)
 		}
+		cancel()
+		put(i)
+		i++
 	}
 	if !lead.IsLeader() || lead.Term() != term {
 		t.Fatalf("member %d lost leadership while writing a snapshot: leader %v, term %d (was %d)", lead.ID(), lead.IsLeader(), lead.Term(), term)
