@@ -171,6 +171,11 @@ func (n *Node) propose(ctx context.Context, req request) (result, error) {
 }
 
 func (n *Node) proposeWait(ctx context.Context, p *proposal) (result, error) {
+	// A request whose context is already done is never proposed: queued,
+	// the loop might take it before it is marked cancelled.
+	if err := ctx.Err(); err != nil {
+		return result{}, err
+	}
 	ctx, cancel := n.withTimeout(ctx)
 	defer cancel()
 	if p.req.id == 0 {
