@@ -35,11 +35,14 @@ type LeaderElectionOptions struct {
 	// saw the lease change, before they take it. Zero means 15s.
 	LeaseDuration time.Duration
 	// RenewDeadline is how long the leader keeps trying to renew before it
-	// gives up leadership. It must be less than LeaseDuration, so that the
-	// old leader has stepped down before anyone else may take over. Zero
-	// means 10s.
+	// gives up leadership: it stops leading RenewDeadline after the start
+	// of its last successful renewal, even while a renewal still hangs. It
+	// must be less than LeaseDuration, so that the old leader has stepped
+	// down before anyone else may take over. Zero means 10s.
 	RenewDeadline time.Duration
-	// RetryPeriod is the time between attempts to acquire or renew. Zero
+	// RetryPeriod is the time between attempts to acquire or renew, and
+	// bounds each attempt: its context ends after RetryPeriod (a renewal's
+	// also at the renew deadline), and the next attempt follows. Zero
 	// means 2s.
 	RetryPeriod time.Duration
 	// KeepLeaseOnCancel leaves the lease held when the context is
@@ -72,7 +75,8 @@ type Elector struct {
 
 	mu          sync.Mutex
 	leading     bool
-	lost        bool      // leadership ended; it never comes back in this run
+	lost        bool // leadership ended; it never comes back in this run
+	lostReason  string
 	renewedAt   time.Time // start of the last successful acquire or renew
 	observedVer string
 	observedAt  time.Time
@@ -176,7 +180,7 @@ func (e *Elector) Run(ctx context.Context) error {
 	}
 	e.log.Info("became leader")
 	e.electedOnce.Do(func() { close(e.elected) })
-	defer e.stopLeading("elector stopped")
+	defer e.stopLeading(reasonStopped)
 	// Renew.
 	for {
 		e.attempts.bump()
@@ -213,15 +217,22 @@ func (e *Elector) Run(ctx context.Context) error {
 		expired := e.clk.Since(e.renewedAt) >= e.opts.RenewDeadline
 		e.mu.Unlock()
 		if expired {
-			e.stopLeading("renew deadline passed")
+			e.stopLeading(fmt.Sprintf("no renewal within the renew deadline %s", e.opts.RenewDeadline))
 		}
 	}
 }
 
 // lostErr is the error of a Run whose leadership was lost.
 func (e *Elector) lostErr() error {
-	return fmt.Errorf("%w: %s: no renewal for %s", ErrLeaderLost, e.opts.Lock.Describe(), e.opts.RenewDeadline)
+	e.mu.Lock()
+	reason := e.lostReason
+	e.mu.Unlock()
+	return fmt.Errorf("%w: %s: %s", ErrLeaderLost, e.opts.Lock.Describe(), reason)
 }
+
+// reasonStopped is the reason of a leadership that ended because Run
+// returned, not because it was lost.
+const reasonStopped = "the elector stopped"
 
 // stopLeading ends the leadership, once: from then on IsLeader is false,
 // Lost is closed and no late renewal brings it back.
@@ -231,14 +242,14 @@ func (e *Elector) stopLeading(reason string) {
 		e.mu.Unlock()
 		return
 	}
-	e.lost, e.leading = true, false
+	e.lost, e.leading, e.lostReason = true, false, reason
 	if e.watchdog != nil {
 		e.watchdog.Stop()
 	}
 	e.mu.Unlock()
 	close(e.lostC)
-	if reason != "elector stopped" {
-		e.log.Error("stopped leading", "reason", reason, "renewDeadline", e.opts.RenewDeadline)
+	if reason != reasonStopped {
+		e.log.Error("stopped leading", "reason", reason)
 	}
 }
 
@@ -258,7 +269,7 @@ func (e *Elector) checkDeadline() {
 		return
 	}
 	e.mu.Unlock()
-	e.stopLeading("renew deadline passed")
+	e.stopLeading(fmt.Sprintf("no renewal within the renew deadline %s", e.opts.RenewDeadline))
 }
 
 // tryAcquireOrRenew makes one attempt and reports whether this candidate
@@ -319,11 +330,13 @@ func (e *Elector) won(at time.Time, rec LeaseRecord, ver string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.observedVer, e.observedAt, e.observed = ver, at, rec
-	if e.lost {
+	left := e.opts.RenewDeadline - e.clk.Since(at)
+	if e.lost || left <= 0 {
+		// Lost meanwhile, or the write took so long (a lock that ignores
+		// its context) that the leadership it proves is already over.
 		return false
 	}
 	e.leading, e.renewedAt = true, at
-	left := e.opts.RenewDeadline - e.clk.Since(at)
 	if e.watchdog == nil {
 		e.watchdog = e.clk.AfterFunc(left, e.checkDeadline)
 	} else {
@@ -339,7 +352,7 @@ func (e *Elector) release() {
 	e.mu.Lock()
 	wasLeading := e.leading && !e.lost
 	e.mu.Unlock()
-	e.stopLeading("elector stopped")
+	e.stopLeading(reasonStopped)
 	if !wasLeading || e.opts.KeepLeaseOnCancel {
 		return
 	}

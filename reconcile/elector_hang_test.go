@@ -191,3 +191,59 @@ func TestElectorStepsDownWhileALockCallIgnoresItsContext(t *testing.T) {
 		t.Fatalf("Run = %v, want ErrLeaderLost", err)
 	}
 }
+
+// slowCreate is a LeaseLock whose Create ignores its context and waits to
+// be released before it writes to mem; its other calls go through a
+// hangLock.
+type slowCreate struct {
+	*hangLock
+	mem              *reconcile.MemoryLeaseLock
+	entered, release chan struct{}
+}
+
+func (s *slowCreate) Create(ctx context.Context, rec reconcile.LeaseRecord) (string, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.mem.Create(context.WithoutCancel(ctx), rec)
+}
+
+// TestElectorIgnoresAnAcquisitionThatLandsTooLate checks that a write
+// which lands after the leadership it would prove has run out does not
+// make the candidate leader.
+func TestElectorIgnoresAnAcquisitionThatLandsTooLate(t *testing.T) {
+	clk := clocktest.New(epoch)
+	mem := &reconcile.MemoryLeaseLock{Name: "test"}
+	lock := &slowCreate{hangLock: &hangLock{LeaseLock: mem, entered: make(chan struct{}, 1)}, mem: mem,
+		entered: make(chan struct{}), release: make(chan struct{})}
+	e, err := reconcile.NewElector(reconcile.LeaderElectionOptions{Lock: lock, Identity: "a", Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	attempted := e.Attempted()
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := waitChan(t, done, "Run to return"); err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}()
+	waitChan(t, lock.entered, "the first attempt's Create")
+	clk.Step(reconcile.DefaultRenewDeadline)
+	// The next attempt, due already, hangs: it would be a fresh, valid
+	// acquisition.
+	lock.hang.Store(true)
+	close(lock.release)
+	waitChan(t, attempted, "the first attempt")
+	select {
+	case <-e.Elected():
+		t.Fatal("elected by a write that landed after its renew deadline")
+	case err := <-done:
+		t.Fatalf("Run returned %v after a late first write", err)
+	default:
+	}
+	if e.IsLeader() {
+		t.Fatal("leads on a write that landed after its renew deadline")
+	}
+}
