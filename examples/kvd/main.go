@@ -78,6 +78,8 @@ func run() error {
 		noFwd    = flag.Bool("no-forward", false, "refuse writes on followers with NotLeader instead of forwarding them")
 		tick     = flag.Duration("tick", 100*time.Millisecond, "Raft tick interval")
 		snapN    = flag.Uint64("snapshot-entries", raft.DefaultSnapshotEntries, "applied entries between snapshots")
+		keepAge  = flag.Duration("compaction-retention", raft.DefaultCompactionRetention, "history kept, by age (negative: no compaction by age)")
+		keepRevs = flag.Int64("compaction-revisions", raft.DefaultCompactionRevisions, "history kept, in revisions (negative: no compaction by revisions)")
 		logLevel = flag.String("log", "info", "log level: debug, info, warn, error")
 	)
 	flag.Parse()
@@ -105,14 +107,16 @@ func run() error {
 		return err
 	}
 	cfg := raft.Config{
-		ID:                *id,
-		Dir:               dir,
-		Join:              *join,
-		Transport:         tr,
-		TickInterval:      *tick,
-		SnapshotEntries:   *snapN,
-		DisableForwarding: *noFwd,
-		Logger:            log,
+		ID:                  *id,
+		Dir:                 dir,
+		Join:                *join,
+		Transport:           tr,
+		TickInterval:        *tick,
+		SnapshotEntries:     *snapN,
+		CompactionRetention: *keepAge,
+		CompactionRevisions: *keepRevs,
+		DisableForwarding:   *noFwd,
+		Logger:              log,
 	}
 	cfg.Registerer = reg
 	switch {
