@@ -40,7 +40,9 @@
 // The client follows a [raft.NotLeaderError] to the leader it names. A
 // watch whose stream breaks is opened again from the revision after the
 // last one it delivered, on the same member or the next (see
-// [Client.Watch]).
+// [Client.Watch]); so is a watch whose member loses its leader, since a
+// member cut off from its peers would deliver nothing more: a [Server]
+// ends the watches it serves with [raft.ErrNoLeader] then.
 // Errors keep their identity across the wire: errors.Is(err,
 // kv.ErrCompacted) holds on the client as on the server.
 //
@@ -541,8 +543,8 @@ type watchStream struct {
 }
 
 // Watch implements [kv.KV.Watch] over a stream of its own (a framed
-// connection, or a streamed HTTP response). If the stream breaks, the
-// client opens the watch again, at the same member or the next, from the
+// connection, or a streamed HTTP response). If the stream breaks, or its
+// member loses its leader, the client opens the watch again, at the same member or the next, from the
 // revision after the last one a response brought it to, and the caller
 // sees no break. A watch from the current revision (StartRevision zero)
 // that has had no response yet cannot be resumed without a possible gap:
@@ -809,6 +811,9 @@ func (c *Client) drain(wctx context.Context, src watchSource, req *kv.WatchReque
 		r, err := src.next()
 		if err != nil {
 			return false, err
+		}
+		if errors.Is(r.Err, raft.ErrNoLeader) {
+			return false, r.Err // its member lost its leader: resume elsewhere
 		}
 		if !send(r) || r.Err != nil {
 			return true, nil

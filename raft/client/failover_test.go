@@ -80,12 +80,35 @@ func (s *silentServer) addr() string { return s.ln.Addr().String() }
 // of no leader; it counts the calls that reach its KV.
 type leaderless struct {
 	kv.KV
-	lead  atomic.Uint64
-	calls atomic.Int32
+	lead    atomic.Uint64
+	calls   atomic.Int32
+	watches atomic.Int32
+	opened  chan struct{} // when set, told of each watch opened
+	mu      sync.Mutex
+	changed chan struct{}
 }
 
 func (l *leaderless) Leader() uint64 { return l.lead.Load() }
 func (l *leaderless) Err() error     { return nil }
+
+func (l *leaderless) LeaderChanged() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changed == nil {
+		l.changed = make(chan struct{})
+	}
+	return l.changed
+}
+
+func (l *leaderless) setLeader(id uint64) {
+	l.lead.Store(id)
+	l.mu.Lock()
+	if l.changed != nil {
+		close(l.changed)
+	}
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+}
 
 func (l *leaderless) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
 	l.calls.Add(1)
@@ -99,7 +122,12 @@ func (l *leaderless) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnRespons
 
 func (l *leaderless) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.WatchResponse, error) {
 	l.calls.Add(1)
-	return l.KV.Watch(ctx, req)
+	l.watches.Add(1)
+	ch, err := l.KV.Watch(ctx, req)
+	if l.opened != nil {
+		l.opened <- struct{}{}
+	}
+	return ch, err
 }
 
 func seeded() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
@@ -263,7 +291,7 @@ func TestMemberIsTriedAgainAfterItsBackoff(t *testing.T) {
 	e := mvcc.New(mvcc.Options{})
 	defer e.Close()
 	a, b := &leaderless{KV: e}, &leaderless{KV: e}
-	b.lead.Store(1)
+	b.setLeader(1)
 	clk := clocktest.New(time.Unix(0, 0))
 	c, err := New(Config{Endpoints: []string{listen(t, a), listen(t, b)}, AttemptTimeout: -1, Clock: clk, Rand: seeded()})
 	if err != nil {
@@ -279,8 +307,8 @@ func TestMemberIsTriedAgainAfterItsBackoff(t *testing.T) {
 		t.Fatalf("calls: a %d, b %d; want 0 and 1", a.calls.Load(), b.calls.Load())
 	}
 	// b loses its leader, a finds one; a is still in its backoff.
-	b.lead.Store(0)
-	a.lead.Store(1)
+	b.setLeader(0)
+	a.setLeader(1)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := kv.Put(ctx, c, "/a", []byte("2"))
@@ -402,6 +430,57 @@ func TestWatchResumesWhenItsStreamBreaks(t *testing.T) {
 			r := wait(t, ctx, w, "the event after the break")
 			if r.Err != nil || len(r.Events) != 1 || r.Events[0].KV.ModRevision != rev2 {
 				t.Fatalf("after the break: %+v, want the one event at %d", r, rev2)
+			}
+		})
+	}
+}
+
+// TestWatchLeavesAMemberThatLosesItsLeader checks that a member that
+// loses its leader ends the watches it serves with ErrNoLeader, since,
+// cut off, it may deliver nothing more, and that the client resumes such
+// a watch on another member with no gap and no error for the caller.
+func TestWatchLeavesAMemberThatLosesItsLeader(t *testing.T) {
+	for _, proto := range []string{"framed", "http"} {
+		t.Run(proto, func(t *testing.T) {
+			e := mvcc.New(mvcc.Options{})
+			defer e.Close()
+			a, b := &leaderless{KV: e}, &leaderless{KV: e, opened: make(chan struct{}, 1)}
+			a.setLeader(1)
+			b.setLeader(1)
+			ea, eb := listen(t, a), listen(t, b)
+			if proto == "http" {
+				ea, eb = "http://"+ea, "http://"+eb
+			}
+			c, err := New(Config{Endpoints: []string{ea, eb}, Rand: seeded()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			rev, err := kv.Put(ctx, e, "/k", []byte("1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := c.Watch(ctx, kv.WatchRequest{Key: "/k", StartRevision: rev})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := wait(t, ctx, w, "the first event"); r.Err != nil || len(r.Events) != 1 {
+				t.Fatalf("first response %+v", r)
+			}
+			a.setLeader(0)
+			wait(t, ctx, b.opened, "the watch to resume at b")
+			rev2, err := kv.Put(ctx, e, "/k", []byte("2"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := wait(t, ctx, w, "the event after the loss")
+			if r.Err != nil || len(r.Events) != 1 || r.Events[0].KV.ModRevision != rev2 {
+				t.Fatalf("after the loss: %+v, want the one event at %d", r, rev2)
+			}
+			if a.watches.Load() != 1 || b.watches.Load() != 1 {
+				t.Fatalf("watches opened: a %d, b %d; want 1 and 1", a.watches.Load(), b.watches.Load())
 			}
 		})
 	}

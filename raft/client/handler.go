@@ -138,6 +138,7 @@ func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	lw := newLeaderWatch(h.kv) // before the check, so as to miss no change
 	if err := needLeader(h.kv); err != nil {
 		writeError(w, err)
 		return
@@ -158,7 +159,7 @@ func (h *Handler) handleWatch(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for {
-		wr, ok := nextWireWatchResponse(ctx, ch)
+		wr, ok := nextWireWatchResponse(ctx, ch, lw)
 		if !ok {
 			return
 		}

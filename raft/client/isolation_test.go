@@ -67,7 +67,13 @@ func TestIsolatedMemberCostsAboutAnElectionTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := kv.Put(ctx, c, "/k", []byte("0")); err != nil {
+	rev, err := kv.Put(ctx, c, "/k", []byte("0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A watch served by the member that will be cut off.
+	w, err := c.Watch(ctx, kv.WatchRequest{Key: "/k", StartRevision: rev})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -107,6 +113,21 @@ func TestIsolatedMemberCostsAboutAnElectionTimeout(t *testing.T) {
 	t.Logf("election timeout %v: outage %v after the cut, %d write(s) of unknown outcome", election, outage, unknown)
 	if outage > 2*election {
 		t.Errorf("outage %v, over two election timeouts (%v)", outage, 2*election)
+	}
+	// The watch left the cut member when it lost its leader, and resumed
+	// on another with no gap: it delivers every write, the last included.
+	last := rev - 1
+	for seen := ""; seen != "20"; {
+		r := wait(t, ctx, w, "the watch to deliver the last write")
+		if r.Err != nil {
+			t.Fatalf("watch: %v", r.Err)
+		}
+		for _, ev := range r.Events {
+			if ev.KV.ModRevision <= last {
+				t.Fatalf("watch: event at %d after one at %d", ev.KV.ModRevision, last)
+			}
+			last, seen = ev.KV.ModRevision, string(ev.KV.Value)
+		}
 	}
 
 	// Once the cut member knows it has no leader, a client without any

@@ -319,6 +319,7 @@ func (sc *serverConn) handle(ctx context.Context, f frame) {
 // watch streams a watch's responses until one carries an error or the
 // call is cancelled.
 func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest) {
+	lw := newLeaderWatch(sc.s.kv) // before the check, so as to miss no change
 	if err := needLeader(sc.s.kv); err != nil {
 		sc.reply(id, nil, err)
 		return
@@ -330,7 +331,7 @@ func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest)
 	}
 	sc.reply(id, nil, nil) // the watch is open
 	for {
-		wr, ok := nextWireWatchResponse(ctx, ch)
+		wr, ok := nextWireWatchResponse(ctx, ch, lw)
 		if !ok {
 			return
 		}
@@ -352,7 +353,42 @@ func (sc *serverConn) watch(ctx context.Context, id uint64, req kv.WatchRequest)
 // leader.
 type member interface {
 	Leader() uint64
+	LeaderChanged() <-chan struct{}
 	Err() error
+}
+
+// leaderWatch tells a watch served from a member when the member loses
+// its leader: from then on the member, cut off from its peers, may
+// deliver nothing, and the watch ends with [raft.ErrNoLeader] so that
+// the client resumes it on another member. It is nil (never firing) for
+// an engine that is not a member.
+type leaderWatch struct {
+	m  member
+	ch <-chan struct{}
+}
+
+func newLeaderWatch(k kv.KV) *leaderWatch {
+	m, ok := k.(member)
+	if !ok {
+		return nil
+	}
+	return &leaderWatch{m: m, ch: m.LeaderChanged()}
+}
+
+// changed returns a channel closed when the member's leader may have
+// changed.
+func (lw *leaderWatch) changed() <-chan struct{} {
+	if lw == nil {
+		return nil
+	}
+	return lw.ch
+}
+
+// lost reports whether the member, running, knows of no leader now, and
+// otherwise waits for the next change.
+func (lw *leaderWatch) lost() bool {
+	lw.ch = lw.m.LeaderChanged()
+	return lw.m.Leader() == 0 && lw.m.Err() == nil
 }
 
 // needLeader refuses a call that needs the cluster's leader (a

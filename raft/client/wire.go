@@ -207,17 +207,24 @@ func decodeWatchLine(line []byte) (kv.WatchResponse, error) {
 // nextWireWatchResponse waits for a watch's next response and converts it for
 // the wire. It reports false when ctx is done first. A channel that the
 // engine closed without an error becomes ErrClosed: the watch was cancelled
-// under the client, which must hear about it.
-func nextWireWatchResponse(ctx context.Context, ch <-chan kv.WatchResponse) (wireWatchResponse, bool) {
+// under the client, which must hear about it. A member that loses its
+// leader (lw) ends the watch with raft.ErrNoLeader.
+func nextWireWatchResponse(ctx context.Context, ch <-chan kv.WatchResponse, lw *leaderWatch) (wireWatchResponse, bool) {
 	var resp kv.WatchResponse
-	select {
-	case r, ok := <-ch:
-		resp = r
-		if !ok {
-			resp = kv.WatchResponse{Err: kv.ErrClosed}
+	for got := false; !got; {
+		select {
+		case r, ok := <-ch:
+			resp, got = r, true
+			if !ok {
+				resp = kv.WatchResponse{Err: kv.ErrClosed}
+			}
+		case <-lw.changed():
+			if lw.lost() {
+				resp, got = kv.WatchResponse{Err: raft.ErrNoLeader}, true
+			}
+		case <-ctx.Done():
+			return wireWatchResponse{}, false
 		}
-	case <-ctx.Done():
-		return wireWatchResponse{}, false
 	}
 	wr := wireWatchResponse{Events: resp.Events, Revision: resp.Revision, ProgressNotify: resp.ProgressNotify}
 	if resp.Err != nil {
