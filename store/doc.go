@@ -42,6 +42,16 @@
 //     never keeps or modifies the caller's object. [DeepCopy] makes a
 //     private copy of a shared one (from an informer's cache, say).
 //
+// # Metadata helpers
+//
+// [SetControllerReference] makes one object the controller of another,
+// with the owner's apiVersion, kind, name and uid (an object read from a
+// Store carries its Resource's kind and apiVersion), and refuses a second
+// controller with an [*AlreadyOwnedError]; [SetOwnerReference],
+// [ControllerOf] and [IsControlledBy] go with it. [AddFinalizer] and
+// [RemoveFinalizer] report whether they changed the object, so that a
+// caller writes only when they did.
+//
 // # Errors
 //
 // Errors are [*StatusError] values that errors.Is matches against sentinels
