@@ -151,6 +151,12 @@ func wait[T any](t *testing.T, ctx context.Context, ch <-chan T, what string) T 
 // with ErrAttemptTimeout (its outcome is unknown) and is not repeated;
 // and that the next write skips the member while its backoff lasts.
 func TestSilentMemberIsLeftAfterTheAttemptTimeout(t *testing.T) {
+	for _, proto := range []string{"framed", "http"} {
+		t.Run(proto, func(t *testing.T) { testSilentMember(t, proto) })
+	}
+}
+
+func testSilentMember(t *testing.T, proto string) {
 	e := mvcc.New(mvcc.Options{})
 	defer e.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -159,11 +165,17 @@ func TestSilentMemberIsLeftAfterTheAttemptTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := listen(t, e)
+	endpoints := func(silent *silentServer) []string {
+		if proto == "http" {
+			return []string{"http://" + silent.addr(), "http://" + good}
+		}
+		return []string{silent.addr(), good}
+	}
 
 	t.Run("read", func(t *testing.T) {
 		silent := newSilentServer(t)
 		clk := clocktest.New(time.Unix(0, 0))
-		c, err := New(Config{Endpoints: []string{silent.addr(), good}, AttemptTimeout: time.Second, Clock: clk, Rand: seeded()})
+		c, err := New(Config{Endpoints: endpoints(silent), AttemptTimeout: time.Second, Clock: clk, Rand: seeded()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +203,7 @@ func TestSilentMemberIsLeftAfterTheAttemptTimeout(t *testing.T) {
 	t.Run("write", func(t *testing.T) {
 		silent := newSilentServer(t)
 		clk := clocktest.New(time.Unix(0, 0))
-		c, err := New(Config{Endpoints: []string{silent.addr(), good}, AttemptTimeout: time.Second, Clock: clk, Rand: seeded()})
+		c, err := New(Config{Endpoints: endpoints(silent), AttemptTimeout: time.Second, Clock: clk, Rand: seeded()})
 		if err != nil {
 			t.Fatal(err)
 		}
