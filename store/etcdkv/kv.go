@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,6 +129,12 @@ func (k *KV) Client() *clientv3.Client { return k.client }
 
 // Prefix returns the key prefix the KV was configured with.
 func (k *KV) Prefix() string { return k.prefix }
+
+// String names the store for people: etcd, its endpoints and the key
+// prefix, as in "etcd at 127.0.0.1:2379, keys under /app".
+func (k *KV) String() string {
+	return fmt.Sprintf("etcd at %s, keys under %q", strings.Join(k.client.Endpoints(), ","), k.prefix)
+}
 
 // Range implements [kv.KV]. End "\x00" selects every key >= Key within the
 // prefix, and an empty Key with a non-empty End starts at the beginning of

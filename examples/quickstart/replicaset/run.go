@@ -16,6 +16,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/mvcc"
 )
 
 // Namespace and SetName name the ReplicaSet the demo script drives.
@@ -223,7 +224,7 @@ func RunWith(ctx context.Context, backend kv.KV, out io.Writer, mo reconcile.Man
 		return err
 	}
 
-	fmt.Fprintln(out, "governor quickstart: embedded store, a manager and a ReplicaSet controller")
+	fmt.Fprintf(out, "governor quickstart on %s: a manager and a ReplicaSet controller\n", storeName(backend))
 	select {
 	case <-s.Manager.Elected():
 	case err := <-done:
@@ -314,4 +315,18 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// storeName names the store under the demo in its banner: its String
+// method when it has one (etcdkv's names etcd and its endpoints), the
+// in-memory engine by what it is, anything else by its type.
+func storeName(backend kv.KV) string {
+	switch b := backend.(type) {
+	case fmt.Stringer:
+		return b.String()
+	case *mvcc.Engine:
+		return "the embedded in-memory store"
+	default:
+		return fmt.Sprintf("a %T", backend)
+	}
 }

@@ -24,6 +24,7 @@ func TestRunScript(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
+		"governor quickstart on the embedded in-memory store:",
 		"== create replicaset demo/web with 3 replicas",
 		"added finalizer " + replicaset.Finalizer,
 		"   ok: 3 pods: web-0 web-1 web-2\n",

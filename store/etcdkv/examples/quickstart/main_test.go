@@ -36,6 +36,9 @@ func TestEmbedded(t *testing.T) {
 	if !strings.Contains(out.String(), "store: embedded etcd on 127.0.0.1:") {
 		t.Fatalf("no embedded etcd:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "governor quickstart on etcd at 127.0.0.1:") {
+		t.Fatalf("the banner does not name etcd:\n%s", out.String())
+	}
 	wantDemo(t, out.String())
 }
 
