@@ -52,6 +52,12 @@
 // [RemoveFinalizer] report whether they changed the object, so that a
 // caller writes only when they did.
 //
+// For status and spec fields: [Condition] is Kubernetes' metav1.Condition,
+// which [SetStatusCondition] sets (moving lastTransitionTime only when the
+// status changes) and [FindStatusCondition], [IsStatusConditionTrue] and
+// [IsStatusConditionCurrent] (observedGeneration against the object's
+// generation) read; [Duration] encodes as metav1.Duration ("1m30s").
+//
 // # Errors
 //
 // Errors are [*StatusError] values that errors.Is matches against sentinels
