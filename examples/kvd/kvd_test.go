@@ -147,6 +147,20 @@ func TestThreeProcessesSurviveLeaderKill(t *testing.T) {
 	}
 	waitAcked(100)
 	lead := leaderOf(t, clients)
+	// The leader's /metrics shows its traffic with its peers.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	mreq, _ := http.NewRequestWithContext(ctx, "GET", "http://"+clients[lead-1]+"/metrics", nil)
+	mresp, err := hc.Do(mreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, family := range []string{"etcd_network_peer_sent_bytes_total{", "etcd_network_peer_received_bytes_total{"} {
+		if !strings.Contains(string(metrics), "\n"+family) {
+			t.Errorf("leader's /metrics lacks %s...}", family)
+		}
+	}
 	t.Logf("killing leader %d", lead)
 	procs[lead].cmd.Process.Signal(syscall.SIGKILL)
 	<-procs[lead].done

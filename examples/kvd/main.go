@@ -14,10 +14,26 @@
 //	go run ./examples/kvd -id 2 -data /tmp/kvd2 -peer 127.0.0.1:2382 -client 127.0.0.1:2381 -cluster <same>
 //	go run ./examples/kvd -id 3 -data /tmp/kvd3 -peer 127.0.0.1:2384 -client 127.0.0.1:2383 -cluster <same>
 //
-// Then, for example:
+// Then, for example (a write goes to whichever member you ask; a follower
+// forwards it to the leader):
 //
-//	curl -s -XPOST 127.0.0.1:2379/v1/txn -d '{"Success":[{"Type":1,"Key":"/a","Value":"aGVsbG8="}]}'
-//	curl -s -XPOST 127.0.0.1:2381/v1/range -d '{"Key":"/a"}'
+//	curl -s -XPOST 127.0.0.1:2379/v1/put -d '{"key":"/a","value":"1"}'
+//	curl -s -XPOST '127.0.0.1:2381/v1/range?text=1' -d '{"Key":"/a"}'
+//	curl -s -XPOST 127.0.0.1:2379/v1/deleterange -d '{"key":"/a","prefix":true}'
+//	curl -s 127.0.0.1:2379/healthz
+//
+// /v1/put takes a text value and /v1/deleterange a key, a key and an end,
+// or a prefix; both answer the revision after the write. /v1/range with
+// ?text=1 shows values as text (bytes that are not UTF-8 show as U+FFFD).
+// Without it, /v1/range and the rest of the KV API (/v1/txn, /v1/watch,
+// /v1/compact; see package raft/client) carry values as base64, exactly,
+// as real clients need. /healthz answers 200 "ok" while the member knows
+// a leader and 503 otherwise. /metrics serves the member's Raft, engine
+// and peer network metrics (etcd's names) and the Go and process
+// collectors.
+//
+// kvd logs leader changes and its shutdown at the default level (info).
+// A temporary data directory it made is removed when it stops.
 package main
 
 import (
@@ -25,6 +41,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,14 +53,18 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/raft/client"
+	"github.com/governor-io/governor/store/kv"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "kvd:", err)
 		os.Exit(1)
 	}
@@ -67,27 +88,33 @@ func parseCluster(s string) ([]raft.Member, error) {
 	return out, nil
 }
 
-func run() error {
+// run parses args and runs the member until ctx is done or the member
+// stops, printing its addresses to stdout and logging to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("kvd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var (
-		id       = flag.Uint64("id", 1, "member ID (non-zero, never reused)")
-		data     = flag.String("data", "", "data directory (default: a new temporary directory)")
-		peer     = flag.String("peer", "127.0.0.1:0", "peer listen address")
-		clientA  = flag.String("client", "127.0.0.1:0", "client (HTTP) listen address")
-		cluster  = flag.String("cluster", "", "initial cluster: id=peer[/client],... (default: this member alone)")
-		join     = flag.Bool("join", false, "join an existing cluster that already added this member")
-		noFwd    = flag.Bool("no-forward", false, "refuse writes on followers with NotLeader instead of forwarding them")
-		tick     = flag.Duration("tick", 100*time.Millisecond, "Raft tick interval")
-		snapN    = flag.Uint64("snapshot-entries", raft.DefaultSnapshotEntries, "applied entries between snapshots")
-		keepAge  = flag.Duration("compaction-retention", raft.DefaultCompactionRetention, "history kept, by age (negative: no compaction by age)")
-		keepRevs = flag.Int64("compaction-revisions", raft.DefaultCompactionRevisions, "history kept, in revisions (negative: no compaction by revisions)")
-		logLevel = flag.String("log", "info", "log level: debug, info, warn, error")
+		id       = fs.Uint64("id", 1, "member ID (non-zero, never reused)")
+		data     = fs.String("data", "", "data directory (default: a new temporary directory, removed on exit)")
+		peer     = fs.String("peer", "127.0.0.1:0", "peer listen address")
+		clientA  = fs.String("client", "127.0.0.1:0", "client (HTTP) listen address")
+		cluster  = fs.String("cluster", "", "initial cluster: id=peer[/client],... (default: this member alone)")
+		join     = fs.Bool("join", false, "join an existing cluster that already added this member")
+		noFwd    = fs.Bool("no-forward", false, "refuse writes on followers with NotLeader instead of forwarding them")
+		tick     = fs.Duration("tick", 100*time.Millisecond, "Raft tick interval")
+		snapN    = fs.Uint64("snapshot-entries", raft.DefaultSnapshotEntries, "applied entries between snapshots")
+		keepAge  = fs.Duration("compaction-retention", raft.DefaultCompactionRetention, "history kept, by age (negative: no compaction by age)")
+		keepRevs = fs.Int64("compaction-revisions", raft.DefaultCompactionRevisions, "history kept, in revisions (negative: no compaction by revisions)")
+		logLevel = fs.String("log", "info", "log level: debug, info, warn, error")
 	)
-	flag.Parse()
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	dir := *data
 	if dir == "" {
@@ -96,14 +123,25 @@ func run() error {
 			return err
 		}
 		dir = d
+		// Runs last, after the member has closed its files.
+		defer func() {
+			if rerr := os.RemoveAll(dir); rerr != nil {
+				log.Error("kvd: remove temporary data directory", "dir", dir, "err", rerr)
+				err = errors.Join(err, rerr)
+				return
+			}
+			log.Info("kvd: removed temporary data directory", "dir", dir)
+		}()
 	}
 	cln, err := net.Listen("tcp", *clientA)
 	if err != nil {
 		return fmt.Errorf("client listen: %w", err)
 	}
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: *id, ListenAddr: *peer, Logger: log, Registerer: reg})
 	if err != nil {
+		cln.Close()
 		return err
 	}
 	cfg := raft.Config{
@@ -117,42 +155,88 @@ func run() error {
 		CompactionRevisions: *keepRevs,
 		DisableForwarding:   *noFwd,
 		Logger:              log,
+		Registerer:          reg,
 	}
-	cfg.Registerer = reg
 	switch {
 	case *cluster != "":
 		if cfg.InitialCluster, err = parseCluster(*cluster); err != nil {
+			cln.Close()
+			tr.Close()
 			return err
 		}
 	case !*join:
 		cfg.InitialCluster = []raft.Member{{ID: *id, PeerAddr: tr.Addr(), ClientAddr: cln.Addr().String()}}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	node, err := raft.Open(ctx, cfg)
 	if err != nil {
+		cln.Close()
 		tr.Close()
 		return err
 	}
-	defer node.Close()
+	defer func() {
+		if cerr := node.Close(); cerr != nil && !errors.Is(cerr, kv.ErrClosed) {
+			log.Warn("kvd: close member", "err", cerr)
+		}
+		log.Info("kvd: stopped", "member", *id)
+	}()
+
+	watchDone := make(chan struct{})
+	watchStop := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		logLeaderChanges(log, node, watchStop)
+	}()
+	defer func() {
+		close(watchStop)
+		<-watchDone
+	}()
 
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", client.NewHandler(node))
+	mux.Handle("/", convenience(node, client.NewHandler(node)))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// One port serves both the framed client protocol and HTTP (the
-	// JSON API and /metrics).
+	// JSON API, /healthz and /metrics).
 	srv := client.NewServer(node, mux)
 	go srv.Serve(cln)
 	defer srv.Close()
 
-	fmt.Printf("kvd: member %d\n  data:   %s\n  peer:   %s\n  client: %s (framed; http://%[4]s for HTTP/JSON and /metrics)\n", *id, dir, tr.Addr(), cln.Addr())
+	log.Info("kvd: serving", "member", *id, "peer", tr.Addr(), "client", cln.Addr().String(), "data", dir)
+	fmt.Fprintf(stdout, "kvd: member %d\n  data:   %s\n  peer:   %s\n  client: %s (framed; http://%[4]s for HTTP/JSON, /healthz and /metrics)\n", *id, dir, tr.Addr(), cln.Addr())
 	select {
 	case <-ctx.Done():
+		log.Info("kvd: shutting down", "member", *id, "reason", context.Cause(ctx))
+		return nil
 	case <-node.Done():
-		if err := node.Err(); err != nil && !errors.Is(err, raft.ErrStopped) {
-			return err
+		err := node.Err()
+		log.Error("kvd: member stopped, shutting down", "member", *id, "err", err)
+		if errors.Is(err, raft.ErrStopped) {
+			return nil
 		}
-		return node.Err()
+		return err
 	}
-	return nil
+}
+
+// logLeaderChanges logs, at info, each leader this member comes to know
+// of, and at warn each loss of its leader, until stop is closed or the
+// member stops.
+func logLeaderChanges(log *slog.Logger, node *raft.Node, stop <-chan struct{}) {
+	var last uint64
+	for {
+		changed := node.LeaderChanged()
+		if lead := node.Leader(); lead != last {
+			if lead == 0 {
+				log.Warn("kvd: leader lost", "member", node.ID(), "previous", last, "term", node.Term())
+			} else {
+				log.Info("kvd: leader changed", "member", node.ID(), "leader", lead, "term", node.Term(), "is_leader", node.IsLeader())
+			}
+			last = lead
+		}
+		select {
+		case <-changed:
+		case <-stop:
+			return
+		case <-node.Done():
+			return
+		}
+	}
 }
