@@ -72,11 +72,16 @@ type Options[Req comparable] struct {
 	// Timeout, when > 0, cancels each reconcile's context after this long
 	// (with cause [ErrReconcileTimeout]).
 	Timeout time.Duration
-	// Metrics receives the controller metrics. Nil keeps them private.
+	// Metrics receives the controller metrics. Nil means the metrics of
+	// the [Manager] the controller is added to, or private ones when it
+	// runs on its own.
 	Metrics *Metrics
 	// QueueMetrics, when set, instruments the work queue.
 	QueueMetrics workqueue.MetricsProvider
-	// Logger gets the controller's logs. Nil discards them.
+	// Logger gets the controller's logs, and (with the controller's name
+	// and the request) the reconcile contexts' ([LoggerFrom]). Nil means
+	// the logger of the [Manager] the controller is added to, or discarding
+	// the logs when it runs on its own.
 	Logger *slog.Logger
 	// NoLeaderElection lets the controller run on every replica of a
 	// [Manager], leader or not. By default a controller runs only on the
@@ -85,7 +90,8 @@ type Options[Req comparable] struct {
 	// Freshness, when set, makes the controller wait before reconciling a
 	// request until the caches have caught up with the writes that earlier
 	// reconciles of the request made through a [Client] (read your own
-	// writes).
+	// writes). Nil means the [Manager.Freshness] of the manager the
+	// controller is added to, or none when it runs on its own.
 	Freshness *Freshness
 	// FreshnessTimeout bounds that wait. Zero means
 	// [DefaultFreshnessTimeout].
@@ -192,11 +198,26 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 // Name returns the controller's name.
 func (c *Controller[Req]) Name() string { return c.name }
 
-// inheritClock makes a controller created without a Clock use clk, the
-// clock of the [Manager] it is added to. Add calls it before Start.
-func (c *Controller[Req]) inheritClock(clk clock.Clock) {
+// inherit gives a controller what its options left unset of the
+// [Manager] it is added to: the clock, the logger, the metrics and the
+// freshness tracking. Add calls it before Start.
+func (c *Controller[Req]) inherit(m *Manager) {
 	if ic, ok := c.clk.(*inheritedClock); ok {
-		ic.set(clk)
+		ic.set(m.clk)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started {
+		return
+	}
+	if c.opts.Logger == nil {
+		c.log = m.log.With("controller", c.name)
+	}
+	if c.opts.Metrics == nil {
+		c.metrics = m.metrics.forController(c.name, c.opts.Workers)
+	}
+	if c.opts.Freshness == nil {
+		c.opts.Freshness = m.fresh
 	}
 }
 
@@ -421,6 +442,7 @@ func (c *Controller[Req]) process(stop, ctx context.Context, req Req) {
 		}
 		ctx = withRequest(ctx, f, req)
 	}
+	ctx = WithLogger(ctx, c.log.With("request", req))
 	res, err, timedOut := c.call(ctx, req)
 	switch {
 	case err != nil:

@@ -55,7 +55,10 @@ type ManagerOptions struct {
 	// Clock drives every wait of the manager, its elector and (unless they
 	// set their own) its controllers. Nil means the wall clock.
 	Clock clock.Clock
-	// Logger gets the manager's logs. Nil discards them.
+	// Logger gets the manager's logs, and those of what it runs (its
+	// elector, the controllers and informers it is given or creates) unless
+	// they set their own. Nil means errors to standard error and nothing
+	// else: a failing reconcile is never silent.
 	Logger *slog.Logger
 	// Registry receives the controller metrics and is served on /metrics.
 	// Nil means a new private registry (see [Manager.Registry]).
@@ -98,6 +101,7 @@ type Manager struct {
 
 	mu        sync.Mutex
 	caches    []namedCache
+	shared    sharedCaches // informers and clients made by InformerFor and ClientFor
 	runnables []Runnable
 	checks    map[string]func() error
 	ready     map[string]func() error
@@ -142,7 +146,7 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = defaultManagerLogger()
 	}
 	m := &Manager{
 		queueMet: queueMet, opts: opts, clk: clock.OrReal(opts.Clock), log: log, registry: reg, metrics: metrics,
@@ -227,7 +231,8 @@ func (m *Manager) AddCache(name string, c Cache) error {
 }
 
 // Add adds a runnable, such as a [Controller]. Runnables must be added
-// before Start. A Controller created without a Clock takes the manager's.
+// before Start. A Controller takes the manager's clock, logger, metrics and
+// [Freshness] where its options set none.
 func (m *Manager) Add(r Runnable) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -237,8 +242,8 @@ func (m *Manager) Add(r Runnable) error {
 	if r == nil {
 		return fmt.Errorf("%w: nil runnable", ErrInvalidOptions)
 	}
-	if ic, ok := r.(interface{ inheritClock(clock.Clock) }); ok {
-		ic.inheritClock(m.clk)
+	if ic, ok := r.(interface{ inherit(*Manager) }); ok {
+		ic.inherit(m)
 	}
 	m.runnables = append(m.runnables, r)
 	return nil

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
@@ -44,11 +42,6 @@ type Setup struct {
 // informers, and a manager running the ReplicaSet controller under leader
 // election (lease demo/quickstart). The controller prints its actions to out.
 func NewSetup(backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) (*Setup, error) {
-	log := mo.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-		mo.Logger = log
-	}
 	clk := clock.OrReal(mo.Clock)
 	s := &Setup{
 		Sets:     store.New(backend, SetResource(), store.WithClock(clk)),
@@ -70,38 +63,22 @@ func NewSetup(backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) (*Setup
 		return nil, err
 	}
 	s.Manager = mgr
-	setInf := informer.New[*ReplicaSet](s.Sets, informer.Options[*ReplicaSet]{Name: "replicasets", Clock: mo.Clock, Logger: log})
-	podInf := informer.New[*Pod](s.Pods, informer.Options[*Pod]{Name: "pods", Clock: mo.Clock, Logger: log})
-	if err := errors.Join(mgr.AddCache("replicasets", setInf), mgr.AddCache("pods", podInf)); err != nil {
-		return nil, err
-	}
-	sets, err := reconcile.NewClient(s.Sets, setInf, mgr.Freshness())
+	sets, err := reconcile.ClientFor(mgr, s.Sets)
 	if err != nil {
 		return nil, err
 	}
-	pods, err := reconcile.NewClient(s.Pods, podInf, mgr.Freshness())
+	pods, err := reconcile.ClientFor(mgr, s.Pods)
 	if err != nil {
 		return nil, err
 	}
 	rec := &Reconciler{Sets: sets, Pods: pods, Out: out}
-	ctrl, err := reconcile.New[reconcile.Request](reconcile.Func[reconcile.Request](
+	ctrl, err := reconcile.NewController(mgr, "replicaset", reconcile.Func[reconcile.Request](
 		func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 			defer s.bump()
 			return rec.Reconcile(ctx, req)
-		}), reconcile.Options[reconcile.Request]{
-		Name: "replicaset", Workers: 2, Clock: mo.Clock, Logger: log,
-		Metrics: mgr.Metrics(), Freshness: mgr.Freshness(),
-	})
+		}), reconcile.Options[reconcile.Request]{Workers: 2},
+		reconcile.For(s.Sets), reconcile.Owns(s.Pods))
 	if err != nil {
-		return nil, err
-	}
-	if err := errors.Join(
-		ctrl.Watch(reconcile.FromInformer(setInf, reconcile.OwnKey[*ReplicaSet](),
-			reconcile.InformerOptions[*ReplicaSet]{Name: "replicaset", LowPriorityInitialList: true})),
-		ctrl.Watch(reconcile.FromInformer(podInf, reconcile.ControllerOwner[*Pod](APIVersion, "ReplicaSet"),
-			reconcile.InformerOptions[*Pod]{Name: "replicaset", LowPriorityInitialList: true})),
-		mgr.Add(ctrl),
-	); err != nil {
 		return nil, err
 	}
 	s.Controller = ctrl
