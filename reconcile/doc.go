@@ -47,6 +47,13 @@
 // Options.FreshnessTimeout, until the caches have caught up, so that it
 // never acts on a cache from before its own write.
 //
+// [Client.Mutate] and [Client.MutateStatus] change an object read from the
+// cache: they apply a function to a private copy, write only when it
+// changed something, and on Conflict re-read the latest version from the
+// store and apply the function again (never to an object recreated under
+// the same name). With [store.AddFinalizer] and [store.SetStatusCondition]
+// they are how a reconcile adds finalizers and reports conditions.
+//
 // # Leader election and shutdown
 //
 // An [Elector] campaigns for a lease ([StoreLeaseLock] keeps it in the
