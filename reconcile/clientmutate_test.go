@@ -17,8 +17,8 @@ import (
 	"github.com/governor-io/governor/store/mvcc"
 )
 
-// gadget is a test type with a status of conditions.
-type gadget struct {
+// sprocket is a test type with a status of conditions.
+type sprocket struct {
 	store.TypeMeta
 	store.ObjectMeta `json:"metadata"`
 	Spec             struct {
@@ -32,23 +32,23 @@ type gadget struct {
 // heldSource lists a store at once but holds its watch events back until
 // released, so that the cache stays at what the list read.
 type heldSource struct {
-	st   *store.Store[*gadget]
+	st   *store.Store[*sprocket]
 	held chan struct{}
 	once sync.Once
 }
 
 func (h *heldSource) release() { h.once.Do(func() { close(h.held) }) }
 
-func (h *heldSource) List(ctx context.Context, o store.ListOptions) (*store.List[*gadget], error) {
+func (h *heldSource) List(ctx context.Context, o store.ListOptions) (*store.List[*sprocket], error) {
 	return h.st.List(ctx, o)
 }
 
-func (h *heldSource) Watch(ctx context.Context, o store.ListOptions) (<-chan store.WatchEvent[*gadget], error) {
+func (h *heldSource) Watch(ctx context.Context, o store.ListOptions) (<-chan store.WatchEvent[*sprocket], error) {
 	in, err := h.st.Watch(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan store.WatchEvent[*gadget])
+	out := make(chan store.WatchEvent[*sprocket])
 	go func() {
 		defer close(out)
 		for ev := range in {
@@ -82,20 +82,20 @@ func (r *rangeCounter) Range(ctx context.Context, req kv.RangeRequest) (*kv.Rang
 
 type mutateFixture struct {
 	kv     *rangeCounter
-	st     *store.Store[*gadget]
+	st     *store.Store[*sprocket]
 	src    *heldSource
 	fresh  *reconcile.Freshness
-	client *reconcile.Client[*gadget]
+	client *reconcile.Client[*sprocket]
 }
 
 // newMutateFixture stores g, then starts a client whose cache holds g as
 // created and sees no later write until src is released.
-func newMutateFixture(t *testing.T, g *gadget) (*mutateFixture, *gadget) {
+func newMutateFixture(t *testing.T, g *sprocket) (*mutateFixture, *sprocket) {
 	t.Helper()
 	engine := mvcc.New(mvcc.Options{})
 	t.Cleanup(func() { _ = engine.Close() })
 	f := &mutateFixture{kv: &rangeCounter{KV: engine}, fresh: reconcile.NewFreshness()}
-	f.st = store.New[*gadget](f.kv, store.Resource[*gadget]{Name: "gadgets", Kind: "Gadget", APIVersion: "test/v1", Namespaced: true})
+	f.st = store.New[*sprocket](f.kv, store.Resource[*sprocket]{Name: "sprockets", Kind: "Sprocket", APIVersion: "test/v1", Namespaced: true})
 	ctx := ctxFor(t)
 	created, err := f.st.Create(ctx, g)
 	if err != nil {
@@ -103,7 +103,7 @@ func newMutateFixture(t *testing.T, g *gadget) (*mutateFixture, *gadget) {
 	}
 	f.src = &heldSource{st: f.st, held: make(chan struct{})}
 	t.Cleanup(f.src.release)
-	inf := informer.New[*gadget](f.src, informer.Options[*gadget]{Logger: slog.New(slog.DiscardHandler)})
+	inf := informer.New[*sprocket](f.src, informer.Options[*sprocket]{Logger: slog.New(slog.DiscardHandler)})
 	if f.client, err = reconcile.NewClient(f.st, inf, f.fresh); err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +140,8 @@ func (f *mutateFixture) reconcileOnce(t *testing.T, r func(ctx context.Context) 
 	return waitChan(t, errs, "reconcile")
 }
 
-func newGadget() *gadget {
-	return &gadget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}}
+func newSprocket() *sprocket {
+	return &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}}
 }
 
 // The cache is behind the store when a reconcile sets a condition: the
@@ -149,7 +149,7 @@ func newGadget() *gadget {
 // and applies the change to the latest version, keeping the other writer's
 // change, and the write is recorded for read-your-own-writes.
 func TestMutateStatusRetriesOnConflict(t *testing.T) {
-	f, created := newMutateFixture(t, newGadget())
+	f, created := newMutateFixture(t, newSprocket())
 	ctx := ctxFor(t)
 	other := store.DeepCopy(created)
 	other.Spec.Size = 5
@@ -158,13 +158,13 @@ func TestMutateStatusRetriesOnConflict(t *testing.T) {
 	}
 
 	var runs int
-	var out *gadget
+	var out *sprocket
 	err := f.reconcileOnce(t, func(ctx context.Context) error {
 		cached, err := f.client.Get("ns", "g")
 		if err != nil {
 			return err
 		}
-		out, err = f.client.MutateStatus(ctx, cached, func(g *gadget) error {
+		out, err = f.client.MutateStatus(ctx, cached, func(g *sprocket) error {
 			runs++
 			store.SetStatusCondition(&g.Status.Conditions, store.Condition{Type: "Ready", Status: store.ConditionTrue,
 				Reason: "Sized", ObservedGeneration: g.Generation}, epoch)
@@ -197,7 +197,7 @@ func TestMutateStatusRetriesOnConflict(t *testing.T) {
 // A mutate that changes nothing writes nothing, and does not even read the
 // store: a reconcile that adds a finalizer already there costs nothing.
 func TestMutateWritesOnlyWhenChanged(t *testing.T) {
-	g := newGadget()
+	g := newSprocket()
 	store.AddFinalizer(g, "test/cleanup")
 	f, created := newMutateFixture(t, g)
 	ctx := ctxFor(t)
@@ -206,7 +206,7 @@ func TestMutateWritesOnlyWhenChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := f.kv.ranges.Load()
-	out, err := f.client.Mutate(ctx, cached, func(g *gadget) error {
+	out, err := f.client.Mutate(ctx, cached, func(g *sprocket) error {
 		if store.AddFinalizer(g, "test/cleanup") {
 			t.Error("AddFinalizer changed an object that had the finalizer")
 		}
@@ -223,7 +223,7 @@ func TestMutateWritesOnlyWhenChanged(t *testing.T) {
 	}
 
 	// A real change is written.
-	out, err = f.client.Mutate(ctx, cached, func(g *gadget) error {
+	out, err = f.client.Mutate(ctx, cached, func(g *sprocket) error {
 		store.AddFinalizer(g, "test/other")
 		return nil
 	})
@@ -241,12 +241,12 @@ func TestMutateWritesOnlyWhenChanged(t *testing.T) {
 // When the object was deleted and recreated behind the cache's back, the
 // retry does not apply a change meant for the old object to the new one.
 func TestMutateDoesNotFollowARecreatedObject(t *testing.T) {
-	f, created := newMutateFixture(t, newGadget())
+	f, created := newMutateFixture(t, newSprocket())
 	ctx := ctxFor(t)
 	if _, err := f.st.Delete(ctx, "ns", "g", store.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	recreated, err := f.st.Create(ctx, newGadget())
+	recreated, err := f.st.Create(ctx, newSprocket())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestMutateDoesNotFollowARecreatedObject(t *testing.T) {
 	if err != nil || cached.UID != created.UID {
 		t.Fatalf("cached = %v, %v; want the old object", cached, err)
 	}
-	_, err = f.client.Mutate(ctx, cached, func(g *gadget) error {
+	_, err = f.client.Mutate(ctx, cached, func(g *sprocket) error {
 		g.Spec.Size = 9
 		return nil
 	})
@@ -273,12 +273,12 @@ func TestMutateDoesNotFollowARecreatedObject(t *testing.T) {
 // PatchStatus and GuaranteedUpdateStatus write the status only, and record
 // the write for read-your-own-writes.
 func TestStatusWritesAreRecorded(t *testing.T) {
-	for name, write := range map[string]func(ctx context.Context, c *reconcile.Client[*gadget]) (*gadget, error){
-		"PatchStatus": func(ctx context.Context, c *reconcile.Client[*gadget]) (*gadget, error) {
+	for name, write := range map[string]func(ctx context.Context, c *reconcile.Client[*sprocket]) (*sprocket, error){
+		"PatchStatus": func(ctx context.Context, c *reconcile.Client[*sprocket]) (*sprocket, error) {
 			return c.PatchStatus(ctx, "ns", "g", []byte(`{"spec":{"size":7},"status":{"conditions":[{"type":"Ready","status":"True","lastTransitionTime":null,"reason":"","message":""}]}}`))
 		},
-		"GuaranteedUpdateStatus": func(ctx context.Context, c *reconcile.Client[*gadget]) (*gadget, error) {
-			return c.GuaranteedUpdateStatus(ctx, "ns", "g", func(g *gadget) (*gadget, error) {
+		"GuaranteedUpdateStatus": func(ctx context.Context, c *reconcile.Client[*sprocket]) (*sprocket, error) {
+			return c.GuaranteedUpdateStatus(ctx, "ns", "g", func(g *sprocket) (*sprocket, error) {
 				g.Spec.Size = 7
 				store.SetStatusCondition(&g.Status.Conditions, store.Condition{Type: "Ready", Status: store.ConditionTrue}, epoch)
 				return g, nil
@@ -286,8 +286,8 @@ func TestStatusWritesAreRecorded(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f, _ := newMutateFixture(t, newGadget())
-			var out *gadget
+			f, _ := newMutateFixture(t, newSprocket())
+			var out *sprocket
 			err := f.reconcileOnce(t, func(ctx context.Context) (err error) {
 				out, err = write(ctx, f.client)
 				return err

@@ -18,10 +18,10 @@ func ExampleClient_MutateStatus() {
 	ctx, cancel := context.WithCancel(context.Background())
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
-	st := store.New[*gadget](engine, store.Resource[*gadget]{Name: "gadgets", Kind: "Gadget", APIVersion: "example.io/v1", Namespaced: true})
-	_, _ = st.Create(ctx, &gadget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}})
+	st := store.New[*sprocket](engine, store.Resource[*sprocket]{Name: "sprockets", Kind: "Sprocket", APIVersion: "example.io/v1", Namespaced: true})
+	_, _ = st.Create(ctx, &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}})
 
-	inf := informer.New[*gadget](st, informer.Options[*gadget]{Logger: slog.New(slog.DiscardHandler)})
+	inf := informer.New[*sprocket](st, informer.Options[*sprocket]{Logger: slog.New(slog.DiscardHandler)})
 	client, _ := reconcile.NewClient(st, inf, reconcile.NewFreshness())
 	done := make(chan struct{})
 	go func() { _ = inf.Run(ctx); close(done) }()
@@ -31,13 +31,13 @@ func ExampleClient_MutateStatus() {
 	g, _ := client.Get("ns", "g") // shared with the cache: never modify it
 	for range 2 {
 		var err error
-		g, err = client.Mutate(ctx, g, func(g *gadget) error {
+		g, err = client.Mutate(ctx, g, func(g *sprocket) error {
 			store.AddFinalizer(g, "example.io/cleanup")
 			return nil
 		})
 		fmt.Println("finalizers", g.Finalizers, "resourceVersion", g.ResourceVersion, err)
 	}
-	g, _ = client.MutateStatus(ctx, g, func(g *gadget) error {
+	g, _ = client.MutateStatus(ctx, g, func(g *sprocket) error {
 		store.SetStatusCondition(&g.Status.Conditions, store.Condition{Type: "Ready", Status: store.ConditionTrue,
 			Reason: "Reconciled", ObservedGeneration: g.Generation}, epoch)
 		return nil
