@@ -4,21 +4,32 @@
 //
 // # Usage
 //
-// A controller is a [Reconciler], the [Source]s that feed it requests, and a
-// [Manager] that runs it with its informers:
+// A controller is a [Reconciler], the stores whose changes feed it requests,
+// and a [Manager] that runs it with their informers:
 //
 //	mgr, _ := reconcile.NewManager(reconcile.ManagerOptions{Addr: ":8080",
 //		LeaderElection: &reconcile.LeaderElectionOptions{
 //			Lock: reconcile.StoreLeaseLock(leases, "system", "my-controller"), Identity: podName}})
-//	mgr.AddCache("replicasets", setInformer)
-//	mgr.AddCache("pods", podInformer)
-//	c, _ := reconcile.New[reconcile.Request](myReconciler, reconcile.Options[reconcile.Request]{
-//		Name: "replicaset", Workers: 4, Metrics: mgr.Metrics(), QueueMetrics: mgr.QueueMetrics(),
-//		Freshness: mgr.Freshness()})
-//	c.Watch(reconcile.FromInformer(setInformer, reconcile.OwnKey[*ReplicaSet](), reconcile.InformerOptions[*ReplicaSet]{}))
-//	c.Watch(reconcile.FromInformer(podInformer, reconcile.ControllerOwner[*Pod]("apps/v1", "ReplicaSet"), reconcile.InformerOptions[*Pod]{}))
-//	mgr.Add(c)
+//	sets, _ := reconcile.ClientFor(mgr, setStore)
+//	pods, _ := reconcile.ClientFor(mgr, podStore)
+//	reconcile.NewController(mgr, "replicaset", &Reconciler{Sets: sets, Pods: pods},
+//		reconcile.Options[reconcile.Request]{Workers: 4},
+//		reconcile.For(setStore), reconcile.Owns(podStore))
 //	mgr.Start(ctx)
+//
+// [NewController] gives the controller the manager's clock, logger, metrics
+// and [Freshness], and adds it to the manager. [For] enqueues a changed
+// object's own request; [Owns] enqueues the request of the owner named by a
+// changed object's controller reference, matching the kind and apiVersion
+// of the For store's [store.Resource]; [Watches] takes a [Mapper] of one's
+// own. The manager creates one informer per type for all its controllers
+// and clients ([InformerFor], [ClientFor]) and runs it as one of its caches.
+// The lower-level parts ([New], [FromInformer], [Manager.AddCache],
+// [Manager.Add]) stay available for sources that are not stores.
+//
+// Inside Reconcile, [LoggerFrom](ctx) is the controller's logger with the
+// controller's name and the request attached. A manager created without a
+// Logger writes errors, such as a failed reconcile, to standard error.
 //
 // # Results
 //

@@ -10,9 +10,10 @@ import (
 	"github.com/governor-io/governor/reconcile"
 )
 
-// A reconciler that retries an error, then succeeds. The controller is fed
-// by a channel source and stopped once the work is done.
-func Example() {
+// A reconciler that retries an error, then succeeds. The controller runs on
+// its own, fed by a channel source (events that do not come from a store),
+// and is stopped once the work is done.
+func ExampleChannel() {
 	var mu sync.Mutex
 	attempts := map[string]int{}
 	done := make(chan struct{})
