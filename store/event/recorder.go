@@ -1,0 +1,155 @@
+package event
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/governor-io/governor/clock"
+	"github.com/governor-io/governor/store"
+)
+
+// DefaultCacheSize is how many distinct events a [Recorder] remembers for
+// aggregation when Options.CacheSize is zero (client-go's figure).
+const DefaultCacheSize = 4096
+
+// Options configure a [Recorder]. The zero value works.
+type Options struct {
+	// Component names the reporter in Source.Component and
+	// ReportingController, such as "backup-controller".
+	Component string
+	// Host names the reporter's instance in Source.Host and
+	// ReportingInstance.
+	Host string
+	// Clock gives the timestamps. nil means the real clock.
+	Clock clock.Clock
+	// CacheSize bounds the events remembered for aggregation (least
+	// recently recorded forgotten first). Zero means [DefaultCacheSize].
+	CacheSize int
+}
+
+// Recorder writes events into a store, aggregating repeats: an event equal
+// to one it recorded before (same source, involved object, type, reason
+// and message) increments that event's Count and moves its LastTimestamp,
+// with a conflict-retrying update, rather than creating a new event. It
+// remembers the last Options.CacheSize distinct events; one it has
+// forgotten (or whose stored event was deleted) starts again with a new
+// event. A Recorder is safe for concurrent use.
+type Recorder struct {
+	st    *store.Store[*Event]
+	clk   clock.Clock
+	src   Source
+	limit int
+
+	mu    sync.Mutex
+	lru   *list.List // of *entry, most recent first
+	byKey map[key]*list.Element
+}
+
+// key identifies repeats of one event, as client-go's event correlator
+// does.
+type key struct {
+	src              Source
+	obj              ObjectReference
+	typ, reason, msg string
+}
+
+// entry is the stored event that recordings of one key aggregate into.
+type entry struct {
+	key  key
+	mu   sync.Mutex // held while writing this key's event
+	ns   string
+	name string // "" until created
+}
+
+// NewRecorder returns a Recorder that writes into st, a Store made with
+// [Resource] (or a Resource like it).
+func NewRecorder(st *store.Store[*Event], opts Options) *Recorder {
+	limit := opts.CacheSize
+	if limit <= 0 {
+		limit = DefaultCacheSize
+	}
+	return &Recorder{st: st, clk: clock.OrReal(opts.Clock), src: Source{Component: opts.Component, Host: opts.Host},
+		limit: limit, lru: list.New(), byKey: make(map[key]*list.Element)}
+}
+
+// Event records an event of type eventType ([TypeNormal] or [TypeWarning])
+// about obj, which carries its kind and apiVersion as objects read from a
+// Store do. It returns the event as stored: new with Count 1, or a repeat
+// with a higher Count. Events about a cluster-scoped object go into the
+// "default" namespace, as in Kubernetes.
+func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reason, message string) (*Event, error) {
+	ref := ReferenceTo(obj)
+	// A repeat is the same whatever version of the object it is about.
+	k := key{src: r.src, obj: ref, typ: eventType, reason: reason, msg: message}
+	k.obj.ResourceVersion = ""
+	e := r.entry(k)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := r.clk.Now()
+	if e.name != "" {
+		out, err := r.st.GuaranteedUpdate(ctx, e.ns, e.name, func(ev *Event) (*Event, error) {
+			ev.Count++
+			ev.LastTimestamp = store.NewTime(now)
+			ev.InvolvedObject.ResourceVersion = ref.ResourceVersion
+			return ev, nil
+		})
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("event: update %s/%s: %w", e.ns, e.name, err)
+		}
+		e.name = "" // deleted (expired, say): start again
+	}
+	ns := ref.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	ev := &Event{
+		ObjectMeta: store.ObjectMeta{Namespace: ns,
+			// Kubernetes' naming: the object's name and the time in hex.
+			Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano())},
+		InvolvedObject: ref, Type: eventType, Reason: reason, Message: message, Source: r.src,
+		FirstTimestamp: store.NewTime(now), LastTimestamp: store.NewTime(now), EventTime: store.NewMicroTime(now),
+		Count: 1, ReportingController: r.src.Component, ReportingInstance: r.src.Host,
+	}
+	out, err := r.st.Create(ctx, ev)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		// Another recorder's event of the same object at the same
+		// nanosecond: let the store name this one.
+		ev.GenerateName, ev.Name = ev.Name+"-", ""
+		out, err = r.st.Create(ctx, ev)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("event: create %s for %s %s: %w", reason, ref.Kind, store.NameOf(obj), err)
+	}
+	e.ns, e.name = out.Namespace, out.Name
+	return out, nil
+}
+
+// Eventf is [Recorder.Event] with a message formatted by fmt.Sprintf.
+func (r *Recorder) Eventf(ctx context.Context, obj store.Object, eventType, reason, format string, args ...any) (*Event, error) {
+	return r.Event(ctx, obj, eventType, reason, fmt.Sprintf(format, args...))
+}
+
+// entry returns the entry of k, making it the most recent and forgetting
+// the least recent beyond the limit.
+func (r *Recorder) entry(k key) *entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if el, ok := r.byKey[k]; ok {
+		r.lru.MoveToFront(el)
+		return el.Value.(*entry)
+	}
+	e := &entry{key: k}
+	r.byKey[k] = r.lru.PushFront(e)
+	for r.lru.Len() > r.limit {
+		old := r.lru.Back()
+		r.lru.Remove(old)
+		delete(r.byKey, old.Value.(*entry).key)
+	}
+	return e
+}
