@@ -28,7 +28,6 @@ package reconciletest
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
@@ -127,14 +126,15 @@ type Informer[T store.Object] struct {
 	resource string
 }
 
-// AddInformer makes a store of r on the Env's engine and an informer over
-// it, and adds the informer to the manager. Call it before [Env.Start].
+// AddInformer makes a store of r on the Env's engine and gets the manager's
+// shared informer over it ([reconcile.InformerFor]): the one that
+// [reconcile.For], [reconcile.Owns] and [reconcile.Watches] of the same
+// Store use. Call it before [Env.Start].
 func AddInformer[T store.Object](e *Env, r store.Resource[T]) *Informer[T] {
 	e.T.Helper()
 	st := store.New(e.KV, r, store.WithClock(e.Clock))
-	inf := informer.New[T](st, informer.Options[T]{Name: r.Name, Clock: e.Clock,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err := e.Manager.AddCache(r.Name, inf); err != nil {
+	inf, err := reconcile.InformerFor(e.Manager, st)
+	if err != nil {
 		e.T.Fatalf("reconciletest: %v", err)
 	}
 	i := &Informer[T]{Informer: inf, Store: st, resource: r.Name}
@@ -173,19 +173,21 @@ func (i *Informer[T]) caughtUp(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// Client returns a [reconcile.Client] over the informer that records its
-// writes in the manager's Freshness.
+// Client returns the manager's [reconcile.Client] over the informer
+// ([reconcile.ClientFor]), which records its writes in the manager's
+// Freshness.
 func (i *Informer[T]) Client(e *Env) *reconcile.Client[T] {
 	e.T.Helper()
-	c, err := reconcile.NewClient(i.Store, i.Informer, e.Manager.Freshness())
+	c, err := reconcile.ClientFor(e.Manager, i.Store)
 	if err != nil {
 		e.T.Fatalf("reconciletest: %v", err)
 	}
 	return c
 }
 
-// AddController adds a controller to the manager. Call it before
-// [Env.Start].
+// AddController adds a controller made with [reconcile.New] to the
+// manager. Call it before [Env.Start]. A controller made with
+// [reconcile.NewController] is already added: use [NewController].
 func (e *Env) AddController(c Controller) {
 	e.T.Helper()
 	if err := e.Manager.Add(c); err != nil {
@@ -194,6 +196,27 @@ func (e *Env) AddController(c Controller) {
 	e.mu.Lock()
 	e.controllers = append(e.controllers, c)
 	e.mu.Unlock()
+}
+
+// NewController is [reconcile.NewController] on the Env's manager (its
+// fake clock, metrics and Freshness), with the controller tracked by
+// [Env.Settle]. Use the Stores of the Env's informers in the watches, so
+// that they share the informers:
+//
+//	reconciletest.NewController(env, "replicaset", rec, reconcile.Options[reconcile.Request]{},
+//		reconcile.For(sets.Store), reconcile.Owns(pods.Store))
+//
+// Call it before [Env.Start].
+func NewController(e *Env, name string, r reconcile.Reconciler[reconcile.Request], opts reconcile.Options[reconcile.Request], watches ...reconcile.Watch) *reconcile.Controller[reconcile.Request] {
+	e.T.Helper()
+	c, err := reconcile.NewController(e.Manager, name, r, opts, watches...)
+	if err != nil {
+		e.T.Fatalf("reconciletest: %v", err)
+	}
+	e.mu.Lock()
+	e.controllers = append(e.controllers, c)
+	e.mu.Unlock()
+	return c
 }
 
 // ControllerOptions returns [reconcile.Options] wired to the Env: its clock,

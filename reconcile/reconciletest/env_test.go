@@ -26,17 +26,8 @@ func newReplicaSetEnv(t *testing.T) (*reconciletest.Env, *reconciletest.Informer
 	sets := reconciletest.AddInformer(env, replicaset.SetResource())
 	pods := reconciletest.AddInformer(env, replicaset.PodResource())
 	rec := &replicaset.Reconciler{Sets: sets.Client(env), Pods: pods.Client(env)}
-	ctrl, err := reconcile.New[reconcile.Request](rec, reconciletest.ControllerOptions[reconcile.Request](env, "replicaset"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ctrl.Watch(reconcile.FromInformer(sets.Informer, reconcile.OwnKey[*replicaset.ReplicaSet](), reconcile.InformerOptions[*replicaset.ReplicaSet]{})); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctrl.Watch(reconcile.FromInformer(pods.Informer, reconcile.ControllerOwner[*replicaset.Pod](replicaset.APIVersion, "ReplicaSet"), reconcile.InformerOptions[*replicaset.Pod]{})); err != nil {
-		t.Fatal(err)
-	}
-	env.AddController(ctrl)
+	reconciletest.NewController(env, "replicaset", rec, reconcile.Options[reconcile.Request]{},
+		reconcile.For(sets.Store), reconcile.Owns(pods.Store))
 	env.Start()
 	return env, sets, pods
 }
