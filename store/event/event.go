@@ -1,7 +1,9 @@
 // Package event records Kubernetes-shaped core/v1 Events about objects in
 // a [store.Store], aggregating repeats as client-go does: an event equal
 // to one recorded before (same source, object, type, reason and message)
-// raises that event's count and lastTimestamp instead of making a new one.
+// raises that event's count and lastTimestamp instead of making a new one,
+// and many events about one object that differ only in their messages are
+// combined into one.
 //
 // Make a Store of events with [Resource] and a [Recorder] over it, and
 // record from a reconcile with the reconcile's context:

@@ -6,14 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/store"
 )
 
-// DefaultCacheSize is how many distinct events a [Recorder] remembers for
-// aggregation when Options.CacheSize is zero (client-go's figure).
-const DefaultCacheSize = 4096
+// Defaults for [Options], client-go's figures.
+const (
+	// DefaultCacheSize is how many distinct events a [Recorder] remembers
+	// for aggregation.
+	DefaultCacheSize = 4096
+	// DefaultMaxSimilar is how many different messages one object may get
+	// for one type and reason within the similar interval before they are
+	// combined into one event.
+	DefaultMaxSimilar = 10
+	// DefaultSimilarInterval is that interval.
+	DefaultSimilarInterval = 10 * time.Minute
+)
+
+// combinedPrefix starts the message of an event that combines similar
+// events with different messages.
+const combinedPrefix = "(combined from similar events): "
 
 // Options configure a [Recorder]. The zero value works.
 type Options struct {
@@ -28,32 +42,57 @@ type Options struct {
 	// CacheSize bounds the events remembered for aggregation (least
 	// recently recorded forgotten first). Zero means [DefaultCacheSize].
 	CacheSize int
+	// MaxSimilar is how many different messages one object may get for
+	// one type and reason, each less than SimilarInterval after the one
+	// before, before the rest are combined into one event whose message
+	// is the latest, prefixed "(combined from similar events): ". Zero
+	// means [DefaultMaxSimilar]; a negative value never combines.
+	MaxSimilar int
+	// SimilarInterval is that interval. Zero means
+	// [DefaultSimilarInterval].
+	SimilarInterval time.Duration
 }
 
-// Recorder writes events into a store, aggregating repeats: an event equal
-// to one it recorded before (same source, involved object, type, reason
-// and message) increments that event's Count and moves its LastTimestamp,
-// with a conflict-retrying update, rather than creating a new event. It
-// remembers the last Options.CacheSize distinct events; one it has
-// forgotten (or whose stored event was deleted) starts again with a new
-// event. A Recorder is safe for concurrent use.
+// Recorder writes events into a store, aggregating repeats as client-go's
+// event correlator does: an event equal to one it recorded before (same
+// source, involved object, type, reason and message) increments that
+// event's Count and moves its LastTimestamp, with a conflict-retrying
+// update, rather than creating a new event; and once an object has had
+// Options.MaxSimilar different messages for one type and reason in quick
+// succession, further ones are combined into one event. It remembers the
+// last Options.CacheSize distinct events; one it has forgotten (or whose
+// stored event was deleted) starts again with a new event. A Recorder is
+// safe for concurrent use.
 type Recorder struct {
-	st    *store.Store[*Event]
-	clk   clock.Clock
-	src   Source
-	limit int
+	st         *store.Store[*Event]
+	clk        clock.Clock
+	src        Source
+	limit      int
+	maxSimilar int
+	interval   time.Duration
 
-	mu    sync.Mutex
-	lru   *list.List // of *entry, most recent first
-	byKey map[key]*list.Element
+	mu      sync.Mutex
+	lru     *list.List // of *entry, most recent first
+	byKey   map[key]*list.Element
+	similar *list.List // of *similarity, most recent first
+	byAgg   map[key]*list.Element
+}
+
+// similarity tracks the different messages of one key without message.
+type similarity struct {
+	key  key
+	msgs map[string]struct{}
+	last time.Time
 }
 
 // key identifies repeats of one event, as client-go's event correlator
-// does.
+// does; with msg empty and combined set, the event that combines similar
+// ones.
 type key struct {
 	src              Source
 	obj              ObjectReference
 	typ, reason, msg string
+	combined         bool
 }
 
 // entry is the stored event that recordings of one key aggregate into.
@@ -71,8 +110,17 @@ func NewRecorder(st *store.Store[*Event], opts Options) *Recorder {
 	if limit <= 0 {
 		limit = DefaultCacheSize
 	}
+	maxSimilar := opts.MaxSimilar
+	if maxSimilar == 0 {
+		maxSimilar = DefaultMaxSimilar
+	}
+	interval := opts.SimilarInterval
+	if interval <= 0 {
+		interval = DefaultSimilarInterval
+	}
 	return &Recorder{st: st, clk: clock.OrReal(opts.Clock), src: Source{Component: opts.Component, Host: opts.Host},
-		limit: limit, lru: list.New(), byKey: make(map[key]*list.Element)}
+		limit: limit, maxSimilar: maxSimilar, interval: interval,
+		lru: list.New(), byKey: make(map[key]*list.Element), similar: list.New(), byAgg: make(map[key]*list.Element)}
 }
 
 // Event records an event of type eventType ([TypeNormal] or [TypeWarning])
@@ -85,13 +133,18 @@ func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reaso
 	// A repeat is the same whatever version of the object it is about.
 	k := key{src: r.src, obj: ref, typ: eventType, reason: reason, msg: message}
 	k.obj.ResourceVersion = ""
+	now := r.clk.Now()
+	if r.tooSimilar(k, now) {
+		k.msg, k.combined = "", true
+		message = combinedPrefix + message
+	}
 	e := r.entry(k)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := r.clk.Now()
 	if e.name != "" {
 		out, err := r.st.GuaranteedUpdate(ctx, e.ns, e.name, func(ev *Event) (*Event, error) {
 			ev.Count++
+			ev.Message = message // the latest, for a combined event
 			ev.LastTimestamp = store.NewTime(now)
 			ev.InvolvedObject.ResourceVersion = ref.ResourceVersion
 			return ev, nil
@@ -133,6 +186,38 @@ func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reaso
 // Eventf is [Recorder.Event] with a message formatted by fmt.Sprintf.
 func (r *Recorder) Eventf(ctx context.Context, obj store.Object, eventType, reason, format string, args ...any) (*Event, error) {
 	return r.Event(ctx, obj, eventType, reason, fmt.Sprintf(format, args...))
+}
+
+// tooSimilar notes k's message among those of k without its message, and
+// reports whether there have now been too many of them in quick
+// succession.
+func (r *Recorder) tooSimilar(k key, now time.Time) bool {
+	if r.maxSimilar < 0 {
+		return false
+	}
+	msg := k.msg
+	k.msg = ""
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s *similarity
+	if el, ok := r.byAgg[k]; ok {
+		r.similar.MoveToFront(el)
+		s = el.Value.(*similarity)
+		if now.Sub(s.last) > r.interval {
+			clear(s.msgs)
+		}
+	} else {
+		s = &similarity{key: k, msgs: make(map[string]struct{})}
+		r.byAgg[k] = r.similar.PushFront(s)
+		for r.similar.Len() > r.limit {
+			old := r.similar.Back()
+			r.similar.Remove(old)
+			delete(r.byAgg, old.Value.(*similarity).key)
+		}
+	}
+	s.last = now
+	s.msgs[msg] = struct{}{}
+	return len(s.msgs) >= r.maxSimilar
 }
 
 // entry returns the entry of k, making it the most recent and forgetting

@@ -240,3 +240,59 @@ func TestEventJSONIsKubernetesShaped(t *testing.T) {
 		t.Errorf("involvedObject %v source %v", io, src)
 	}
 }
+
+func TestRecorderCombinesSimilarEvents(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	rec := event.NewRecorder(e.events, event.Options{Clock: e.clock})
+	b := newBackup("ns", "b", "u")
+	record := func(i int) *event.Event {
+		t.Helper()
+		e.clock.Step(time.Second)
+		ev, err := rec.Eventf(ctx, b, event.TypeWarning, "Failed", "attempt %d failed", i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	for i := 1; i < event.DefaultMaxSimilar; i++ {
+		if ev := record(i); ev.Count != 1 || ev.Message != fmt.Sprintf("attempt %d failed", i) {
+			t.Fatalf("event %d = count %d %q, want its own", i, ev.Count, ev.Message)
+		}
+	}
+	// The tenth different message, and every one after, go into one
+	// combined event that carries the latest message.
+	for i := event.DefaultMaxSimilar; i < event.DefaultMaxSimilar+3; i++ {
+		ev := record(i)
+		if want := fmt.Sprintf("(combined from similar events): attempt %d failed", i); ev.Message != want || ev.Count != int32(i-event.DefaultMaxSimilar+1) {
+			t.Errorf("event %d = count %d %q, want %q", i, ev.Count, ev.Message, want)
+		}
+	}
+	if n := len(e.list(t, ctx)); n != event.DefaultMaxSimilar {
+		t.Errorf("events = %d, want %d", n, event.DefaultMaxSimilar)
+	}
+	// After a quiet interval, messages stand on their own again.
+	e.clock.Step(event.DefaultSimilarInterval)
+	if ev := record(100); ev.Message != "attempt 100 failed" || ev.Count != 1 {
+		t.Errorf("after a quiet interval: count %d %q", ev.Count, ev.Message)
+	}
+	// Another reason is not similar.
+	if ev, _ := rec.Event(ctx, b, event.TypeWarning, "Slow", "x"); ev.Message != "x" {
+		t.Errorf("another reason was combined: %q", ev.Message)
+	}
+}
+
+func TestRecorderMaxSimilarNegativeNeverCombines(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	rec := event.NewRecorder(e.events, event.Options{Clock: e.clock, MaxSimilar: -1})
+	for i := range 2 * event.DefaultMaxSimilar {
+		e.clock.Step(time.Second)
+		if _, err := rec.Eventf(ctx, newBackup("ns", "b", "u"), event.TypeWarning, "Failed", "attempt %d", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.list(t, ctx)); n != 2*event.DefaultMaxSimilar {
+		t.Errorf("events = %d, want %d", n, 2*event.DefaultMaxSimilar)
+	}
+}
