@@ -304,3 +304,35 @@ func TestStatusWritesAreRecorded(t *testing.T) {
 		})
 	}
 }
+
+// Removing the last finalizer of an object marked for deletion lets the
+// store delete it; the write is recorded as one to wait out of the cache.
+func TestMutateRemovingTheLastFinalizerDeletes(t *testing.T) {
+	s := newSprocket()
+	store.AddFinalizer(s, "test/cleanup")
+	f, _ := newMutateFixture(t, s)
+	ctx := ctxFor(t)
+	if _, err := f.st.Delete(ctx, "ns", "g", store.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := f.reconcileOnce(t, func(ctx context.Context) error {
+		cached, err := f.client.Get("ns", "g") // stale: not yet marked for deletion
+		if err != nil {
+			return err
+		}
+		_, err = f.client.Mutate(ctx, cached, func(s *sprocket) error {
+			store.RemoveFinalizer(s, "test/cleanup")
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Mutate: %v", err)
+	}
+	if _, err := f.st.Get(ctx, "ns", "g"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get after the last finalizer went: %v, want NotFound", err)
+	}
+	if n := f.fresh.Pending(); n != 1 {
+		t.Errorf("pending writes = %d, want the deletion recorded", n)
+	}
+}
