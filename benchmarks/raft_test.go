@@ -53,7 +53,8 @@ import (
 //   - BenchmarkRaftPutEmbedded: our members called in-process (no client);
 //     it has no etcd counterpart and is not a comparison.
 //
-//	go test -run '^$' -bench 'BenchmarkRaft(Put|RangeLinearizable|Watch)$' -count 5 -benchtime 2000x
+//	go test -run '^$' -bench 'BenchmarkRaft(Put|RangeLinearizable)$' -count 5 -benchtime 2000x
+//	go test -run '^$' -bench 'BenchmarkRaftWatch$' -count 5 -benchtime 300x
 
 var value256 = make([]byte, 256)
 
