@@ -128,12 +128,17 @@ func TestCurlSession(t *testing.T) {
 		t.Fatalf("/healthz: %d %q", code, body)
 	}
 	code, body := call(ctx, t, "POST", base+"/v1/put", `{"key":"/a","value":"1"}`)
-	var put writeResponse
+	var put struct{ Revision int64 }
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &put) != nil || put.Revision == 0 {
 		t.Fatalf("/v1/put: %d %s", code, body)
 	}
 	code, body = call(ctx, t, "POST", base+"/v1/range?text=1", `{"Key":"/a"}`)
-	var text textRangeResponse
+	var text struct {
+		KVs []struct {
+			Key, Value  string
+			ModRevision int64
+		}
+	}
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &text) != nil ||
 		len(text.KVs) != 1 || text.KVs[0].Key != "/a" || text.KVs[0].Value != "1" || text.KVs[0].ModRevision != put.Revision {
 		t.Fatalf("/v1/range?text=1: %d %s", code, body)
@@ -149,11 +154,11 @@ func TestCurlSession(t *testing.T) {
 		t.Fatalf("/v1/put: %d %s", code, body)
 	}
 	code, body = call(ctx, t, "POST", base+"/v1/deleterange", `{"key":"/","prefix":true}`)
-	var del writeResponse
+	var del struct{ Deleted int64 }
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &del) != nil || del.Deleted != 2 {
 		t.Fatalf("/v1/deleterange: %d %s", code, body)
 	}
-	if code, body := call(ctx, t, "POST", base+"/v1/put", `{"key":`); code != http.StatusBadRequest || !strings.Contains(body, `"error"`) {
+	if code, body := call(ctx, t, "POST", base+"/v1/put", `{"key":`); code != http.StatusBadRequest || !strings.Contains(body, `"code":"invalid_request"`) {
 		t.Fatalf("/v1/put with a bad body: %d %s", code, body)
 	}
 
@@ -199,7 +204,6 @@ func TestDataDirKept(t *testing.T) {
 }
 
 type fakeMember struct {
-	kv.KV
 	leader uint64
 	err    error
 }
@@ -220,7 +224,7 @@ func TestHealthz(t *testing.T) {
 		{fakeMember{leader: 2, err: raft.ErrStopped}, http.StatusServiceUnavailable, "unhealthy: " + raft.ErrStopped.Error() + "\n"},
 	} {
 		rec := httptest.NewRecorder()
-		convenience(tc.m, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		healthz(tc.m).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 		if rec.Code != tc.code || rec.Body.String() != tc.body {
 			t.Errorf("leader %d, err %v: %d %q, want %d %q", tc.m.leader, tc.m.err, rec.Code, rec.Body.String(), tc.code, tc.body)
 		}

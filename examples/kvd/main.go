@@ -22,12 +22,13 @@
 //	curl -s -XPOST 127.0.0.1:2379/v1/deleterange -d '{"key":"/a","prefix":true}'
 //	curl -s 127.0.0.1:2379/healthz
 //
-// /v1/put takes a text value and /v1/deleterange a key, a key and an end,
-// or a prefix; both answer the revision after the write. /v1/range with
-// ?text=1 shows values as text (bytes that are not UTF-8 show as U+FFFD).
-// Without it, /v1/range and the rest of the KV API (/v1/txn, /v1/watch,
-// /v1/compact; see package raft/client) carry values as base64, exactly,
-// as real clients need. /healthz answers 200 "ok" while the member knows
+// The KV API is package raft/client's Handler. Its conveniences for
+// people: /v1/put takes a text value and /v1/deleterange a key, a key and
+// an end, or a prefix; both answer the revision after the write.
+// /v1/range and /v1/txn with ?text=1 show values as text (bytes that are
+// not UTF-8 show as U+FFFD). Without it, /v1/range and the rest of the
+// KV API (/v1/txn, /v1/watch, /v1/compact) carry values as base64,
+// exactly, as real clients need. /healthz answers 200 "ok" while the member knows
 // a leader and 503 otherwise. /metrics serves the member's Raft, engine
 // and peer network metrics (etcd's names) and the Go and process
 // collectors.
@@ -195,7 +196,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}()
 
 	mux := http.NewServeMux()
-	mux.Handle("/", convenience(node, client.NewHandler(node)))
+	mux.Handle("/v1/", client.NewHandler(node))
+	mux.Handle("GET /healthz", healthz(node))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// One port serves both the framed client protocol and HTTP (the
 	// JSON API, /healthz and /metrics).

@@ -35,7 +35,8 @@ func Example() {
 }
 
 // Example_http shows the HTTP/JSON API that shares the framed protocol's
-// port, as curl would use it.
+// port, as curl would use it, with its conveniences for people: /v1/put
+// of a text value and ?text=1.
 func Example_http() {
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
@@ -52,15 +53,19 @@ func Example_http() {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return resp.Status + " " + string(b)
+		return resp.Status + " " + strings.TrimSuffix(string(b), "\n")
 	}
 	fmt.Println(post("/v1/txn", `{"Success":[{"Type":1,"Key":"/a","Value":"aGk="}]}`))
 	fmt.Println(post("/v1/range", `{"Key":"/a"}`))
 	fmt.Println(strings.SplitAfter(post("/v1/range", `{"Key":"/a","Revision":9}`), `"future_revision"`)[0])
+	fmt.Println(post("/v1/put", `{"key":"/b","value":"hello"}`))
+	fmt.Println(post("/v1/range?text=1", `{"Key":"/b"}`))
 	// Output:
 	// 200 OK {"Succeeded":true,"Revision":1,"Responses":[{"Range":null,"Put":{"PrevKV":null},"Delete":null}]}
 	// 200 OK {"KVs":[{"Key":"/a","Value":"aGk=","CreateRevision":1,"ModRevision":1,"Version":1}],"Count":1,"More":false,"Revision":1}
 	// 400 Bad Request {"error":{"code":"future_revision"
+	// 200 OK {"Revision":2}
+	// 200 OK {"KVs":[{"Key":"/b","Value":"hello","CreateRevision":2,"ModRevision":2,"Version":1}],"Count":1,"More":false,"Revision":2}
 }
 
 // ExampleClient_errors shows that errors keep their identity across the

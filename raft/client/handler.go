@@ -17,6 +17,15 @@ const maxBody = 16 << 20
 
 // Handler serves the KV API of any [kv.KV] (normally a [*raft.Node]) to
 // [Client]s over HTTP. Mount it on an http.Server.
+//
+// For people with curl it also serves POST /v1/put, one put of a text
+// value ({"key": k, "value": text}), and POST /v1/deleterange, one delete
+// of a key ({"key": k}), a range ({"key": k, "end": e}) or a prefix
+// ({"key": k, "prefix": true}); both answer {"Revision": n} (with
+// "Deleted" for a delete). With ?text=1, /v1/range and /v1/txn show
+// values as text rather than base64 (bytes that are not UTF-8 show as
+// U+FFFD). Errors have the API's one shape: a non-2xx status and
+// {"error": {"code": ..., "message": ...}}.
 type Handler struct {
 	kv  kv.KV
 	mux *http.ServeMux
@@ -30,6 +39,8 @@ func NewHandler(k kv.KV) *Handler {
 	h.mux.HandleFunc("POST "+pathCompact, h.handleCompact)
 	h.mux.HandleFunc("POST "+pathProgress, h.handleProgress)
 	h.mux.HandleFunc("POST "+pathWatch, h.handleWatch)
+	h.mux.HandleFunc("POST "+pathPut, h.handlePut)
+	h.mux.HandleFunc("POST "+pathDeleteRange, h.handleDeleteRange)
 	return h
 }
 
@@ -58,7 +69,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	w.Write(append(b, '\n')) // so that curl's output ends its line
 }
 
 func writeError(w http.ResponseWriter, err error) {
@@ -66,7 +77,7 @@ func writeError(w http.ResponseWriter, err error) {
 	b, _ := json.Marshal(errorBody{Error: we})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(b)
+	w.Write(append(b, '\n'))
 }
 
 func (h *Handler) handleRange(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +97,10 @@ func (h *Handler) handleRange(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if wantText(r) {
+		writeJSON(w, textRange(resp))
+		return
+	}
 	writeJSON(w, resp)
 }
 
@@ -101,6 +116,10 @@ func (h *Handler) handleTxn(w http.ResponseWriter, r *http.Request) {
 	resp, err := h.kv.Txn(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	if wantText(r) {
+		writeJSON(w, textTxn(resp))
 		return
 	}
 	writeJSON(w, resp)

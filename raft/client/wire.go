@@ -20,6 +20,12 @@ import (
 //	POST /v1/watch     WatchRequest                     -> a stream of
 //	                   newline-separated watch responses
 //
+// and, for people with curl (see [Handler]):
+//
+//	POST /v1/put          {"key", "value" (text)}            -> {"Revision"}
+//	POST /v1/deleterange  {"key", "end" | "prefix": true}    -> {"Revision", "Deleted"}
+//	?text=1 on /v1/range and /v1/txn: values as text, not base64
+//
 // A failed call answers with a non-2xx status and an error body; a watch
 // ends its stream with a response whose "error" is set. Errors carry a
 // code that maps back to the kv and raft sentinels, so that errors.Is
@@ -30,6 +36,9 @@ const (
 	pathCompact  = "/v1/compact"
 	pathProgress = "/v1/progress"
 	pathWatch    = "/v1/watch"
+
+	pathPut         = "/v1/put"
+	pathDeleteRange = "/v1/deleterange"
 )
 
 type rangeRequest struct {
