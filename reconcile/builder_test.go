@@ -306,3 +306,32 @@ func TestManagerGivesControllersItsLoggerAndMetrics(t *testing.T) {
 		t.Fatalf("controller_runtime_reconcile_total{controller=plain} on the manager's registry = %v, want 1", n)
 	}
 }
+
+// A controller without a Logger that runs on its own prints a reconcile
+// error too.
+func TestStandaloneControllerDefaultLoggerPrintsReconcileErrors(t *testing.T) {
+	out := newSignalBuffer()
+	restore := reconcile.SetDefaultLogOutput(out)
+	defer restore()
+	var once sync.Once
+	r := reconcile.Func[string](func(context.Context, string) (reconcile.Result, error) {
+		var err error
+		once.Do(func() { err = errors.New("boom on its own") })
+		return reconcile.Done(), err
+	})
+	c, err := reconcile.New[string](r, reconcile.Options[string]{Name: "alone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Start(ctx) }()
+	defer func() { cancel(); waitChan(t, done, "controller to stop") }()
+	c.Enqueue("x")
+	line := out.waitFor(t, "boom on its own")
+	for _, want := range []string{"level=ERROR", "controller=alone", "request=x"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log %q lacks %q", line, want)
+		}
+	}
+}

@@ -80,8 +80,8 @@ type Options[Req comparable] struct {
 	QueueMetrics workqueue.MetricsProvider
 	// Logger gets the controller's logs, and (with the controller's name
 	// and the request) the reconcile contexts' ([LoggerFrom]). Nil means
-	// the logger of the [Manager] the controller is added to, or discarding
-	// the logs when it runs on its own.
+	// the logger of the [Manager] the controller is added to; on its own,
+	// errors to standard error and nothing else.
 	Logger *slog.Logger
 	// NoLeaderElection lets the controller run on every replica of a
 	// [Manager], leader or not. By default a controller runs only on the
@@ -168,7 +168,7 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = defaultManagerLogger()
 	}
 	var clk clock.Clock = opts.Clock
 	if clk == nil {

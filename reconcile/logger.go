@@ -29,11 +29,13 @@ func LoggerFrom(ctx context.Context) *slog.Logger {
 	return slog.Default()
 }
 
-// defaultLogOutput is where a [Manager] created without a Logger writes
-// its errors. Tests replace it.
+// defaultLogOutput is where a [Manager] created without a Logger, and a
+// [Controller] with none running on its own, write their errors. Tests
+// replace it.
 var defaultLogOutput io.Writer = os.Stderr
 
-// defaultManagerLogger is the logger of a [Manager] created without one:
+// defaultManagerLogger is the logger of a [Manager] created without one,
+// and of a [Controller] without one that no manager gives one:
 // errors (a failed reconcile, a lost lease) go to standard error, so that
 // no failure is silent by default; less severe records are dropped.
 func defaultManagerLogger() *slog.Logger {
