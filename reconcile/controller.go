@@ -76,7 +76,9 @@ type Options[Req comparable] struct {
 	// the [Manager] the controller is added to, or private ones when it
 	// runs on its own.
 	Metrics *Metrics
-	// QueueMetrics, when set, instruments the work queue.
+	// QueueMetrics, when set, instruments the work queue. [NewController]
+	// sets the manager's ([Manager.QueueMetrics]); [Manager.Add] cannot,
+	// as the queue exists by then.
 	QueueMetrics workqueue.MetricsProvider
 	// Logger gets the controller's logs, and (with the controller's name
 	// and the request) the reconcile contexts' ([LoggerFrom]). Nil means
