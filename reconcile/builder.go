@@ -106,8 +106,10 @@ func sharedLocked[T store.Object](m *Manager, st *store.Store[T]) (*sharedType, 
 // Watch is one source of a controller made by [NewController]: [For],
 // [Owns] or [Watches]. The object type comes from the store it is given.
 type Watch interface {
-	// apply adds the source to c; owner is the resource that For names,
-	// nil when there is none.
+	// check reports a watch that cannot work; owner is the resource that
+	// For names, nil when there is none.
+	check(name string, owner *ownerKind) error
+	// apply adds the source to c, with mgr's shared informer.
 	apply(c *Controller[Request], mgr *Manager, owner *ownerKind) error
 	// owner returns the kind of the objects the controller reconciles, for
 	// a For; nil for other watches.
@@ -164,28 +166,37 @@ func (w *watch[T]) owner() *ownerKind {
 	return &ownerKind{apiVersion: res.APIVersion, kind: res.Kind, resource: res.Name}
 }
 
-func (w *watch[T]) apply(c *Controller[Request], mgr *Manager, owner *ownerKind) error {
+// check refuses a watch that would map nothing, before anything is made.
+func (w *watch[T]) check(name string, owner *ownerKind) error {
 	if w.st == nil {
-		return fmt.Errorf("%w: controller %s: watch of %s needs a store", ErrInvalidOptions, c.name, reflect.TypeFor[T]())
+		return fmt.Errorf("%w: controller %s: watch of %s needs a store", ErrInvalidOptions, name, reflect.TypeFor[T]())
 	}
-	m := w.m
 	switch w.mode {
 	case forMode:
 		if owner.kind == "" {
 			// Owned objects' references name a kind: without one, Owns
 			// would map nothing.
-			return fmt.Errorf("%w: controller %s: For(%s): the resource has no Kind", ErrInvalidOptions, c.name, owner.resource)
+			return fmt.Errorf("%w: controller %s: For(%s): the resource has no Kind", ErrInvalidOptions, name, owner.resource)
 		}
-		m = OwnKey[T]()
 	case ownsMode:
 		if owner == nil {
-			return fmt.Errorf("%w: controller %s: Owns(%s) needs a For naming the owner", ErrInvalidOptions, c.name, w.st.Resource().Name)
+			return fmt.Errorf("%w: controller %s: Owns(%s) needs a For naming the owner", ErrInvalidOptions, name, w.st.Resource().Name)
 		}
-		m = ControllerOwner[T](owner.apiVersion, owner.kind)
 	case mapMode:
-		if m == nil {
-			return fmt.Errorf("%w: controller %s: Watches(%s) needs a mapper", ErrInvalidOptions, c.name, w.st.Resource().Name)
+		if w.m == nil {
+			return fmt.Errorf("%w: controller %s: Watches(%s) needs a mapper", ErrInvalidOptions, name, w.st.Resource().Name)
 		}
+	}
+	return nil
+}
+
+func (w *watch[T]) apply(c *Controller[Request], mgr *Manager, owner *ownerKind) error {
+	m := w.m
+	switch w.mode {
+	case forMode:
+		m = OwnKey[T]()
+	case ownsMode:
+		m = ControllerOwner[T](owner.apiVersion, owner.kind)
 	}
 	inf, err := InformerFor(mgr, w.st)
 	if err != nil {
@@ -242,6 +253,11 @@ func NewController(mgr *Manager, name string, r Reconciler[Request], opts Option
 				return nil, fmt.Errorf("%w: controller %s: two For watches (%s and %s)", ErrInvalidOptions, name, owner.resource, o.resource)
 			}
 			owner = o
+		}
+	}
+	for _, w := range watches {
+		if err := w.check(name, owner); err != nil {
+			return nil, err
 		}
 	}
 	c, err := New(r, opts)

@@ -122,9 +122,21 @@ func TestNewControllerRefusesWiringThatMapsNothing(t *testing.T) {
 		"for without kind": {reconcile.For(store.New(e.engine, noKind)), reconcile.Owns(e.gadgets)},
 		"two fors":         {reconcile.For(e.widgets), reconcile.For(e.gadgets)},
 		"watches, no map":  {reconcile.Watches[*gadget](e.gadgets, nil)},
+		"good, then bad":   {reconcile.For(e.widgets), reconcile.Watches[*gadget](e.gadgets, nil)},
 	} {
 		if _, err := reconcile.NewController(e.mgr, "bad", r, reconcile.Options[reconcile.Request]{}, watches...); !errors.Is(err, reconcile.ErrInvalidOptions) {
 			t.Errorf("%s: err = %v, want ErrInvalidOptions", name, err)
+		}
+	}
+	// Refused wiring leaves nothing behind: no informer runs.
+	e.start(t)
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if strings.HasPrefix(mf.GetName(), "reflector_") {
+			t.Fatalf("refused controllers left informers running: %s", mf.GetName())
 		}
 	}
 }
