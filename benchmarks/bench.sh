@@ -22,7 +22,8 @@ out_dir=$(cd "$RESULTS" && pwd)
 loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime; }
 
 # run AREA DIR ARGS...: go test -run '^$' ARGS in DIR (relative to this
-# directory), output to $RESULTS/AREA.txt, then benchstat -col /impl.
+# directory), output to $RESULTS/AREA.txt, then benchstat -col $COL
+# (/impl unless the area sets COL).
 run() {
 	area=$1 dir=$2
 	shift 2
@@ -38,7 +39,7 @@ run() {
 	end="# loadavg-end: $(loadavg) at $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "$end" >>"$txt"
 	{
-		$BENCHSTAT -col /impl "$txt"
+		$BENCHSTAT -col "${COL:-/impl}" "$txt"
 		echo "$end"
 	} >"$out_dir/$area-benchstat.txt"
 	echo "   $end" >&2
@@ -64,10 +65,10 @@ area() {
 		# there too: -bench 'BenchmarkReconcile/metrics=off'.
 		run reconcile . -bench 'BenchmarkReconcile/metrics=on' -count 6 -benchtime 20x ;;
 	raft)
-		run raft . -bench 'BenchmarkRaft(Put|RangeLinearizable)$' -count 5 -benchtime 2000x
-		run raft-watch . -bench 'BenchmarkRaftWatch$' -count 5 -benchtime 300x ;;
+		run raft . -bench 'BenchmarkRaft(Put|RangeLinearizable)$' -count 6 -benchtime 2000x
+		run raft-watch . -bench 'BenchmarkRaftWatch$' -count 6 -benchtime 300x ;;
 	raft-rss)
-		run raft-rss . -bench 'BenchmarkRaftRSS' -count 5 -benchtime 1x ;;
+		run raft-rss . -bench 'BenchmarkRaftRSS' -count 6 -benchtime 1x ;;
 	etcdkv)
 		run etcdkv . -bench 'BenchmarkStoreOnKV' -count 6 -benchtime 300x ;;
 	wal)
@@ -75,7 +76,7 @@ area() {
 	wal-open)
 		run wal-open ./walbench -bench 'BenchmarkWALOpen' -count 6 -benchtime 20x ;;
 	raft-client-codec)
-		run raft-client-codec ../raft/client -bench 'BenchmarkCodec' -count 6 ;;
+		COL=/codec; run raft-client-codec ../raft/client -bench 'BenchmarkCodec' -count 6; COL= ;;
 	*)
 		echo "bench.sh: unknown area $1" >&2
 		exit 2 ;;
