@@ -132,7 +132,6 @@ type Controller[Req comparable] struct {
 
 	stopping atomic.Bool
 	inFlight atomic.Int64
-	gen      atomic.Uint64 // bumped as a worker takes or finishes work
 	synced   atomic.Bool
 	activity *activity
 }
@@ -406,7 +405,6 @@ func (c *Controller[Req]) runWorkers(ctx, gctx context.Context) error {
 func (c *Controller[Req]) worker(stop, ctx context.Context) {
 	for {
 		req, shutdown := c.queue.Get()
-		c.gen.Add(1) // Idle: the queue just handed out work
 		if shutdown {
 			return
 		}
@@ -423,7 +421,6 @@ func (c *Controller[Req]) worker(stop, ctx context.Context) {
 		c.process(stop, ctx, req)
 		c.queue.Done(req)
 		c.inFlight.Add(-1)
-		c.gen.Add(1)
 		c.activity.bump()
 	}
 }
@@ -556,8 +553,12 @@ func (c *Controller[Req]) call(ctx context.Context, req Req) (res Result, err er
 // queue or due from a delay, and none is being reconciled. Requests still
 // waiting out a delay do not count.
 func (c *Controller[Req]) Idle() bool {
-	gen := c.gen.Load()
-	if !c.synced.Load() || c.inFlight.Load() != 0 || c.queue.Len() != 0 || c.dueDelayed() {
+	// Len before Processing: a request moves from queued to processing
+	// under the queue's lock, so one that a worker takes between the two
+	// reads is counted by the second. A worker holds its request in
+	// processing until its reconcile has returned and requeued what it
+	// must.
+	if !c.synced.Load() || c.queue.Len() != 0 || c.queue.Processing() != 0 || c.dueDelayed() {
 		return false
 	}
 	c.mu.Lock()
@@ -568,9 +569,7 @@ func (c *Controller[Req]) Idle() bool {
 		}
 	}
 	c.mu.Unlock()
-	// A worker that took or finished work during the checks may have
-	// been between two of them.
-	return c.gen.Load() == gen
+	return true
 }
 
 // Activity returns a channel that is closed at the next change of the

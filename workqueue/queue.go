@@ -345,6 +345,17 @@ func (q *Queue[T]) Len() int {
 	return q.queued
 }
 
+// Processing returns the number of items handed out by Get and not yet
+// marked Done. With [Queue.Len] it tells whether the queue has any work:
+// an item moves from queued to processing under one lock, so a caller that
+// reads Len and then Processing never misses an item that Get handed out
+// between the two reads.
+func (q *Queue[T]) Processing() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.processing
+}
+
 // ShutDown stops the queue: later adds are dropped, delayed items are
 // dropped, and Get hands out what is still queued, then reports shutdown.
 // It does not wait for items in processing; see [Queue.ShutDownWithDrain].

@@ -520,3 +520,31 @@ func mustGet[T comparable](t *testing.T, q *Queue[T], want T) {
 		t.Fatalf("Get did not return %v", want)
 	}
 }
+
+// TestProcessingCountsItemsBetweenGetAndDone checks that an item handed out
+// by Get counts in Processing until Done, including one added again while
+// it was processed, so that Len and Processing together never show an
+// empty queue while a worker holds an item.
+func TestProcessingCountsItemsBetweenGetAndDone(t *testing.T) {
+	q := New(Options[string]{Name: "processing"})
+	defer q.ShutDown()
+	q.Add("a")
+	q.Add("b")
+	if got := q.Processing(); got != 0 {
+		t.Fatalf("Processing before Get = %d, want 0", got)
+	}
+	a, _ := q.Get()
+	b, _ := q.Get()
+	if q.Len() != 0 || q.Processing() != 2 {
+		t.Fatalf("after two Gets: Len %d, Processing %d; want 0, 2", q.Len(), q.Processing())
+	}
+	q.Add(a) // dirty: queued again at Done
+	q.Done(a)
+	if q.Len() != 1 || q.Processing() != 1 {
+		t.Fatalf("after Done of a dirty item: Len %d, Processing %d; want 1, 1", q.Len(), q.Processing())
+	}
+	q.Done(b)
+	if q.Processing() != 0 {
+		t.Fatalf("after Done of b: Processing %d, want 0", q.Processing())
+	}
+}
