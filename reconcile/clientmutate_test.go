@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,46 +28,6 @@ type sprocket struct {
 	} `json:"status,omitzero"`
 }
 
-// heldSource lists a store at once but holds its watch events back until
-// released, so that the cache stays at what the list read.
-type heldSource struct {
-	st   *store.Store[*sprocket]
-	held chan struct{}
-	once sync.Once
-}
-
-func (h *heldSource) release() { h.once.Do(func() { close(h.held) }) }
-
-func (h *heldSource) List(ctx context.Context, o store.ListOptions) (*store.List[*sprocket], error) {
-	return h.st.List(ctx, o)
-}
-
-func (h *heldSource) Watch(ctx context.Context, o store.ListOptions) (<-chan store.WatchEvent[*sprocket], error) {
-	in, err := h.st.Watch(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan store.WatchEvent[*sprocket])
-	go func() {
-		defer close(out)
-		for ev := range in {
-			if ev.Type != store.Bookmark {
-				select {
-				case <-h.held:
-				case <-ctx.Done():
-					return
-				}
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
-}
-
 // rangeCounter counts the reads a store makes of its KV.
 type rangeCounter struct {
 	kv.KV
@@ -83,7 +42,7 @@ func (r *rangeCounter) Range(ctx context.Context, req kv.RangeRequest) (*kv.Rang
 type mutateFixture struct {
 	kv     *rangeCounter
 	st     *store.Store[*sprocket]
-	src    *heldSource
+	src    *gatedSource[*sprocket]
 	fresh  *reconcile.Freshness
 	client *reconcile.Client[*sprocket]
 }
@@ -101,7 +60,7 @@ func newMutateFixture(t *testing.T, g *sprocket) (*mutateFixture, *sprocket) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.src = &heldSource{st: f.st, held: make(chan struct{})}
+	f.src = &gatedSource[*sprocket]{st: f.st, held: make(chan struct{})}
 	t.Cleanup(f.src.release)
 	inf := informer.New[*sprocket](f.src, informer.Options[*sprocket]{Logger: slog.New(slog.DiscardHandler)})
 	if f.client, err = reconcile.NewClient(f.st, inf, f.fresh); err != nil {

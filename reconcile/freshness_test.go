@@ -23,24 +23,24 @@ func widgetResource() store.Resource[*widget] {
 
 // gatedSource delays the watch events of a store until released, so that a
 // test controls how far an informer's cache lags behind the store.
-type gatedSource struct {
-	st   *store.Store[*widget]
+type gatedSource[T store.Object] struct {
+	st   *store.Store[T]
 	held chan struct{} // closed on release
 	once sync.Once
 }
 
-func (g *gatedSource) release() { g.once.Do(func() { close(g.held) }) }
+func (g *gatedSource[T]) release() { g.once.Do(func() { close(g.held) }) }
 
-func (g *gatedSource) List(ctx context.Context, o store.ListOptions) (*store.List[*widget], error) {
+func (g *gatedSource[T]) List(ctx context.Context, o store.ListOptions) (*store.List[T], error) {
 	return g.st.List(ctx, o)
 }
 
-func (g *gatedSource) Watch(ctx context.Context, o store.ListOptions) (<-chan store.WatchEvent[*widget], error) {
+func (g *gatedSource[T]) Watch(ctx context.Context, o store.ListOptions) (<-chan store.WatchEvent[T], error) {
 	in, err := g.st.Watch(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan store.WatchEvent[*widget])
+	out := make(chan store.WatchEvent[T])
 	go func() {
 		defer close(out)
 		for ev := range in {
@@ -66,7 +66,7 @@ func (g *gatedSource) Watch(ctx context.Context, o store.ListOptions) (<-chan st
 type rywFixture struct {
 	ctrlClock *clocktest.Fake
 	reg       *prometheus.Registry
-	gate      *gatedSource
+	gate      *gatedSource[*widget]
 	ctrl      *reconcile.Controller[string]
 	seen      chan int // children seen by each reconcile
 	errs      chan error
@@ -77,7 +77,7 @@ func newRYWFixture(t *testing.T) *rywFixture {
 	engine := mvcc.New(mvcc.Options{})
 	t.Cleanup(func() { _ = engine.Close() })
 	st := store.New(engine, widgetResource())
-	gate := &gatedSource{st: st, held: make(chan struct{})}
+	gate := &gatedSource[*widget]{st: st, held: make(chan struct{})}
 	t.Cleanup(gate.release)
 	inf := informer.New[*widget](gate, informer.Options[*widget]{Logger: slog.New(slog.DiscardHandler)})
 	fresh := reconcile.NewFreshness()
