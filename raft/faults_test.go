@@ -324,20 +324,34 @@ func runFaultHistory(t *testing.T, seed uint64, steps int) {
 	if _, err := kv.Put(ctx, lead, watchPrefix+"final", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
-	var want string
-	for id, n := range c.Nodes() {
-		if _, err := n.Range(ctx, kv.RangeRequest{Key: watchPrefix + "final"}); err != nil {
-			for _, m := range c.Nodes() {
-				t.Logf("member %d: %+v; members %+v", m.ID(), m.Status(), m.Members())
+	// A write whose outcome its client never learned (a proposal still in
+	// flight when the faults ended) may commit after some members were
+	// compared, so a difference counts only if it outlasts further rounds
+	// of linearizable reads: a real divergence never goes away.
+	var diverged []string
+	for round := 0; round < 20; round++ {
+		diverged = diverged[:0]
+		var want string
+		for id, n := range c.Nodes() {
+			if _, err := n.Range(ctx, kv.RangeRequest{Key: watchPrefix + "final"}); err != nil {
+				for _, m := range c.Nodes() {
+					t.Logf("member %d: %+v; members %+v", m.ID(), m.Status(), m.Members())
+				}
+				t.Fatalf("member %d: %v", id, err)
 			}
-			t.Fatalf("member %d: %v", id, err)
+			got := engineDigest(t, n)
+			if want == "" {
+				want = got
+			} else if got != want {
+				diverged = append(diverged, fmt.Sprintf("member %d diverged:\n got %s\nwant %s", id, got, want))
+			}
 		}
-		got := engineDigest(t, n)
-		if want == "" {
-			want = got
-		} else if got != want {
-			t.Errorf("member %d diverged:\n got %s\nwant %s", id, got, want)
+		if len(diverged) == 0 {
+			break
 		}
+	}
+	for _, d := range diverged {
+		t.Error(d)
 	}
 	close(stopWatch)
 	wg.Wait()
