@@ -69,7 +69,12 @@ func TestHandlerIsBusyInACallAndIdleOnceDrained(t *testing.T) {
 			if err := reg.WaitIdle(waitCtx(t)); err != nil {
 				t.Fatal(err)
 			}
-			if !isClosed(act) {
+			// The signal fires just after the state it announces is
+			// visible, so Idle may be seen true a moment before act
+			// closes; it must close all the same.
+			select {
+			case <-act:
+			case <-time.After(10 * time.Second):
 				t.Error("the handler became idle without closing its Activity channel")
 			}
 			if n := len(h.snapshot()); n != 1 {
