@@ -30,6 +30,8 @@
 // Inside Reconcile, [LoggerFrom](ctx) is the controller's logger with the
 // controller's name and the request attached. A manager created without a
 // Logger writes errors, such as a failed reconcile, to standard error.
+// [Manager.EventRecorder] gives a controller a recorder of Kubernetes
+// Events, written into ManagerOptions.Events with repeats aggregated.
 //
 // # Results
 //

@@ -19,6 +19,8 @@ import (
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/informer"
+	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/event"
 	"github.com/governor-io/governor/workqueue"
 	"github.com/governor-io/governor/workqueue/prommetrics"
 )
@@ -79,6 +81,10 @@ type ManagerOptions struct {
 	// CacheSyncTimeout bounds how long Start waits for the caches to
 	// sync. Zero means [DefaultCacheSyncTimeout].
 	CacheSyncTimeout time.Duration
+	// Events is the store that the recorders of [Manager.EventRecorder]
+	// write Kubernetes Events into (a Store made with event.Resource). Nil
+	// means they only log the events, through the manager's logger.
+	Events *store.Store[*event.Event]
 }
 
 // Manager runs caches (informers) and runnables (controllers) together. On
@@ -102,6 +108,7 @@ type Manager struct {
 	mu        sync.Mutex
 	caches    []namedCache
 	shared    sharedCaches // informers and clients made by InformerFor and ClientFor
+	recorders map[string]*event.Recorder
 	runnables []Runnable
 	checks    map[string]func() error
 	ready     map[string]func() error

@@ -38,6 +38,7 @@ import (
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/event"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -69,6 +70,11 @@ type Env struct {
 	KV *mvcc.Engine
 	// Manager runs the informers and controllers.
 	Manager *reconcile.Manager
+	// Events is the store of the Events that the manager's
+	// [reconcile.Manager.EventRecorder] recorders write (a store on KV
+	// unless [WithManagerOptions] sets another): list it to assert on what
+	// a controller recorded.
+	Events *store.Store[*event.Event]
 	// SettleTimeout bounds Settle in wall-clock time.
 	SettleTimeout time.Duration
 
@@ -100,7 +106,8 @@ func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	clk := clocktest.New(Epoch)
 	engine := mvcc.New(mvcc.Options{Clock: clk})
-	mo := reconcile.ManagerOptions{GracefulShutdownTimeout: time.Minute}
+	events := store.New(engine, event.Resource, store.WithClock(clk))
+	mo := reconcile.ManagerOptions{GracefulShutdownTimeout: time.Minute, Events: events}
 	for _, o := range opts {
 		o(&mo)
 	}
@@ -109,7 +116,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("reconciletest: %v", err)
 	}
-	e := &Env{T: t, Clock: clk, KV: engine, Manager: mgr, SettleTimeout: DefaultSettleTimeout}
+	e := &Env{T: t, Clock: clk, KV: engine, Manager: mgr, Events: mo.Events, SettleTimeout: DefaultSettleTimeout}
 	t.Cleanup(func() {
 		e.Stop()
 		_ = engine.Close()

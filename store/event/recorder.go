@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -51,6 +52,10 @@ type Options struct {
 	// SimilarInterval is that interval. Zero means
 	// [DefaultSimilarInterval].
 	SimilarInterval time.Duration
+	// Logger, when set, also logs every event recorded, Normal ones at
+	// Info and Warning ones at Warn, with the object, reason and message.
+	// Nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Recorder writes events into a store, aggregating repeats as client-go's
@@ -70,6 +75,7 @@ type Recorder struct {
 	limit      int
 	maxSimilar int
 	interval   time.Duration
+	log        *slog.Logger
 
 	mu      sync.Mutex
 	lru     *list.List // of *entry, most recent first
@@ -104,7 +110,8 @@ type entry struct {
 }
 
 // NewRecorder returns a Recorder that writes into st, a Store made with
-// [Resource] (or a Resource like it).
+// [Resource] (or a Resource like it). With a nil st it stores nothing and
+// only logs, through Options.Logger.
 func NewRecorder(st *store.Store[*Event], opts Options) *Recorder {
 	limit := opts.CacheSize
 	if limit <= 0 {
@@ -119,7 +126,7 @@ func NewRecorder(st *store.Store[*Event], opts Options) *Recorder {
 		interval = DefaultSimilarInterval
 	}
 	return &Recorder{st: st, clk: clock.OrReal(opts.Clock), src: Source{Component: opts.Component, Host: opts.Host},
-		limit: limit, maxSimilar: maxSimilar, interval: interval,
+		limit: limit, maxSimilar: maxSimilar, interval: interval, log: opts.Logger,
 		lru: list.New(), byKey: make(map[key]*list.Element), similar: list.New(), byAgg: make(map[key]*list.Element)}
 }
 
@@ -127,13 +134,25 @@ func NewRecorder(st *store.Store[*Event], opts Options) *Recorder {
 // about obj, which carries its kind and apiVersion as objects read from a
 // Store do. It returns the event as stored: new with Count 1, or a repeat
 // with a higher Count. Events about a cluster-scoped object go into the
-// "default" namespace, as in Kubernetes.
+// "default" namespace, as in Kubernetes. A Recorder without a store
+// returns the event it logged, with Count 1.
 func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reason, message string) (*Event, error) {
 	ref := ReferenceTo(obj)
+	if r.log != nil {
+		level := slog.LevelInfo
+		if eventType == TypeWarning {
+			level = slog.LevelWarn
+		}
+		r.log.Log(ctx, level, "event", "type", eventType, "reason", reason, "message", message,
+			"object", ref.Kind+" "+store.NameOf(obj).String(), "component", r.src.Component)
+	}
 	// A repeat is the same whatever version of the object it is about.
 	k := key{src: r.src, obj: ref, typ: eventType, reason: reason, msg: message}
 	k.obj.ResourceVersion = ""
 	now := r.clk.Now()
+	if r.st == nil {
+		return r.newEvent(ref, eventType, reason, message, now), nil
+	}
 	if r.tooSimilar(k, now) {
 		k.msg, k.combined = "", true
 		message = combinedPrefix + message
@@ -157,18 +176,7 @@ func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reaso
 		}
 		e.name = "" // deleted (expired, say): start again
 	}
-	ns := ref.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	ev := &Event{
-		ObjectMeta: store.ObjectMeta{Namespace: ns,
-			// Kubernetes' naming: the object's name and the time in hex.
-			Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano())},
-		InvolvedObject: ref, Type: eventType, Reason: reason, Message: message, Source: r.src,
-		FirstTimestamp: store.NewTime(now), LastTimestamp: store.NewTime(now), EventTime: store.NewMicroTime(now),
-		Count: 1, ReportingController: r.src.Component, ReportingInstance: r.src.Host,
-	}
+	ev := r.newEvent(ref, eventType, reason, message, now)
 	out, err := r.st.Create(ctx, ev)
 	if errors.Is(err, store.ErrAlreadyExists) {
 		// Another recorder's event of the same object at the same
@@ -181,6 +189,22 @@ func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reaso
 	}
 	e.ns, e.name = out.Namespace, out.Name
 	return out, nil
+}
+
+// newEvent returns the first recording of an event.
+func (r *Recorder) newEvent(ref ObjectReference, eventType, reason, message string, now time.Time) *Event {
+	ns := ref.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return &Event{
+		ObjectMeta: store.ObjectMeta{Namespace: ns,
+			// Kubernetes' naming: the object's name and the time in hex.
+			Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano())},
+		InvolvedObject: ref, Type: eventType, Reason: reason, Message: message, Source: r.src,
+		FirstTimestamp: store.NewTime(now), LastTimestamp: store.NewTime(now), EventTime: store.NewMicroTime(now),
+		Count: 1, ReportingController: r.src.Component, ReportingInstance: r.src.Host,
+	}
 }
 
 // Eventf is [Recorder.Event] with a message formatted by fmt.Sprintf.

@@ -1,10 +1,13 @@
 package event_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -294,5 +297,54 @@ func TestRecorderMaxSimilarNegativeNeverCombines(t *testing.T) {
 	}
 	if n := len(e.list(t, ctx)); n != 2*event.DefaultMaxSimilar {
 		t.Errorf("events = %d, want %d", n, 2*event.DefaultMaxSimilar)
+	}
+}
+
+func TestRecorderLogsEveryEvent(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	rec := event.NewRecorder(e.events, event.Options{Component: "backup-controller", Clock: e.clock, Logger: log})
+	b := newBackup("ns", "nightly", "uid-1")
+	if _, err := rec.Event(ctx, b, event.TypeNormal, "Started", "job started"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Event(ctx, b, event.TypeWarning, "Failed", "disk full"); err != nil {
+		t.Fatal(err)
+	}
+	want := `level=INFO msg=event type=Normal reason=Started message="job started" object="Backup ns/nightly" component=backup-controller
+level=WARN msg=event type=Warning reason=Failed message="disk full" object="Backup ns/nightly" component=backup-controller
+`
+	if buf.String() != want {
+		t.Errorf("logged\n%s\nwant\n%s", buf.String(), want)
+	}
+	if n := len(e.list(t, ctx)); n != 2 {
+		t.Errorf("stored events = %d, want 2: logging does not replace storing", n)
+	}
+}
+
+func TestRecorderWithoutStoreOnlyLogs(t *testing.T) {
+	var buf bytes.Buffer
+	clk := clocktest.New(epoch)
+	rec := event.NewRecorder(nil, event.Options{Component: "c", Clock: clk, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	b := newBackup("ns", "nightly", "uid-1")
+	for range 2 {
+		ev, err := rec.Event(context.Background(), b, event.TypeWarning, "Failed", "disk full")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Count != 1 || ev.Reason != "Failed" || ev.Namespace != "ns" || !ev.FirstTimestamp.Equal(epoch) {
+			t.Errorf("event = %+v, want the unstored event with count 1", ev)
+		}
+	}
+	if n := strings.Count(buf.String(), "reason=Failed"); n != 2 {
+		t.Errorf("logged %d events, want 2:\n%s", n, buf.String())
 	}
 }
