@@ -241,12 +241,12 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 	var members, removed []member
 	addHandler := func() {
 		v := newView()
-		var hopts []HandlerOption
+		var hopts HandlerOptions
 		if rng.IntN(2) == 0 {
-			hopts = append(hopts, LatestPerKey())
+			hopts.LatestPerKey = true
 			v.latest = true
 		}
-		reg, err := inf.AddHandler(v, hopts...)
+		reg, err := inf.AddHandlerWithOptions(v, hopts)
 		if err != nil {
 			t.Fatal(err)
 		}

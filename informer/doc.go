@@ -24,11 +24,11 @@
 // initial list:
 //
 //	inf := informer.New[*Widget](widgets, informer.Options[*Widget]{Name: "widgets"})
-//	reg, _ := inf.AddHandler(informer.HandlerFuncs[*Widget]{
+//	reg, _ := inf.AddHandlerWithOptions(informer.HandlerFuncs[*Widget]{
 //		AddFunc:    func(w *Widget, _ bool) { queue.Add(w.Key()) },
 //		UpdateFunc: func(_, w *Widget) { queue.Add(w.Key()) },
 //		DeleteFunc: func(w *Widget, _ bool) { queue.Add(w.Key()) },
-//	}, informer.LatestPerKey())
+//	}, informer.HandlerOptions{LatestPerKey: true})
 //	go inf.Run(ctx)
 //	if !informer.WaitForCacheSync(ctx, reg) { return ctx.Err() }
 //	w, ok := inf.Lister().Get("default", "web")
@@ -46,7 +46,7 @@
 // time and in event order; a slow handler delays neither the cache nor the
 // other handlers. A handler added after the initial list first gets an
 // OnAdd for every cached object. By default a handler's buffer holds every
-// event until it is handled; with [LatestPerKey] it holds at most one merged
+// event until it is handled; with [HandlerOptions].LatestPerKey it holds at most one merged
 // entry per key, so that its memory stays bounded however far it lags.
 // [Registration.Backlog] and the informer_handler_backlog metric show how
 // far each handler is behind.

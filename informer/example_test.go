@@ -143,20 +143,21 @@ func ExampleFactory() {
 	// Output: true 1
 }
 
-// LatestPerKey gives a lagging handler one merged notification per key.
-func ExampleLatestPerKey() {
+// HandlerOptions.LatestPerKey gives a lagging handler one merged
+// notification per key.
+func ExampleHandlerOptions_latestPerKey() {
 	ctx, cancel := context.WithCancel(context.Background())
 	pods, closeEngine := newPods()
 	defer closeEngine()
 	inf := informer.New[*Pod](pods, informer.Options[*Pod]{})
 	release, seen := make(chan struct{}), make(chan string, 10)
-	inf.AddHandler(informer.HandlerFuncs[*Pod]{
+	inf.AddHandlerWithOptions(informer.HandlerFuncs[*Pod]{
 		AddFunc: func(p *Pod, _ bool) {
 			<-release // a slow handler
 			seen <- fmt.Sprintf("add %s node=%q", p.Name, p.Spec.NodeName)
 		},
 		UpdateFunc: func(old, p *Pod) { seen <- "update " + p.Name },
-	}, informer.LatestPerKey())
+	}, informer.HandlerOptions{LatestPerKey: true})
 	// A second, prompt handler tells us when the last update is cached.
 	caughtUp := make(chan struct{})
 	check := func(p *Pod) {

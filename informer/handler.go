@@ -59,40 +59,37 @@ func (h HandlerFuncs[T]) OnDelete(obj T, finalStateKnown bool) {
 	}
 }
 
-// HandlerOption configures one handler in [Informer.AddHandler].
-type HandlerOption func(*handlerConfig)
+// HandlerOptions configure one handler in [Informer.AddHandlerWithOptions].
+// The zero value gives the defaults.
+type HandlerOptions struct {
+	// Name names the handler in metrics (label "handler") and logs. The
+	// default is "handler-N" in the order handlers were added.
+	Name string
+	// ResyncPeriod is how often the handler gets OnUpdate(obj, obj) for
+	// every cached object. Zero means the informer's [Options].ResyncPeriod;
+	// a negative value turns resync off for this handler.
+	ResyncPeriod time.Duration
+	// LatestPerKey switches the handler to bounded delivery: instead of a
+	// log of every event, the handler's buffer holds at most one pending
+	// entry per key, and events on a key that is still pending are merged
+	// into it. A lagging handler then holds memory proportional to the
+	// number of keys, not to the number of events.
+	//
+	// The merged notifications keep the handler's view consistent: an add
+	// followed by updates arrives as one OnAdd of the latest state, a run
+	// of updates as one OnUpdate from the state the handler last saw to the
+	// latest, an add then delete of an object the handler never saw as
+	// nothing, and a delete then re-create as OnDelete then OnAdd.
+	// Reconcilers, which only need keys, should use it.
+	LatestPerKey bool
+}
 
+// handlerConfig is a handler's settled configuration.
 type handlerConfig struct {
-	name      string
-	resync    time.Duration
-	resyncSet bool
-	latest    bool
+	name   string
+	resync time.Duration // > 0: on
+	latest bool
 }
-
-// WithName names the handler in metrics (label "handler") and logs. The
-// default is "handler-N" in the order handlers were added.
-func WithName(name string) HandlerOption { return func(c *handlerConfig) { c.name = name } }
-
-// WithResyncPeriod sets how often the handler gets OnUpdate(obj, obj) for
-// every cached object. 0 turns resync off for this handler. The default is
-// the informer's [Options].ResyncPeriod.
-func WithResyncPeriod(d time.Duration) HandlerOption {
-	return func(c *handlerConfig) { c.resync, c.resyncSet = max(d, 0), true }
-}
-
-// LatestPerKey switches the handler to bounded delivery: instead of a log
-// of every event, the handler's buffer holds at most one pending entry per
-// key, and events on a key that is still pending are merged into it. A
-// lagging handler then holds memory proportional to the number of keys, not
-// to the number of events.
-//
-// The merged notifications keep the handler's view consistent: an add
-// followed by updates arrives as one OnAdd of the latest state, a run of
-// updates as one OnUpdate from the state the handler last saw to the
-// latest, an add then delete of an object the handler never saw as nothing,
-// and a delete then re-create as OnDelete then OnAdd. Reconcilers, which
-// only need keys, should use it.
-func LatestPerKey() HandlerOption { return func(c *handlerConfig) { c.latest = true } }
 
 type noteKind uint8
 

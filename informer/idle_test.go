@@ -31,10 +31,10 @@ func isClosed(ch <-chan struct{}) bool {
 func TestHandlerIsBusyInACallAndIdleOnceDrained(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		opts []HandlerOption
+		opts HandlerOptions
 	}{
-		{"every event", nil},
-		{"latest per key", []HandlerOption{LatestPerKey()}},
+		{"every event", HandlerOptions{}},
+		{"latest per key", HandlerOptions{LatestPerKey: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := seeded(1)
@@ -42,7 +42,7 @@ func TestHandlerIsBusyInACallAndIdleOnceDrained(t *testing.T) {
 			h := newRecorder()
 			gate, entered := make(chan struct{}), make(chan struct{}, 1)
 			h.gate, h.entered = gate, entered
-			reg, err := inf.AddHandler(h, tc.opts...)
+			reg, err := inf.AddHandlerWithOptions(h, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,7 @@ type Options[T store.Object] struct {
 	Logger *slog.Logger
 	// ResyncPeriod is the default resync period of handlers: every period
 	// a handler gets OnUpdate(obj, obj) for each cached object. 0: off.
-	// [WithResyncPeriod] overrides it per handler.
+	// [HandlerOptions].ResyncPeriod overrides it per handler.
 	ResyncPeriod time.Duration
 	// ListOptions select the objects: namespace, label and field
 	// selectors. Other fields are managed by the reflector.
@@ -276,7 +276,7 @@ func (r *Registration) HasSynced() bool { return r.l.hasSynced() }
 func (r *Registration) SyncDone() <-chan struct{} { return r.l.syncDone() }
 
 // Backlog returns the number of notifications buffered for the handler and
-// not yet handled, counting the one in hand (in [LatestPerKey] mode, the
+// not yet handled, counting the one in hand (in [HandlerOptions].LatestPerKey mode, the
 // number of pending keys, plus the entry in hand).
 func (r *Registration) Backlog() int { return r.l.pendingCount() }
 
@@ -299,17 +299,23 @@ func (r *Registration) WaitIdle(ctx context.Context) error {
 	return nil
 }
 
-// Name returns the handler's name (see [WithName]).
+// Name returns the handler's name (see [HandlerOptions].Name).
 func (r *Registration) Name() string { return r.l.name() }
 
-// AddHandler adds a handler, which may happen before or after Run. If the
-// initial list is already cached, the handler first gets an OnAdd, with
-// isInInitialList set, for every cached object. It returns [ErrStopped]
-// once Run has returned.
-func (i *Informer[T]) AddHandler(h Handler[T], opts ...HandlerOption) (*Registration, error) {
-	cfg := handlerConfig{resync: i.opts.ResyncPeriod}
-	for _, o := range opts {
-		o(&cfg)
+// AddHandler adds a handler with the default [HandlerOptions], which may
+// happen before or after Run. If the initial list is already cached, the
+// handler first gets an OnAdd, with isInInitialList set, for every cached
+// object. It returns [ErrStopped] once Run has returned.
+func (i *Informer[T]) AddHandler(h Handler[T]) (*Registration, error) {
+	return i.AddHandlerWithOptions(h, HandlerOptions{})
+}
+
+// AddHandlerWithOptions adds a handler configured by opts, as
+// [Informer.AddHandler] does.
+func (i *Informer[T]) AddHandlerWithOptions(h Handler[T], opts HandlerOptions) (*Registration, error) {
+	cfg := handlerConfig{name: opts.Name, resync: opts.ResyncPeriod, latest: opts.LatestPerKey}
+	if cfg.resync == 0 {
+		cfg.resync = i.opts.ResyncPeriod
 	}
 	i.mu.Lock()
 	defer i.mu.Unlock()

@@ -61,7 +61,7 @@ type raftCandidate struct {
 
 func startRaftCandidate(t *testing.T, id string, n *raft.Node, clk *clocktest.Fake) *raftCandidate {
 	t.Helper()
-	leases := store.New(n, store.LeaseResource(), store.WithClock(clk))
+	leases := store.NewWithOptions(n, store.LeaseResource(), store.Options{Clock: clk})
 	log := &writeLog{LeaseLock: reconcile.StoreLeaseLock(leases, "system", "raft")}
 	e, err := reconcile.NewElector(reconcile.LeaderElectionOptions{Lock: log, Identity: id, Clock: clk})
 	if err != nil {

@@ -22,8 +22,8 @@ func TestManagerEventRecorderWritesAggregatedEvents(t *testing.T) {
 	clk := clocktest.New(epoch)
 	engine := mvcc.New(mvcc.Options{Clock: clk})
 	defer func() { _ = engine.Close() }()
-	events := store.New(engine, event.Resource, store.WithClock(clk))
-	gadgets := store.New(engine, gadgetResource(), store.WithClock(clk))
+	events := store.NewWithOptions(engine, event.Resource, store.Options{Clock: clk})
+	gadgets := store.NewWithOptions(engine, gadgetResource(), store.Options{Clock: clk})
 	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{Clock: clk, Events: events,
 		LeaderElection: &reconcile.LeaderElectionOptions{Identity: "replica-1",
 			Lock: reconcile.StoreLeaseLock(store.New(engine, store.LeaseResource()), "system", "gadgets")}})

@@ -32,7 +32,7 @@ type replica struct {
 
 func newReplica(t *testing.T, id string, engine *mvcc.Engine, clk *clocktest.Fake, addr string) *replica {
 	t.Helper()
-	leases := store.New(engine, store.LeaseResource(), store.WithClock(clk))
+	leases := store.NewWithOptions(engine, store.LeaseResource(), store.Options{Clock: clk})
 	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{
 		Clock: clk, Addr: addr,
 		LeaderElection: &reconcile.LeaderElectionOptions{
@@ -42,7 +42,7 @@ func newReplica(t *testing.T, id string, engine *mvcc.Engine, clk *clocktest.Fak
 		t.Fatal(err)
 	}
 	r := &replica{mgr: mgr, done: make(chan struct{}), everywhereRuns: make(chan struct{}, 1)}
-	widgets := store.New(engine, widgetResource(), store.WithClock(clk))
+	widgets := store.NewWithOptions(engine, widgetResource(), store.Options{Clock: clk})
 	inf := informer.New[*widget](widgets, informer.Options[*widget]{Clock: clk, Logger: slog.New(slog.DiscardHandler)})
 	if err := mgr.AddCache("widgets", inf); err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestManagersShareOneLeader(t *testing.T) {
 	clk := clocktest.New(epoch)
 	engine := mvcc.New(mvcc.Options{Clock: clk})
 	t.Cleanup(func() { _ = engine.Close() })
-	widgets := store.New(engine, widgetResource(), store.WithClock(clk))
+	widgets := store.NewWithOptions(engine, widgetResource(), store.Options{Clock: clk})
 	ctx := context.Background()
 	if _, err := widgets.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
 		t.Fatal(err)

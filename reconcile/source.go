@@ -135,7 +135,7 @@ func (s *informerSource[T, Req]) Start(ctx context.Context, q Queue[Req]) error 
 			s.mapper(obj, add)
 		},
 	}
-	reg, err := s.inf.AddHandler(h, informer.WithName(s.name))
+	reg, err := s.inf.AddHandlerWithOptions(h, informer.HandlerOptions{Name: s.name})
 	if err != nil {
 		return fmt.Errorf("reconcile: add informer handler: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 func TestLeaseAcquireRenewRelease(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
-	s := store.New(e.kv, store.LeaseResource(), store.WithClock(e.clock))
+	s := store.NewWithOptions(e.kv, store.LeaseResource(), store.Options{Clock: e.clock})
 	clk := e.clock
 
 	l, ok, err := store.TryAcquireLease(ctx, s, "ns", "leader", "alice", 15*time.Second, clk)
@@ -68,7 +68,7 @@ func TestLeaseAcquireRenewRelease(t *testing.T) {
 func TestLeaseIsExclusive(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
-	s := store.New(e.kv, store.LeaseResource(), store.WithClock(e.clock))
+	s := store.NewWithOptions(e.kv, store.LeaseResource(), store.Options{Clock: e.clock})
 	for round := range 10 {
 		e.clock.Step(time.Minute) // whatever was held has lapsed
 		wins := make(chan string, 4)

@@ -59,13 +59,18 @@ type env struct {
 	s     *store.Store[*Widget]
 }
 
-func newEnv(t *testing.T, opts ...store.Option) *env {
+// newEnv returns a Store on a fresh engine with a fake clock and, unless
+// bookmarks says otherwise, no bookmark ticks.
+func newEnv(t *testing.T, bookmarks ...time.Duration) *env {
 	t.Helper()
 	fake := clocktest.New(epoch)
 	e := mvcc.New(mvcc.Options{Clock: fake, ProgressInterval: -1})
 	t.Cleanup(func() { e.Close() })
-	opts = append([]store.Option{store.WithClock(fake), store.WithBookmarkInterval(0)}, opts...)
-	return &env{kv: e, clock: fake, s: store.New(e, widgetResource(), opts...)}
+	opts := store.Options{Clock: fake, BookmarkInterval: -1}
+	for _, b := range bookmarks {
+		opts.BookmarkInterval = b
+	}
+	return &env{kv: e, clock: fake, s: store.NewWithOptions(e, widgetResource(), opts)}
 }
 
 func widget(ns, name string, size int) *Widget {

@@ -26,44 +26,50 @@ type Store[T Object] struct {
 	codec  Codec[T]
 	shape  shape
 	prefix string // "<prefix>/<resource>/"
-	opts   options
+	opts   Options
 }
 
-type options struct {
-	clock            clock.Clock
-	bookmarkInterval time.Duration
-	logger           *slog.Logger
+// Options configure a [Store]. The zero value gives the defaults.
+type Options struct {
+	// Clock stamps creationTimestamp and deletionTimestamp and paces
+	// bookmarks. Nil means [clock.Real].
+	Clock clock.Clock
+	// BookmarkInterval is how often a Watch that allows bookmarks asks the
+	// KV for a progress notification, which becomes a BOOKMARK event. Zero
+	// means one minute, as in Kubernetes; a negative value leaves bookmarks
+	// to the engine's own idle progress notifications.
+	BookmarkInterval time.Duration
+	// Logger receives events that reach no caller, such as a watch resumed
+	// after its engine watch lagged. Nil discards them.
+	Logger *slog.Logger
 }
 
-// Option configures a [Store].
-type Option func(*options)
-
-// WithClock sets the clock that stamps creationTimestamp and
-// deletionTimestamp and paces bookmarks. The default is [clock.Real].
-func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
-
-// WithBookmarkInterval sets how often a Watch that allows bookmarks asks the
-// KV for a progress notification, which becomes a BOOKMARK event. The
-// default is one minute, as in Kubernetes; zero or less leaves bookmarks to
-// the engine's own idle progress notifications.
-func WithBookmarkInterval(d time.Duration) Option {
-	return func(o *options) { o.bookmarkInterval = d }
+// withDefaults fills the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.BookmarkInterval == 0 {
+		o.BookmarkInterval = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
 }
-
-// WithLogger sets the logger for events that reach no caller, such as a
-// watch resumed after its engine watch lagged. The default discards them.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // DefaultPrefix is the first key segment of a [Resource] with no Prefix.
 const DefaultPrefix = "/registry"
 
-// New returns a Store of the objects that r describes, kept in kv.
-func New[T Object](kv kv.KV, r Resource[T], opts ...Option) *Store[T] {
-	o := options{clock: clock.Real{}, bookmarkInterval: time.Minute,
-		logger: slog.New(slog.DiscardHandler)}
-	for _, opt := range opts {
-		opt(&o)
-	}
+// New returns a Store of the objects that r describes, kept in kv, with
+// the default [Options].
+func New[T Object](kv kv.KV, r Resource[T]) *Store[T] {
+	return NewWithOptions(kv, r, Options{})
+}
+
+// NewWithOptions returns a Store of the objects that r describes, kept in
+// kv, configured by opts.
+func NewWithOptions[T Object](kv kv.KV, r Resource[T], opts Options) *Store[T] {
 	prefix := r.Prefix
 	if prefix == "" {
 		prefix = DefaultPrefix
@@ -74,7 +80,7 @@ func New[T Object](kv kv.KV, r Resource[T], opts ...Option) *Store[T] {
 		codec:  r.codec(),
 		shape:  shapeOf[T](),
 		prefix: strings.TrimSuffix(prefix, "/") + "/" + r.Name + "/",
-		opts:   o,
+		opts:   opts.withDefaults(),
 	}
 }
 
@@ -138,7 +144,7 @@ func checkPathSegment(name string) string {
 }
 
 func (s *Store[T]) now() *Time {
-	t := NewTime(s.opts.clock.Now())
+	t := NewTime(s.opts.Clock.Now())
 	return &t
 }
 

@@ -491,7 +491,7 @@ func TestValidateUpdateSeesOldAndNew(t *testing.T) {
 		}
 		return causes
 	}
-	s := store.New(e.kv, r, store.WithClock(e.clock))
+	s := store.NewWithOptions(e.kv, r, store.Options{Clock: e.clock})
 	w := widget("ns", "a", 1)
 	w.Spec.Node = "n1"
 	w = must[*Widget](t)(s.Create(ctx, w))

@@ -207,7 +207,7 @@ func TestWatchNamespace(t *testing.T) {
 }
 
 func TestWatchSendInitialEventsAndBookmarks(t *testing.T) {
-	e := newEnv(t, store.WithBookmarkInterval(time.Minute))
+	e := newEnv(t, 0) // zero: the default bookmark interval, one minute
 	ctx := ctxT(t)
 	a := must[*Widget](t)(e.s.Create(ctx, widget("ns", "a", 1)))
 	at := rev(e)
@@ -282,7 +282,7 @@ func TestWatchResumesAfterEngineLag(t *testing.T) {
 	defer engine.Close()
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := store.New(engine, widgetResource(), store.WithClock(fake), store.WithLogger(logger))
+	s := store.NewWithOptions(engine, widgetResource(), store.Options{Clock: fake, Logger: logger})
 	ctx := ctxT(t)
 	w := must[*Widget](t)(s.Create(ctx, widget("ns", "a", 0)))
 	ch := must[<-chan store.WatchEvent[*Widget]](t)(s.Watch(ctx, store.ListOptions{ResourceVersion: w.ResourceVersion}))

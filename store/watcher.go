@@ -27,7 +27,7 @@ const watchBuffer = 64
 //   - AllowWatchBookmarks: BOOKMARK events, whose object carries only a
 //     resourceVersion, say that every change up to it has been sent. They
 //     come from the KV's progress notifications, which the Store requests
-//     every bookmark interval (see [WithBookmarkInterval]).
+//     every bookmark interval (see [Options].BookmarkInterval).
 //
 // With selectors, an object that stops matching arrives as DELETED (with
 // its last matching state and the new resourceVersion) and one that starts
@@ -150,8 +150,8 @@ func (w *watcher[T]) run(ctx, wctx context.Context, cancel context.CancelFunc, k
 		}
 	}
 	var tick <-chan struct{}
-	if w.opts.AllowWatchBookmarks && w.s.opts.bookmarkInterval > 0 {
-		tick = progressTicks(wctx, w.s.opts.clock, w.s.opts.bookmarkInterval)
+	if w.opts.AllowWatchBookmarks && w.s.opts.BookmarkInterval > 0 {
+		tick = progressTicks(wctx, w.s.opts.Clock, w.s.opts.BookmarkInterval)
 	}
 	for {
 		select {
@@ -159,7 +159,7 @@ func (w *watcher[T]) run(ctx, wctx context.Context, cancel context.CancelFunc, k
 			return
 		case <-tick:
 			if err := w.s.kv.RequestProgress(wctx); err != nil && wctx.Err() == nil {
-				w.s.opts.logger.Debug("store: progress request failed", "resource", w.s.res.Name, "err", err)
+				w.s.opts.Logger.Debug("store: progress request failed", "resource", w.s.res.Name, "err", err)
 			}
 		case resp, ok := <-kch:
 			if !ok {
@@ -171,7 +171,7 @@ func (w *watcher[T]) run(ctx, wctx context.Context, cancel context.CancelFunc, k
 			if resp.Err != nil {
 				var lag *kv.LaggingError
 				if errors.As(resp.Err, &lag) {
-					w.s.opts.logger.Debug("store: watch lagged; resuming", "resource", w.s.res.Name, "revision", lag.ResumeRevision)
+					w.s.opts.Logger.Debug("store: watch lagged; resuming", "resource", w.s.res.Name, "revision", lag.ResumeRevision)
 					req := w.req
 					req.StartRevision = lag.ResumeRevision
 					next, err := w.s.kv.Watch(wctx, req)

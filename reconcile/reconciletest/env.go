@@ -94,22 +94,33 @@ type envInformer interface {
 	name() string
 }
 
-// Option configures an [Env].
-type Option func(*reconcile.ManagerOptions)
+// Options configure an [Env]. The zero value gives the defaults.
+type Options struct {
+	// Manager are the options the Env's manager is made with. Its Clock is
+	// always the Env's; a zero GracefulShutdownTimeout means one minute,
+	// and nil Events means an event store on the Env's engine.
+	Manager reconcile.ManagerOptions
+}
 
-// WithManagerOptions changes the options the Env's manager is made with
-// (its Clock is always the Env's).
-func WithManagerOptions(f func(*reconcile.ManagerOptions)) Option { return Option(f) }
+// New returns an Env with the default [Options], whose parts are closed
+// when the test ends.
+func New(t testing.TB) *Env {
+	t.Helper()
+	return NewWithOptions(t, Options{})
+}
 
-// New returns an Env whose parts are closed when the test ends.
-func New(t testing.TB, opts ...Option) *Env {
+// NewWithOptions returns an Env configured by opts, whose parts are closed
+// when the test ends.
+func NewWithOptions(t testing.TB, opts Options) *Env {
 	t.Helper()
 	clk := clocktest.New(Epoch)
 	engine := mvcc.New(mvcc.Options{Clock: clk})
-	events := store.New(engine, event.Resource, store.WithClock(clk))
-	mo := reconcile.ManagerOptions{GracefulShutdownTimeout: time.Minute, Events: events}
-	for _, o := range opts {
-		o(&mo)
+	mo := opts.Manager
+	if mo.GracefulShutdownTimeout == 0 {
+		mo.GracefulShutdownTimeout = time.Minute
+	}
+	if mo.Events == nil {
+		mo.Events = store.NewWithOptions(engine, event.Resource, store.Options{Clock: clk})
 	}
 	mo.Clock = clk
 	mgr, err := reconcile.NewManager(mo)
@@ -139,7 +150,7 @@ type Informer[T store.Object] struct {
 // Store use. Call it before [Env.Start].
 func AddInformer[T store.Object](e *Env, r store.Resource[T]) *Informer[T] {
 	e.T.Helper()
-	st := store.New(e.KV, r, store.WithClock(e.Clock))
+	st := store.NewWithOptions(e.KV, r, store.Options{Clock: e.Clock})
 	inf, err := reconcile.InformerFor(e.Manager, st)
 	if err != nil {
 		e.T.Fatalf("reconciletest: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/examples/quickstart/replicaset"
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
@@ -304,5 +306,19 @@ func TestStepWaitsForPeriodicSources(t *testing.T) {
 	env.Step(time.Minute)
 	if n := calls.Load(); n != 4 {
 		t.Fatalf("reconciles after the list came back = %d, want 4", n)
+	}
+}
+
+func TestNewWithOptionsGivesTheManagerItsOptionsButTheEnvsClock(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	env := reconciletest.NewWithOptions(t, reconciletest.Options{Manager: reconcile.ManagerOptions{
+		Logger: log,
+		Clock:  clocktest.New(time.Unix(0, 0)),
+	}})
+	if env.Manager.Logger() != log {
+		t.Error("the manager does not log through the given logger")
+	}
+	if env.Manager.Clock() != env.Clock {
+		t.Error("the manager does not run on the Env's clock")
 	}
 }

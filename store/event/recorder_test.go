@@ -40,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	fake := clocktest.New(epoch)
 	engine := mvcc.New(mvcc.Options{Clock: fake, ProgressInterval: -1})
 	t.Cleanup(func() { _ = engine.Close() })
-	return &env{clock: fake, events: store.New(engine, event.Resource, store.WithClock(fake), store.WithBookmarkInterval(0))}
+	return &env{clock: fake, events: store.NewWithOptions(engine, event.Resource, store.Options{Clock: fake, BookmarkInterval: -1})}
 }
 
 func (e *env) list(t *testing.T, ctx context.Context) []*event.Event {

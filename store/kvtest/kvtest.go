@@ -17,7 +17,7 @@
 // global revision (an etcd server) as long as each gets an empty-looking
 // key space; every key the suite writes lies under "/kvtest/". Subtests run
 // one after another. Asynchronous delivery is awaited with channel
-// receives and a generous timeout ([DefaultTimeout], or [WithTimeout]),
+// receives and a generous timeout ([DefaultTimeout], or [Options].Timeout),
 // never with sleeps. What cannot be forced through the interface, such as
 // a watcher falling behind, is left to each engine's own tests; where the
 // suite provokes such a case (a compaction while a watch from the past is
@@ -36,25 +36,21 @@ import (
 	"github.com/governor-io/governor/store/kv"
 )
 
-// DefaultTimeout is the timeout of [Run] when no [WithTimeout] is given.
+// DefaultTimeout is the timeout of [Run], and of [RunWithOptions] when
+// [Options].Timeout is zero.
 const DefaultTimeout = 20 * time.Second
 
 // Prefix is the key prefix under which the suite writes.
 const Prefix = "/kvtest/"
 
-// Option configures [Run].
-type Option func(*config)
-
-type config struct {
-	timeout time.Duration
-}
-
-// WithTimeout bounds every wait of the suite for an asynchronous delivery
-// by d, and every call to the engine by 4*d (default [DefaultTimeout]). It
-// is a failure guard, not a synchronisation: a passing run never waits it
-// out, so a short one only makes a broken engine fail sooner.
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) { c.timeout = d }
+// Options configure [RunWithOptions]. The zero value gives the defaults.
+type Options struct {
+	// Timeout bounds every wait of the suite for an asynchronous delivery,
+	// and four times Timeout bounds every call to the engine (zero:
+	// [DefaultTimeout]).
+	// It is a failure guard, not a synchronisation: a passing run never
+	// waits it out, so a short one only makes a broken engine fail sooner.
+	Timeout time.Duration
 }
 
 // caseT is the *testing.T of one case of the suite, with the suite's settings.
@@ -72,11 +68,16 @@ type testCase struct {
 // per subtest. newKV registers the engine's cleanup with t.Cleanup; that
 // cleanup must tolerate an engine the suite has already closed (Close then
 // returns kv.ErrClosed).
-func Run(t *testing.T, newKV func(t *testing.T) kv.KV, opts ...Option) {
+func Run(t *testing.T, newKV func(t *testing.T) kv.KV) {
 	t.Helper()
-	cfg := config{timeout: DefaultTimeout}
-	for _, o := range opts {
-		o(&cfg)
+	RunWithOptions(t, newKV, Options{})
+}
+
+// RunWithOptions runs the suite as [Run] does, configured by opts.
+func RunWithOptions(t *testing.T, newKV func(t *testing.T) kv.KV, opts Options) {
+	t.Helper()
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
 	}
 	var cases []testCase
 	cases = append(cases, rangeCases()...)
@@ -87,7 +88,7 @@ func Run(t *testing.T, newKV func(t *testing.T) kv.KV, opts ...Option) {
 	cases = append(cases, contextCases()...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.run(&caseT{T: t, timeout: cfg.timeout}, newKV(t))
+			tc.run(&caseT{T: t, timeout: opts.Timeout}, newKV(t))
 		})
 	}
 }

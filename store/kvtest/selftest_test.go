@@ -368,11 +368,11 @@ func TestBrokenEngine(t *testing.T) {
 	if wrap == nil {
 		t.Fatalf("unknown broken engine %q", name)
 	}
-	kvtest.Run(t, func(t *testing.T) kv.KV {
+	kvtest.RunWithOptions(t, func(t *testing.T) kv.KV {
 		e := mvcc.New(mvcc.Options{})
 		t.Cleanup(func() { e.Close() })
 		return wrap(e)
-	}, kvtest.WithTimeout(2*time.Second)) // a missing event fails in 2 s rather than 20
+	}, kvtest.Options{Timeout: 2 * time.Second}) // a missing event fails in 2 s rather than 20
 }
 
 func TestSuiteCatchesBrokenEngines(t *testing.T) {

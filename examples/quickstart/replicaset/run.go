@@ -44,14 +44,14 @@ type Setup struct {
 func NewSetup(backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) (*Setup, error) {
 	clk := clock.OrReal(mo.Clock)
 	s := &Setup{
-		Sets:     store.New(backend, SetResource(), store.WithClock(clk)),
-		Pods:     store.New(backend, PodResource(), store.WithClock(clk)),
+		Sets:     store.NewWithOptions(backend, SetResource(), store.Options{Clock: clk}),
+		Pods:     store.NewWithOptions(backend, PodResource(), store.Options{Clock: clk}),
 		progress: make(chan struct{}),
 	}
 	if mo.LeaderElection == nil {
 		host, _ := os.Hostname()
 		mo.LeaderElection = &reconcile.LeaderElectionOptions{
-			Lock:     reconcile.StoreLeaseLock(store.New(backend, store.LeaseResource(), store.WithClock(clk)), Namespace, "quickstart"),
+			Lock:     reconcile.StoreLeaseLock(store.NewWithOptions(backend, store.LeaseResource(), store.Options{Clock: clk}), Namespace, "quickstart"),
 			Identity: fmt.Sprintf("%s-%d", host, os.Getpid()),
 		}
 	}
