@@ -29,7 +29,12 @@
 //   - [Store.Patch] applies a JSON merge patch (RFC 7386, see [MergePatch]).
 //   - Delete honours preconditions on uid and resourceVersion. An object
 //     with finalizers gets a deletionTimestamp instead, and goes away when
-//     an update removes its last finalizer.
+//     an update removes its last finalizer. DeleteOptions.PropagationPolicy
+//     is Kubernetes': Background (the default) deletes at once, Foreground
+//     and Orphan record themselves as the foregroundDeletion and orphan
+//     finalizers, which a garbage collector
+//     ([github.com/governor-io/governor/reconcile/gc]) removes once it has
+//     deleted or orphaned the object's dependents.
 //   - List and Watch take label selectors ([ParseLabelSelector]) and field
 //     selectors ([ParseFieldSelector]) on metadata.name, metadata.namespace
 //     and the fields a Resource registers. List pages with Limit and

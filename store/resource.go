@@ -47,6 +47,12 @@ type Resource[T Object] struct {
 	// default (false), as for Kubernetes types that need optimistic
 	// concurrency, such an update is Invalid.
 	AllowUnconditionalUpdate bool
+	// DefaultPropagationPolicy is the policy of a Delete that names none,
+	// of an object that carries no propagation finalizer from an earlier
+	// Delete. "" means [DeletePropagationBackground], the default of most
+	// Kubernetes types; a few legacy types default to
+	// [DeletePropagationOrphan].
+	DefaultPropagationPolicy DeletionPropagation
 }
 
 // Codec turns objects into bytes for the KV and back. Implementations must

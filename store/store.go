@@ -223,6 +223,9 @@ func validateMeta(m *ObjectMeta) []Cause {
 			bad(fmt.Sprintf("metadata.finalizers[%d]", i), fmt.Sprintf("invalid finalizer %q: %s", f, msg))
 		}
 	}
+	if slices.Contains(m.Finalizers, FinalizerOrphanDependents) && slices.Contains(m.Finalizers, FinalizerDeleteDependents) {
+		bad("metadata.finalizers", fmt.Sprintf("finalizers %q and %q cannot be both set", FinalizerOrphanDependents, FinalizerDeleteDependents))
+	}
 	controllers := 0
 	for i, r := range m.OwnerReferences {
 		field := fmt.Sprintf("metadata.ownerReferences[%d]", i)
@@ -657,77 +660,4 @@ func patchHasResourceVersion(patch []byte) bool {
 	meta, _ := m["metadata"].(map[string]any)
 	rv, ok := meta["resourceVersion"]
 	return ok && rv != nil
-}
-
-// Preconditions must hold for a Delete to go ahead; nil fields are not
-// checked.
-type Preconditions struct {
-	UID             *string `json:"uid,omitempty"`
-	ResourceVersion *string `json:"resourceVersion,omitempty"`
-}
-
-// DeleteOptions shape a Delete.
-type DeleteOptions struct {
-	// Preconditions, when set, make Delete fail with Conflict unless the
-	// stored object has this uid and resourceVersion.
-	Preconditions *Preconditions
-}
-
-// Delete removes the named object and returns it as it was last stored. An
-// object with finalizers is not removed: Delete sets its
-// deletionTimestamp (once) and returns it as updated, and it goes away when
-// an update removes its last finalizer. Preconditions that do not hold give
-// Conflict; a missing object gives NotFound.
-func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) (T, error) {
-	var zero T
-	if err := s.checkName(namespace, name); err != nil {
-		return zero, err
-	}
-	for {
-		cur, obj, err := s.read(ctx, namespace, name)
-		if err != nil {
-			return zero, err
-		}
-		m := obj.GetObjectMeta()
-		if p := opts.Preconditions; p != nil {
-			if p.UID != nil && *p.UID != m.UID {
-				return zero, NewConflict(s.res.Name, s.display(namespace, name),
-					fmt.Sprintf("precondition failed: uid in precondition %s does not match stored uid %s", *p.UID, m.UID))
-			}
-			if p.ResourceVersion != nil && *p.ResourceVersion != m.ResourceVersion {
-				return zero, NewConflict(s.res.Name, s.display(namespace, name),
-					fmt.Sprintf("precondition failed: resourceVersion in precondition %s does not match stored resourceVersion %s", *p.ResourceVersion, m.ResourceVersion))
-			}
-		}
-		compare := []kv.Compare{{Key: cur.Key, Target: kv.CompareModRevision, Result: kv.Equal, Int: cur.ModRevision}}
-		if len(m.Finalizers) > 0 {
-			if m.DeletionTimestamp != nil {
-				return obj, nil // already being deleted
-			}
-			m.DeletionTimestamp = s.now()
-			zeroGrace := int64(0)
-			m.DeletionGracePeriodSeconds = &zeroGrace
-			data, err := s.encode(obj)
-			if err != nil {
-				return zero, err
-			}
-			resp, err := s.kv.Txn(ctx, kv.TxnRequest{Compare: compare, Success: []kv.Op{kv.OpPutKV(cur.Key, data)}})
-			if err != nil {
-				return zero, s.kvErr(err, namespace, name)
-			}
-			if !resp.Succeeded {
-				continue
-			}
-			m.ResourceVersion = FormatResourceVersion(resp.Revision)
-			return obj, nil
-		}
-		resp, err := s.kv.Txn(ctx, kv.TxnRequest{Compare: compare, Success: []kv.Op{kv.OpDeleteKey(cur.Key)}})
-		if err != nil {
-			return zero, s.kvErr(err, namespace, name)
-		}
-		if !resp.Succeeded {
-			continue
-		}
-		return obj, nil
-	}
 }
