@@ -52,7 +52,7 @@ func TestDeletePropagation(t *testing.T) {
 			fake := e.clock
 			res := widgetResource()
 			res.DefaultPropagationPolicy = tc.def
-			s := store.New(e.kv, res, store.WithClock(fake))
+			s := store.NewWithOptions(e.kv, res, store.Options{Clock: fake})
 			ctx := ctxT(t)
 			w := widget("ns", "a", 1)
 			w.Finalizers = tc.finalizers
@@ -119,7 +119,7 @@ func TestDeleteRejectsUnknownPolicy(t *testing.T) {
 
 	res := widgetResource()
 	res.DefaultPropagationPolicy = "Sideways"
-	s := store.New(e.kv, res, store.WithClock(e.clock))
+	s := store.NewWithOptions(e.kv, res, store.Options{Clock: e.clock})
 	_, err = s.Delete(ctx, "ns", "a", store.DeleteOptions{})
 	wantReason(t, err, store.ErrInternal)
 }
