@@ -16,7 +16,7 @@ type FactoryOptions struct {
 	Clock        clock.Clock
 	Logger       *slog.Logger
 	ResyncPeriod time.Duration
-	Metrics      *Metrics
+	Metrics      MetricsProvider
 }
 
 // Factory shares one [Informer] per (type, namespace, label selector,

@@ -43,7 +43,7 @@ type Options[T store.Object] struct {
 	// WatchErrorHandler, if set, is called with every list or watch error.
 	WatchErrorHandler func(err error)
 	// Metrics, if set, receives this informer's metrics.
-	Metrics *Metrics
+	Metrics MetricsProvider
 	// PageSize, StreamInitialList, MinWatchTimeout and Backoff are passed
 	// to the [Reflector]; see [ReflectorOptions].
 	PageSize          int64
@@ -133,12 +133,12 @@ func New[T store.Object](lw ListerWatcher[T], opts Options[T]) *Informer[T] {
 		WatchErrorHandler: opts.WatchErrorHandler,
 		Metrics:           opts.Metrics,
 	})
-	stats := func() []handlerStats {
+	stats := func() []HandlerStats {
 		i.mu.Lock()
 		defer i.mu.Unlock()
-		out := make([]handlerStats, len(i.listeners))
+		out := make([]HandlerStats, len(i.listeners))
 		for j, l := range i.listeners {
-			out[j] = handlerStats{name: l.cfg.name, processed: l.processed.Load(), backlog: l.backlog.Load()}
+			out[j] = HandlerStats{Name: l.cfg.name, Processed: l.processed.Load(), Backlog: l.backlog.Load()}
 		}
 		return out
 	}

@@ -11,8 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
@@ -429,14 +427,7 @@ func TestInformerHandlerPanicIsContained(t *testing.T) {
 }
 
 func TestInformerMetrics(t *testing.T) {
-	reg := prometheus.NewPedanticRegistry()
-	m, err := NewMetrics(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewMetrics(reg); err == nil {
-		t.Error("registering the metrics twice succeeded")
-	}
+	m := newFakeMetrics()
 	src := seeded(2)
 	inf := newTestInformer(src, Options[*widget]{Name: "widgets", Metrics: m})
 	h := newRecorder()
@@ -446,33 +437,20 @@ func TestInformerMetrics(t *testing.T) {
 	waitSynced(t, inf)
 	src.update(newWidget("ns", "a", "v2", nil))
 	waitRV(t, inf.refl, "3")
-	want := `
-# HELP informer_events_received_total Watch events received, by type.
-# TYPE informer_events_received_total counter
-informer_events_received_total{name="widgets",type="ADDED"} 0
-informer_events_received_total{name="widgets",type="BOOKMARK"} 0
-informer_events_received_total{name="widgets",type="DELETED"} 0
-informer_events_received_total{name="widgets",type="ERROR"} 0
-informer_events_received_total{name="widgets",type="MODIFIED"} 1
-# HELP informer_handler_backlog Notifications buffered for a handler and not yet handled.
-# TYPE informer_handler_backlog gauge
-informer_handler_backlog{handler="slow",name="widgets"} 3
-# HELP reflector_last_resource_version The last resourceVersion the reflector saw.
-# TYPE reflector_last_resource_version gauge
-reflector_last_resource_version{name="widgets"} 3
-# HELP reflector_lists_total Total number of lists done by the reflector.
-# TYPE reflector_lists_total counter
-reflector_lists_total{name="widgets"} 1
-`
-	// One notification may already be in the handler's hands.
-	if r.Backlog() == 2 {
-		want = strings.Replace(want, `name="widgets"} 3
-# HELP reflector_last`, `name="widgets"} 2
-# HELP reflector_last`, 1)
+	st := m.stats(t)
+	if st.Name != "widgets" || st.LastResourceVersion != "3" {
+		t.Errorf("stats name %q, last RV %q; want widgets, 3", st.Name, st.LastResourceVersion)
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
-		"informer_events_received_total", "informer_handler_backlog", "reflector_last_resource_version", "reflector_lists_total"); err != nil {
-		t.Error(err)
+	want := []EventCount{{store.Added, 0}, {store.Modified, 1}, {store.Deleted, 0}, {store.Bookmark, 0}, {store.Error, 0}}
+	if diff := cmp.Diff(want, st.EventsReceived); diff != "" {
+		t.Errorf("events received (-want +got):\n%s", diff)
+	}
+	// One notification may already be in the handler's hands.
+	if len(st.Handlers) != 1 || st.Handlers[0].Name != "slow" || st.Handlers[0].Backlog < 2 || st.Handlers[0].Backlog > 3 {
+		t.Errorf("handlers = %+v; want slow with a backlog of 2 or 3", st.Handlers)
+	}
+	if got := m.count("lists", "widgets"); got != 1 {
+		t.Errorf("lists = %v, want 1", got)
 	}
 	close(h.gate)
 	waitSynced(t, r)
@@ -490,27 +468,12 @@ reflector_lists_total{name="widgets"} 1
 	case <-time.After(10 * time.Second):
 		t.Fatal("the fourth event never reached the handler")
 	}
-	if got := testutil.ToFloat64(processedCollector{reg}); got != 3 {
+	if got := m.stats(t).Handlers[0].Processed; got != 3 {
 		t.Errorf("events processed = %v, want 3", got)
 	}
 	close(gate)
 	h.waitN(t, 4)
-	if n, err := testutil.GatherAndCount(reg, "reflector_list_duration_seconds", "reflector_watches_total"); err != nil || n != 1 {
-		t.Errorf("list duration series = %d, %v; want 1 (no watch has ended yet)", n, err)
-	}
-}
-
-// processedCollector exposes informer_events_processed_total alone.
-type processedCollector struct{ g prometheus.Gatherer }
-
-func (p processedCollector) Describe(ch chan<- *prometheus.Desc) {}
-func (p processedCollector) Collect(ch chan<- prometheus.Metric) {
-	mfs, _ := p.g.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == "informer_events_processed_total" {
-			for _, m := range mf.GetMetric() {
-				ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("p", "p", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
-			}
-		}
+	if n, w := len(m.observed("list_duration", "widgets")), m.count("watches", "widgets"); n != 1 || w != 0 {
+		t.Errorf("list durations observed %d, watches %v; want 1 and 0 (no watch has ended yet)", n, w)
 	}
 }

@@ -1,149 +1,141 @@
 package informer
 
 import (
-	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/governor-io/governor/store"
 )
 
-// Metrics are the Prometheus metrics of a set of informers and reflectors,
-// told apart by the label "name" (their Name option). Make one with
-// [NewMetrics] and pass it in Options; nothing is registered globally.
+// MetricsProvider makes the metrics of reflectors and informers, one set
+// per Name. The package prommetrics implements it with Prometheus, under
+// client-go's names (reflector_*) and ours (informer_*). A reflector or
+// informer without a provider keeps only the counters it keeps anyway and
+// pays nothing more.
 //
-// The reflector metrics keep client-go's names: reflector_lists_total,
-// reflector_list_duration_seconds, reflector_items_per_list,
-// reflector_watches_total, reflector_watch_duration_seconds,
-// reflector_items_per_watch and reflector_last_resource_version. The
-// informer adds informer_events_received_total (label "type"),
-// informer_events_processed_total and informer_handler_backlog (label
-// "handler"), the last being the number of notifications a handler has yet
-// to handle. Per-event figures are read from counters the informer keeps
-// anyway, at scrape time, so metrics cost nothing per event.
-type Metrics struct {
-	lists, watches              *prometheus.CounterVec
-	listDuration, watchDuration *prometheus.HistogramVec
-	itemsPerList, itemsPerWatch *prometheus.HistogramVec
-
-	lastRV, received, processed, backlog *prometheus.Desc
-
-	mu      sync.Mutex
-	sources map[*sourceStats]struct{}
+// Per-event figures (events received, handled and buffered) are not
+// pushed: the reflector registers a [Stats] function that the provider
+// calls when it reports, so that metrics cost nothing per event.
+type MetricsProvider interface {
+	// NewListsMetric returns the counter of lists (reflector_lists_total).
+	NewListsMetric(name string) CounterMetric
+	// NewListDurationMetric returns the histogram of the seconds a list
+	// took, all pages (reflector_list_duration_seconds).
+	NewListDurationMetric(name string) HistogramMetric
+	// NewItemsPerListMetric returns the histogram of the items a list
+	// returned (reflector_items_per_list).
+	NewItemsPerListMetric(name string) HistogramMetric
+	// NewWatchesMetric returns the counter of watches
+	// (reflector_watches_total).
+	NewWatchesMetric(name string) CounterMetric
+	// NewWatchDurationMetric returns the histogram of the seconds a watch
+	// lasted (reflector_watch_duration_seconds).
+	NewWatchDurationMetric(name string) HistogramMetric
+	// NewItemsPerWatchMetric returns the histogram of the events a watch
+	// delivered (reflector_items_per_watch).
+	NewItemsPerWatchMetric(name string) HistogramMetric
+	// AddStats registers stats, which the provider calls when it reports
+	// (reflector_last_resource_version, informer_events_received_total,
+	// informer_events_processed_total, informer_handler_backlog). A
+	// reflector registers it when Run starts and calls remove when Run
+	// returns.
+	AddStats(stats func() Stats) (remove func())
 }
 
-// NewMetrics creates the metrics and registers them with reg.
-func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	items := prometheus.ExponentialBuckets(1, 10, 7)
-	m := &Metrics{
-		lists: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "reflector_lists_total", Help: "Total number of lists done by the reflector.",
-		}, []string{"name"}),
-		watches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "reflector_watches_total", Help: "Total number of watches done by the reflector.",
-		}, []string{"name"}),
-		listDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "reflector_list_duration_seconds", Help: "How long a reflector list took, all pages.",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"name"}),
-		watchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "reflector_watch_duration_seconds", Help: "How long a reflector watch lasted.",
-			Buckets: prometheus.ExponentialBuckets(0.1, 4, 8),
-		}, []string{"name"}),
-		itemsPerList: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "reflector_items_per_list", Help: "How many items a reflector list returned.", Buckets: items,
-		}, []string{"name"}),
-		itemsPerWatch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "reflector_items_per_watch", Help: "How many events a reflector watch delivered.", Buckets: items,
-		}, []string{"name"}),
-		lastRV: prometheus.NewDesc("reflector_last_resource_version",
-			"The last resourceVersion the reflector saw.", []string{"name"}, nil),
-		received: prometheus.NewDesc("informer_events_received_total",
-			"Watch events received, by type.", []string{"name", "type"}, nil),
-		processed: prometheus.NewDesc("informer_events_processed_total",
-			"Notifications a handler has handled.", []string{"name", "handler"}, nil),
-		backlog: prometheus.NewDesc("informer_handler_backlog",
-			"Notifications buffered for a handler and not yet handled.", []string{"name", "handler"}, nil),
-		sources: make(map[*sourceStats]struct{}),
-	}
-	if err := reg.Register(m); err != nil {
-		return nil, err
-	}
-	return m, nil
+// CounterMetric is a value that only goes up.
+type CounterMetric interface {
+	// Inc adds one.
+	Inc()
 }
 
-// Describe implements [prometheus.Collector].
-func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range m.collectors() {
-		c.Describe(ch)
-	}
-	ch <- m.lastRV
-	ch <- m.received
-	ch <- m.processed
-	ch <- m.backlog
+// HistogramMetric records observations.
+type HistogramMetric interface {
+	// Observe records one observation.
+	Observe(v float64)
 }
 
-func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.lists, m.watches, m.listDuration, m.watchDuration, m.itemsPerList, m.itemsPerWatch}
+// Stats are one reflector's figures at the time a [MetricsProvider]
+// reports them.
+type Stats struct {
+	// Name is the reflector's (and its informer's) Name.
+	Name string
+	// LastResourceVersion is the last resourceVersion it saw, "" before
+	// the first list.
+	LastResourceVersion string
+	// EventsReceived counts the watch events received, by type; every
+	// type of [EventTypes] has an entry.
+	EventsReceived []EventCount
+	// Handlers are the informer's handlers, in the order they were added.
+	Handlers []HandlerStats
 }
 
-// Collect implements [prometheus.Collector].
-func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range m.collectors() {
-		c.Collect(ch)
+// EventCount is the number of watch events of one type.
+type EventCount struct {
+	Type  store.EventType
+	Count uint64
+}
+
+// HandlerStats are one handler's figures.
+type HandlerStats struct {
+	// Name is the handler's name ([WithName]).
+	Name string
+	// Processed counts the notifications it has handled.
+	Processed uint64
+	// Backlog is the number of notifications buffered for it.
+	Backlog int64
+}
+
+// EventTypes are the watch event types a reflector counts, in the order
+// of [Stats].EventsReceived.
+var EventTypes = [...]store.EventType{store.Added, store.Modified, store.Deleted, store.Bookmark, store.Error}
+
+// reflectorMetrics are the instruments of one reflector, made once so that
+// observing them needs no label lookup.
+type reflectorMetrics struct {
+	lists, watches              CounterMetric
+	listDuration, watchDuration HistogramMetric
+	itemsPerList, itemsPerWatch HistogramMetric
+}
+
+func newReflectorMetrics(p MetricsProvider, name string) *reflectorMetrics {
+	if p == nil {
+		return nil
 	}
-	m.mu.Lock()
-	sources := make([]*sourceStats, 0, len(m.sources))
-	for s := range m.sources {
-		sources = append(sources, s)
-	}
-	m.mu.Unlock()
-	for _, s := range sources {
-		if rv, err := strconv.ParseInt(s.lastRV(), 10, 64); err == nil {
-			ch <- prometheus.MustNewConstMetric(m.lastRV, prometheus.GaugeValue, float64(rv), s.name)
-		}
-		for i, t := range eventTypes {
-			ch <- prometheus.MustNewConstMetric(m.received, prometheus.CounterValue, float64(s.events[i].Load()), s.name, string(t))
-		}
-		if h := s.handlers.Load(); h != nil {
-			for _, hs := range (*h)() {
-				ch <- prometheus.MustNewConstMetric(m.processed, prometheus.CounterValue, float64(hs.processed), s.name, hs.name)
-				ch <- prometheus.MustNewConstMetric(m.backlog, prometheus.GaugeValue, float64(hs.backlog), s.name, hs.name)
-			}
-		}
+	return &reflectorMetrics{
+		lists:         p.NewListsMetric(name),
+		watches:       p.NewWatchesMetric(name),
+		listDuration:  p.NewListDurationMetric(name),
+		watchDuration: p.NewWatchDurationMetric(name),
+		itemsPerList:  p.NewItemsPerListMetric(name),
+		itemsPerWatch: p.NewItemsPerWatchMetric(name),
 	}
 }
 
-func (m *Metrics) add(s *sourceStats) {
-	m.mu.Lock()
-	m.sources[s] = struct{}{}
-	m.mu.Unlock()
+func (m *reflectorMetrics) observeList(d time.Duration, n int) {
+	if m == nil {
+		return
+	}
+	m.lists.Inc()
+	m.listDuration.Observe(d.Seconds())
+	m.itemsPerList.Observe(float64(n))
 }
 
-func (m *Metrics) remove(s *sourceStats) {
-	m.mu.Lock()
-	delete(m.sources, s)
-	m.mu.Unlock()
+func (m *reflectorMetrics) observeWatch(d time.Duration, n int) {
+	if m == nil {
+		return
+	}
+	m.watches.Inc()
+	m.watchDuration.Observe(d.Seconds())
+	m.itemsPerWatch.Observe(float64(n))
 }
 
-var eventTypes = [...]store.EventType{store.Added, store.Modified, store.Deleted, store.Bookmark, store.Error}
-
-// handlerStats is one handler's figures at scrape time.
-type handlerStats struct {
-	name      string
-	processed uint64
-	backlog   int64
-}
-
-// sourceStats are the per-event counters of one reflector.
+// sourceStats are the per-event counters of one reflector, kept with or
+// without metrics (an atomic add per event).
 type sourceStats struct {
 	name     string
-	events   [len(eventTypes)]atomic.Uint64
+	events   [len(EventTypes)]atomic.Uint64
 	lastRV   func() string
-	handlers atomic.Pointer[func() []handlerStats]
+	handlers atomic.Pointer[func() []HandlerStats]
 }
 
 func newSourceStats(name string) *sourceStats {
@@ -151,7 +143,7 @@ func newSourceStats(name string) *sourceStats {
 }
 
 func (s *sourceStats) received(t store.EventType) {
-	for i, et := range eventTypes {
+	for i, et := range EventTypes {
 		if et == t {
 			s.events[i].Add(1)
 			return
@@ -159,20 +151,14 @@ func (s *sourceStats) received(t store.EventType) {
 	}
 }
 
-func (s *sourceStats) observeList(m *Metrics, d time.Duration, n int) {
-	if m == nil {
-		return
+// snapshot returns the figures as a provider reads them.
+func (s *sourceStats) snapshot() Stats {
+	st := Stats{Name: s.name, LastResourceVersion: s.lastRV(), EventsReceived: make([]EventCount, len(EventTypes))}
+	for i, t := range EventTypes {
+		st.EventsReceived[i] = EventCount{Type: t, Count: s.events[i].Load()}
 	}
-	m.lists.WithLabelValues(s.name).Inc()
-	m.listDuration.WithLabelValues(s.name).Observe(d.Seconds())
-	m.itemsPerList.WithLabelValues(s.name).Observe(float64(n))
-}
-
-func (s *sourceStats) observeWatch(m *Metrics, d time.Duration, n int) {
-	if m == nil {
-		return
+	if h := s.handlers.Load(); h != nil {
+		st.Handlers = (*h)()
 	}
-	m.watches.WithLabelValues(s.name).Inc()
-	m.watchDuration.WithLabelValues(s.name).Observe(d.Seconds())
-	m.itemsPerWatch.WithLabelValues(s.name).Observe(float64(n))
+	return st
 }

@@ -54,8 +54,9 @@ type ReflectorOptions struct {
 	// WatchErrorHandler, if set, is called with every list or watch error
 	// (after it is logged).
 	WatchErrorHandler func(err error)
-	// Metrics, if set, receives list and watch counts and durations.
-	Metrics *Metrics
+	// Metrics, if set, receives list and watch counts and durations, and
+	// the reflector's [Stats]. Nil means no metrics.
+	Metrics MetricsProvider
 }
 
 // Reflector keeps a [Sink] in step with a [ListerWatcher]: it lists,
@@ -71,6 +72,7 @@ type Reflector[T store.Object] struct {
 	clock clock.Clock
 	log   *slog.Logger
 	stats *sourceStats
+	met   *reflectorMetrics // nil without Metrics
 	bo    *backoffState
 
 	mu       sync.Mutex
@@ -98,6 +100,7 @@ func NewReflector[T store.Object](lw ListerWatcher[T], sink Sink[T], opts Reflec
 		clock: clock.OrReal(opts.Clock),
 		log:   log.With("informer", opts.Name),
 		stats: newSourceStats(opts.Name),
+		met:   newReflectorMetrics(opts.Metrics, opts.Name),
 		bo:    newBackoffState(opts.Backoff, nil),
 	}
 	r.stats.lastRV = r.LastSyncResourceVersion
@@ -138,8 +141,7 @@ var errNoStream = errors.New("informer: source does not stream initial lists")
 // Run lists and watches until ctx is done.
 func (r *Reflector[T]) Run(ctx context.Context) {
 	if r.opts.Metrics != nil {
-		r.opts.Metrics.add(r.stats)
-		defer r.opts.Metrics.remove(r.stats)
+		defer r.opts.Metrics.AddStats(r.stats.snapshot)()
 	}
 	needList := true
 	empty := 0 // empty watches in a row
@@ -263,7 +265,7 @@ func (r *Reflector[T]) list(ctx context.Context) error {
 	}
 	r.sink.Replace(items, rv)
 	r.setRV(rv)
-	r.stats.observeList(r.opts.Metrics, r.clock.Since(start), len(items))
+	r.met.observeList(r.clock.Since(start), len(items))
 	return nil
 }
 
@@ -312,7 +314,7 @@ func (r *Reflector[T]) streamList(ctx context.Context) error {
 			}
 			r.sink.Replace(items, meta.ResourceVersion)
 			r.setRV(meta.ResourceVersion)
-			r.stats.observeList(r.opts.Metrics, r.clock.Since(start), len(items))
+			r.met.observeList(r.clock.Since(start), len(items))
 			err := r.watch(ctx, &openWatch[T]{ch: ch, ctx: wctx, start: start})
 			if err == nil || errors.Is(err, errWatchEnded) {
 				return nil
@@ -368,7 +370,7 @@ func (r *Reflector[T]) watch(ctx context.Context, ow *openWatch[T]) error {
 		ow = &openWatch[T]{ch: ch, ctx: wctx, start: r.clock.Now()}
 	}
 	n := 0
-	defer func() { r.stats.observeWatch(r.opts.Metrics, r.clock.Since(ow.start), n) }()
+	defer func() { r.met.observeWatch(r.clock.Since(ow.start), n) }()
 	done := ow.ctx.Done()
 	for {
 		var ev store.WatchEvent[T]

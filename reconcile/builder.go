@@ -11,8 +11,7 @@ import (
 // sharedCaches holds the informers and clients a [Manager] made for
 // [InformerFor] and [ClientFor]: one per object type.
 type sharedCaches struct {
-	byType  map[reflect.Type]*sharedType
-	metrics *informer.Metrics // on the manager's registry, made on first use
+	byType map[reflect.Type]*sharedType
 }
 
 type sharedType struct {
@@ -87,16 +86,9 @@ func sharedLocked[T store.Object](m *Manager, st *store.Store[T]) (*sharedType, 
 	}
 	if m.shared.byType == nil {
 		m.shared.byType = map[reflect.Type]*sharedType{}
-		met, err := informer.NewMetrics(m.registry)
-		if err != nil {
-			// The registry already has the informer metrics of the user's
-			// own informers: the shared ones go without rather than fail.
-			m.log.Warn("informer metrics not registered; the manager's informers run without them", "err", err)
-		}
-		m.shared.metrics = met
 	}
 	name := st.Resource().Name
-	inf := informer.New[T](st, informer.Options[T]{Name: name, Clock: m.clk, Logger: m.log, Metrics: m.shared.metrics})
+	inf := informer.New[T](st, informer.Options[T]{Name: name, Clock: m.clk, Logger: m.log, Metrics: m.infMet})
 	m.caches = append(m.caches, namedCache{name, inf})
 	sh := &sharedType{key: key, inf: inf}
 	m.shared.byType[typ] = sh

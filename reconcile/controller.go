@@ -73,9 +73,9 @@ type Options[Req comparable] struct {
 	// (with cause [ErrReconcileTimeout]).
 	Timeout time.Duration
 	// Metrics receives the controller metrics. Nil means the metrics of
-	// the [Manager] the controller is added to, or private ones when it
-	// runs on its own.
-	Metrics *Metrics
+	// the [Manager] the controller is added to, or none when it runs on
+	// its own.
+	Metrics MetricsProvider
 	// QueueMetrics, when set, instruments the work queue. [NewController]
 	// sets the manager's ([Manager.QueueMetrics]); [Manager.Add] cannot,
 	// as the queue exists by then.
@@ -160,13 +160,6 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 	if opts.CacheSyncTimeout == 0 {
 		opts.CacheSyncTimeout = DefaultCacheSyncTimeout
 	}
-	m := opts.Metrics
-	if m == nil {
-		var err error
-		if m, err = NewMetrics(nil); err != nil {
-			return nil, err
-		}
-	}
 	log := opts.Logger
 	if log == nil {
 		log = defaultManagerLogger()
@@ -177,7 +170,7 @@ func New[Req comparable](r Reconciler[Req], opts Options[Req]) (*Controller[Req]
 	}
 	c := &Controller[Req]{
 		name: opts.Name, r: r, opts: opts, clk: clk,
-		metrics:  m.forController(opts.Name, opts.Workers),
+		metrics:  newControllerMetrics(opts.Metrics, opts.Name, opts.Workers),
 		log:      log.With("controller", opts.Name),
 		activity: newActivity(),
 	}
@@ -215,7 +208,7 @@ func (c *Controller[Req]) inherit(m *Manager) {
 		c.log = m.log.With("controller", c.name)
 	}
 	if c.opts.Metrics == nil {
-		c.metrics = m.metrics.forController(c.name, c.opts.Workers)
+		c.metrics = newControllerMetrics(m.metrics, c.name, c.opts.Workers)
 	}
 	if c.opts.Freshness == nil {
 		c.opts.Freshness = m.fresh

@@ -12,6 +12,7 @@ import (
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/reconcile/prommetrics"
 )
 
 // waitFor is the failure guard of every wait in these tests.
@@ -158,7 +159,7 @@ func TestResultOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clocktest.New(epoch)
 			reg := prometheus.NewRegistry()
-			metrics, err := reconcile.NewMetrics(reg)
+			metrics, err := prommetrics.New(reg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,7 +277,7 @@ func TestTerminalError(t *testing.T) {
 func TestPerReconcileTimeout(t *testing.T) {
 	clk := clocktest.New(epoch)
 	reg := prometheus.NewRegistry()
-	metrics, _ := reconcile.NewMetrics(reg)
+	metrics, _ := prommetrics.New(reg)
 	entered := make(chan struct{}, 1)
 	causes := make(chan error, 1)
 	r := reconcile.Func[string](func(ctx context.Context, req string) (reconcile.Result, error) {
@@ -385,10 +386,13 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		}
 	}
 	reg := prometheus.NewRegistry()
-	if _, err := reconcile.NewMetrics(reg); err != nil {
+	if _, err := prommetrics.New(reg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reconcile.NewMetrics(reg); !errors.Is(err, reconcile.ErrInvalidOptions) {
-		t.Fatalf("second NewMetrics on one registry: err = %v, want ErrInvalidOptions", err)
+	if _, err := prommetrics.New(reg); err == nil {
+		t.Fatal("second prommetrics.New on one registry succeeded")
+	}
+	if _, err := reconcile.NewManager(reconcile.ManagerOptions{Registry: reg}); !errors.Is(err, reconcile.ErrInvalidOptions) {
+		t.Fatalf("NewManager on a registry that has the controller metrics: err = %v, want ErrInvalidOptions", err)
 	}
 }

@@ -53,6 +53,15 @@ type LeaderElectionOptions struct {
 	Clock clock.Clock
 	// Logger gets the election's logs. Nil discards them.
 	Logger *slog.Logger
+	// Name names the lease in the leader_election_master_status metric
+	// (label "name"), as controller-runtime's LeaderElectionID does. Empty
+	// means the lock's Describe().
+	Name string
+	// Metrics, when set, reports whether this candidate leads
+	// (leader_election_master_status: 1 while [Elector.IsLeader], 0
+	// otherwise). Nil means the manager's ([Manager.Metrics]) for the
+	// elector of a [Manager], and no metrics for one on its own.
+	Metrics MetricsProvider
 }
 
 // Elector runs leader election over a [LeaseLock]. Each candidate runs one
@@ -120,8 +129,16 @@ func NewElector(opts LeaderElectionOptions) (*Elector, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Elector{opts: opts, clk: clock.OrReal(opts.Clock), elected: make(chan struct{}), lostC: make(chan struct{}),
-		attempts: newActivity(), log: log.With("lease", opts.Lock.Describe(), "identity", opts.Identity)}, nil
+	e := &Elector{opts: opts, clk: clock.OrReal(opts.Clock), elected: make(chan struct{}), lostC: make(chan struct{}),
+		attempts: newActivity(), log: log.With("lease", opts.Lock.Describe(), "identity", opts.Identity)}
+	if opts.Metrics != nil {
+		name := opts.Name
+		if name == "" {
+			name = opts.Lock.Describe()
+		}
+		opts.Metrics.NewLeaderElectionMetric(name, e.IsLeader)
+	}
+	return e, nil
 }
 
 // Identity returns the candidate's identity.

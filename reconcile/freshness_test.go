@@ -13,6 +13,7 @@ import (
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/reconcile/prommetrics"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -95,7 +96,7 @@ func newRYWFixture(t *testing.T) *rywFixture {
 
 	f := &rywFixture{ctrlClock: clocktest.New(epoch), reg: prometheus.NewRegistry(), gate: gate,
 		seen: make(chan int, 10), errs: make(chan error, 10)}
-	metrics, _ := reconcile.NewMetrics(f.reg)
+	metrics, _ := prommetrics.New(f.reg)
 	r := reconcile.Func[string](func(ctx context.Context, parent string) (reconcile.Result, error) {
 		children, err := client.List("ns", "")
 		if err != nil {

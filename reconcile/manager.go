@@ -14,15 +14,18 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/informer"
+	informerprom "github.com/governor-io/governor/informer/prommetrics"
+	reconcileprom "github.com/governor-io/governor/reconcile/prommetrics"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
 	"github.com/governor-io/governor/workqueue"
-	"github.com/governor-io/governor/workqueue/prommetrics"
+	workqueueprom "github.com/governor-io/governor/workqueue/prommetrics"
 )
 
 // Runnable is anything a [Manager] runs: a [Controller], or a user's own
@@ -62,8 +65,14 @@ type ManagerOptions struct {
 	// they set their own. Nil means errors to standard error and nothing
 	// else: a failing reconcile is never silent.
 	Logger *slog.Logger
-	// Registry receives the controller metrics and is served on /metrics.
-	// Nil means a new private registry (see [Manager.Registry]).
+	// Registry is served on /metrics. The manager registers on it, with
+	// no further wiring, the metrics of everything it runs: its
+	// controllers' (controller-runtime's controller_runtime_* names), their
+	// work queues' (client-go's workqueue_*), its informers' (reflector_*
+	// and informer_*), its elector's (leader_election_master_status), and
+	// the Go and process collectors (go_*, process_*) unless the registry
+	// has them already. Nil means a new private registry (see
+	// [Manager.Registry]).
 	Registry *prometheus.Registry
 	// Addr is the address of the HTTP server that serves /metrics,
 	// /healthz and /readyz, such as ":8080", or "127.0.0.1:0" for any free
@@ -100,7 +109,8 @@ type Manager struct {
 	clk      clock.Clock
 	log      *slog.Logger
 	registry *prometheus.Registry
-	metrics  *Metrics
+	metrics  MetricsProvider
+	infMet   informer.MetricsProvider // nil when the registry refused it
 	fresh    *Freshness
 	elector  *Elector
 	queueMet workqueue.MetricsProvider
@@ -143,11 +153,11 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	metrics, err := NewMetrics(reg)
+	metrics, err := reconcileprom.New(reg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: register controller metrics: %w", ErrInvalidOptions, err)
 	}
-	queueMet, err := prommetrics.New(reg)
+	queueMet, err := workqueueprom.New(reg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: register workqueue metrics: %w", ErrInvalidOptions, err)
 	}
@@ -160,8 +170,24 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 		fresh: NewFreshness(), checks: map[string]func() error{}, ready: map[string]func() error{},
 		startedC: make(chan struct{}), electedC: make(chan struct{}), stoppedC: make(chan struct{}),
 	}
+	if met, err := informerprom.New(reg); err != nil {
+		// The registry already has the informer metrics of the user's own
+		// informers: the manager's go without rather than fail.
+		log.Warn("informer metrics not registered; the manager's informers run without them", "err", err)
+	} else {
+		m.infMet = met
+	}
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		var are prometheus.AlreadyRegisteredError
+		if err := reg.Register(c); err != nil && !errors.As(err, &are) {
+			return nil, fmt.Errorf("%w: register the Go and process collectors: %w", ErrInvalidOptions, err)
+		}
+	}
 	if le := opts.LeaderElection; le != nil {
 		leo := *le
+		if leo.Metrics == nil {
+			leo.Metrics = metrics
+		}
 		if leo.Clock == nil {
 			leo.Clock = opts.Clock
 		}
@@ -184,9 +210,17 @@ func (m *Manager) Logger() *slog.Logger { return m.log }
 // Registry returns the Prometheus registry served on /metrics.
 func (m *Manager) Registry() *prometheus.Registry { return m.registry }
 
-// Metrics returns the controller metrics registered on the registry. Pass
-// it in [Options].Metrics of the manager's controllers.
-func (m *Manager) Metrics() *Metrics { return m.metrics }
+// Metrics returns the controller and leader election metrics provider
+// registered on the registry. [NewController] and [Manager.Add] give it to
+// controllers whose [Options].Metrics is nil.
+func (m *Manager) Metrics() MetricsProvider { return m.metrics }
+
+// InformerMetrics returns the informer metrics provider registered on the
+// registry (client-go's reflector_* names and our informer_*), or nil when
+// the registry already held those metrics. The manager's own informers
+// ([InformerFor]) use it; pass it in informer.Options.Metrics of informers
+// made by hand.
+func (m *Manager) InformerMetrics() informer.MetricsProvider { return m.infMet }
 
 // QueueMetrics returns the workqueue metrics provider registered on the
 // registry (client-go's workqueue_* names, with the controller's name as

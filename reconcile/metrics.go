@@ -1,13 +1,11 @@
 package reconcile
 
-import (
-	"fmt"
+import "github.com/governor-io/governor/workqueue"
 
-	"github.com/prometheus/client_golang/prometheus"
-)
-
-// Metrics holds the controller metrics of one Prometheus registry, under
-// controller-runtime's names and labels, so that existing dashboards work:
+// MetricsProvider makes the metrics of controllers and of leader election.
+// The package prommetrics implements it with Prometheus, under
+// controller-runtime's and client-go's names and labels, so that existing
+// dashboards work:
 //
 //	controller_runtime_reconcile_total{controller,result}
 //	controller_runtime_reconcile_errors_total{controller}
@@ -17,109 +15,100 @@ import (
 //	controller_runtime_reconcile_time_seconds{controller}
 //	controller_runtime_max_concurrent_reconciles{controller}
 //	controller_runtime_active_workers{controller}
+//	governor_reconcile_stale_cache_waits_total{controller,outcome}
+//	leader_election_master_status{name}
 //
-// The "result" label is one of success, error, requeue and requeue_after.
-// Share one Metrics among the controllers of a registry; a [Manager] does
-// that for you.
-type Metrics struct {
-	total          *prometheus.CounterVec
-	errors         *prometheus.CounterVec
-	terminalErrors *prometheus.CounterVec
-	panics         *prometheus.CounterVec
-	timeouts       *prometheus.CounterVec
-	reconcileTime  *prometheus.HistogramVec
-	maxConcurrent  *prometheus.GaugeVec
-	activeWorkers  *prometheus.GaugeVec
-	freshnessWaits *prometheus.CounterVec
+// A [Manager] makes one and gives it to its controllers and its elector. A
+// controller or elector without a provider keeps no metrics and pays
+// nothing for them. A controller asks for its metrics once, when it is made
+// (or added to a manager), so that a reconcile does no label lookup.
+type MetricsProvider interface {
+	// NewReconcileTotalMetric returns the counter of reconciles of the
+	// controller that ended with result: one of success, error, requeue
+	// and requeue_after ([Result.Outcome]).
+	NewReconcileTotalMetric(controller, result string) CounterMetric
+	// NewReconcileErrorsMetric returns the counter of reconciles that
+	// returned an error or panicked.
+	NewReconcileErrorsMetric(controller string) CounterMetric
+	// NewTerminalReconcileErrorsMetric returns the counter of reconciles
+	// that returned a terminal error.
+	NewTerminalReconcileErrorsMetric(controller string) CounterMetric
+	// NewReconcilePanicsMetric returns the counter of reconciles that
+	// panicked.
+	NewReconcilePanicsMetric(controller string) CounterMetric
+	// NewReconcileTimeoutsMetric returns the counter of reconciles cut
+	// short by Options.Timeout.
+	NewReconcileTimeoutsMetric(controller string) CounterMetric
+	// NewReconcileTimeMetric returns the histogram of the seconds a
+	// reconcile took.
+	NewReconcileTimeMetric(controller string) HistogramMetric
+	// NewActiveWorkersMetric returns the gauge of the workers reconciling
+	// right now.
+	NewActiveWorkersMetric(controller string) GaugeMetric
+	// SetMaxConcurrentReconciles records the controller's number of
+	// workers.
+	SetMaxConcurrentReconciles(controller string, workers int)
+	// NewStaleCacheWaitsMetric returns the counter of reconciles that
+	// waited for the cache to catch up with their own writes and ended
+	// with outcome: caught_up or timeout.
+	NewStaleCacheWaitsMetric(controller, outcome string) CounterMetric
+	// NewLeaderElectionMetric registers leading, which reports whether the
+	// elector of the lease name leads; the provider calls it when it
+	// reports, so no goroutine polls for it.
+	NewLeaderElectionMetric(name string, leading func() bool)
 }
 
-// reconcileTimeBuckets span 5 ms to a minute, as controller-runtime's do.
-var reconcileTimeBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35,
-	0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5,
-	6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60}
+// CounterMetric is a value that only goes up. It is workqueue's, so that
+// one implementation serves both packages.
+type CounterMetric = workqueue.CounterMetric
 
-// NewMetrics makes the controller metrics and registers them on reg. A nil
-// reg keeps them unregistered (they still count, at the same cost). It
-// fails, with an error matching [ErrInvalidOptions], when reg already has
-// metrics of these names.
-func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	ctrl := []string{"controller"}
-	m := &Metrics{
-		total: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "controller_runtime_reconcile_total",
-			Help: "Total number of reconciliations per controller.",
-		}, []string{"controller", "result"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "controller_runtime_reconcile_errors_total",
-			Help: "Total number of reconciliation errors per controller.",
-		}, ctrl),
-		terminalErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "controller_runtime_terminal_reconcile_errors_total",
-			Help: "Total number of terminal reconciliation errors per controller.",
-		}, ctrl),
-		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "controller_runtime_reconcile_panics_total",
-			Help: "Total number of reconciliation panics per controller.",
-		}, ctrl),
-		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "controller_runtime_reconcile_timeouts_total",
-			Help: "Total number of reconciliations cut short by the per-reconcile timeout.",
-		}, ctrl),
-		reconcileTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "controller_runtime_reconcile_time_seconds",
-			Help:    "Length of time per reconciliation per controller.",
-			Buckets: reconcileTimeBuckets,
-		}, ctrl),
-		maxConcurrent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "controller_runtime_max_concurrent_reconciles",
-			Help: "Maximum number of concurrent reconciles per controller.",
-		}, ctrl),
-		activeWorkers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "controller_runtime_active_workers",
-			Help: "Number of workers reconciling right now, per controller.",
-		}, ctrl),
-		freshnessWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "governor_reconcile_stale_cache_waits_total",
-			Help: "Reconciles that waited for the cache to catch up with their own writes, by outcome (caught_up, timeout).",
-		}, []string{"controller", "outcome"}),
-	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.total, m.errors, m.terminalErrors, m.panics,
-			m.timeouts, m.reconcileTime, m.maxConcurrent, m.activeWorkers, m.freshnessWaits} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("%w: register controller metrics: %w", ErrInvalidOptions, err)
-			}
-		}
-	}
-	return m, nil
-}
+// GaugeMetric is a value that goes up and down.
+type GaugeMetric = workqueue.GaugeMetric
 
-// controllerMetrics are the children of [Metrics] for one controller, bound
-// once so that a reconcile does no label lookup.
+// HistogramMetric records observations, in seconds.
+type HistogramMetric = workqueue.HistogramMetric
+
+// controllerMetrics are the instruments of one controller, made once so
+// that a reconcile does no label lookup. Without a provider they are
+// no-ops.
 type controllerMetrics struct {
-	success, requeue, requeueAfter, errorTotal prometheus.Counter
-	errors, terminalErrors, panics, timeouts   prometheus.Counter
-	reconcileTime                              prometheus.Observer
-	activeWorkers                              prometheus.Gauge
-	freshCaughtUp, freshTimeout                prometheus.Counter
+	success, requeue, requeueAfter, errorTotal CounterMetric
+	errors, terminalErrors, panics, timeouts   CounterMetric
+	reconcileTime                              HistogramMetric
+	activeWorkers                              GaugeMetric
+	freshCaughtUp, freshTimeout                CounterMetric
 }
 
-func (m *Metrics) forController(name string, workers int) *controllerMetrics {
-	cm := &controllerMetrics{
-		success:        m.total.WithLabelValues(name, "success"),
-		requeue:        m.total.WithLabelValues(name, "requeue"),
-		requeueAfter:   m.total.WithLabelValues(name, "requeue_after"),
-		errorTotal:     m.total.WithLabelValues(name, "error"),
-		errors:         m.errors.WithLabelValues(name),
-		terminalErrors: m.terminalErrors.WithLabelValues(name),
-		panics:         m.panics.WithLabelValues(name),
-		timeouts:       m.timeouts.WithLabelValues(name),
-		reconcileTime:  m.reconcileTime.WithLabelValues(name),
-		activeWorkers:  m.activeWorkers.WithLabelValues(name),
-		freshCaughtUp:  m.freshnessWaits.WithLabelValues(name, "caught_up"),
-		freshTimeout:   m.freshnessWaits.WithLabelValues(name, "timeout"),
+func newControllerMetrics(p MetricsProvider, name string, workers int) *controllerMetrics {
+	if p == nil {
+		return noMetrics
 	}
-	m.maxConcurrent.WithLabelValues(name).Set(float64(workers))
-	cm.activeWorkers.Set(0)
-	return cm
+	p.SetMaxConcurrentReconciles(name, workers)
+	return &controllerMetrics{
+		success:        p.NewReconcileTotalMetric(name, "success"),
+		requeue:        p.NewReconcileTotalMetric(name, "requeue"),
+		requeueAfter:   p.NewReconcileTotalMetric(name, "requeue_after"),
+		errorTotal:     p.NewReconcileTotalMetric(name, "error"),
+		errors:         p.NewReconcileErrorsMetric(name),
+		terminalErrors: p.NewTerminalReconcileErrorsMetric(name),
+		panics:         p.NewReconcilePanicsMetric(name),
+		timeouts:       p.NewReconcileTimeoutsMetric(name),
+		reconcileTime:  p.NewReconcileTimeMetric(name),
+		activeWorkers:  p.NewActiveWorkersMetric(name),
+		freshCaughtUp:  p.NewStaleCacheWaitsMetric(name, "caught_up"),
+		freshTimeout:   p.NewStaleCacheWaitsMetric(name, "timeout"),
+	}
+}
+
+// noop is the instrument of a controller without metrics.
+type noop struct{}
+
+func (noop) Inc()            {}
+func (noop) Dec()            {}
+func (noop) Observe(float64) {}
+
+var noMetrics = &controllerMetrics{
+	success: noop{}, requeue: noop{}, requeueAfter: noop{}, errorTotal: noop{},
+	errors: noop{}, terminalErrors: noop{}, panics: noop{}, timeouts: noop{},
+	reconcileTime: noop{}, activeWorkers: noop{}, freshCaughtUp: noop{}, freshTimeout: noop{},
 }
