@@ -6,6 +6,10 @@
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -addr 127.0.0.1:8080   # also serve /metrics, /healthz, /readyz
+//	go run ./examples/quickstart -keep-running          # ... and keep serving after the demo, until Ctrl-C
+//
+// With -keep-running and no -addr it serves on a free port of 127.0.0.1
+// and prints the metrics URL.
 package main
 
 import (
@@ -22,13 +26,18 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "", "serve /metrics, /healthz and /readyz on this address (\"\": off)")
+	addr := flag.String("addr", "", "serve /metrics, /healthz and /readyz on this address (\"\": off, unless -keep-running)")
+	keep := flag.Bool("keep-running", false, "keep the manager running after the demo, serving /metrics, until Ctrl-C")
 	flag.Parse()
+	if *keep && *addr == "" {
+		*addr = "127.0.0.1:0"
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
-	if err := replicaset.RunWith(ctx, engine, os.Stdout, reconcile.ManagerOptions{Addr: *addr}); err != nil {
+	ro := replicaset.RunOptions{Manager: reconcile.ManagerOptions{Addr: *addr}, KeepRunning: *keep}
+	if err := replicaset.RunWithOptions(ctx, engine, os.Stdout, ro); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}

@@ -53,6 +53,7 @@ func NewSetup(backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) (*Setup
 		mo.LeaderElection = &reconcile.LeaderElectionOptions{
 			Lock:     reconcile.StoreLeaseLock(store.NewWithOptions(backend, store.LeaseResource(), store.Options{Clock: clk}), Namespace, "quickstart"),
 			Identity: fmt.Sprintf("%s-%d", host, os.Getpid()),
+			Name:     "quickstart",
 		}
 	}
 	if mo.GracefulShutdownTimeout == 0 {
@@ -184,6 +185,23 @@ func Run(ctx context.Context, backend kv.KV, out io.Writer) error {
 // RunWith is [Run] with manager options (an HTTP address, a logger, a
 // clock).
 func RunWith(ctx context.Context, backend kv.KV, out io.Writer, mo reconcile.ManagerOptions) error {
+	return RunWithOptions(ctx, backend, out, RunOptions{Manager: mo})
+}
+
+// RunOptions configure [RunWithOptions].
+type RunOptions struct {
+	// Manager configures the manager (an HTTP address, a logger, a clock).
+	Manager reconcile.ManagerOptions
+	// KeepRunning keeps the manager running after the script, until ctx is
+	// done, so that its /metrics, /healthz and /readyz can be scraped.
+	KeepRunning bool
+}
+
+// RunWithOptions is [Run] with options. With KeepRunning, once the script
+// is done it prints that the manager keeps running (and where its metrics
+// are, when it serves HTTP) and waits for ctx before shutting down.
+func RunWithOptions(ctx context.Context, backend kv.KV, out io.Writer, ro RunOptions) error {
+	mo := ro.Manager
 	// The script and the controller's workers print to out concurrently.
 	out = &lockedWriter{w: out}
 	s, err := NewSetup(backend, out, mo)
@@ -211,11 +229,23 @@ func RunWith(ctx context.Context, backend kv.KV, out io.Writer, mo reconcile.Man
 		return stopManager()
 	}
 	if a := s.Manager.Addr(); a != nil {
-		fmt.Fprintf(out, "serving /metrics, /healthz and /readyz on http://%s\n", a)
+		fmt.Fprintf(out, "metrics: http://%s/metrics (also /healthz and /readyz)\n", a)
 	}
 	fmt.Fprintf(out, "caches synced; this replica leads (lease %s/quickstart)\n", Namespace)
 
 	err = s.script(ctx, out)
+	if err == nil && ro.KeepRunning && ctx.Err() == nil {
+		if a := s.Manager.Addr(); a != nil {
+			fmt.Fprintf(out, "the manager keeps running; metrics: http://%s/metrics (Ctrl-C to stop)\n", a)
+		} else {
+			fmt.Fprintln(out, "the manager keeps running (Ctrl-C to stop)")
+		}
+		select {
+		case <-ctx.Done():
+		case err := <-done:
+			return fmt.Errorf("quickstart: manager stopped: %w", err)
+		}
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(out, "interrupted")
 		err = nil
