@@ -48,6 +48,11 @@ type Type[T store.Object] struct {
 	// Cells holds strings, int64s, int32s, bools or float64s, as the
 	// columns' types say. nil means only NAME and AGE.
 	Cells func(obj T, now time.Time) []any
+	// Default fills in the fields Kubernetes defaults when an object is
+	// created or updated (a pod's restartPolicy, a deployment's
+	// replicas and strategy, ...), before Validate runs. nil means no
+	// defaults.
+	Default func(obj T)
 	// Validate checks an object before it is created or updated, and
 	// returns the offending fields. nil means no checks beyond the
 	// store's own.
