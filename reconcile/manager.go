@@ -290,6 +290,15 @@ func (m *Manager) Add(r Runnable) error {
 	return nil
 }
 
+// Runnables returns the runnables added to the manager, its controllers
+// among them, in the order they were added: what a test harness such as
+// reconciletest waits on.
+func (m *Manager) Runnables() []Runnable {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Runnable(nil), m.runnables...)
+}
+
 // AddHealthCheck adds a check served by /healthz: it fails when any check
 // returns an error.
 func (m *Manager) AddHealthCheck(name string, check func() error) {

@@ -3,26 +3,40 @@
 // test is deterministic and needs neither an API server (envtest) nor a fake
 // client that disagrees with the real store.
 //
-// A test makes an [Env], adds informers with [AddInformer] and controllers
-// with [Env.AddController], and starts it. It then writes objects through
-// the stores, calls [Env.Settle] to wait until nothing is left to do (every
-// cache has caught up with the store, every informer handler has handled
-// what it got, every queue is empty and no reconcile is in flight), and
-// asserts on the stored objects. [Env.Step] moves the fake clock, which
-// fires delayed requeues, backoffs and timeouts, and settles again.
+// A test makes an [Env], adds a store and its informer per type with
+// [AddInformer], adds its controllers to the Env's Manager ([NewController],
+// or the operator's own setup function given env.Manager), and starts it.
+// It then writes objects through the stores, calls [Env.Settle] to wait
+// until nothing is left to do (every cache has caught up with the store,
+// every informer handler has handled what it got, every queue is empty and
+// no reconcile is in flight), and asserts on the stored objects and on the
+// Events in [Env].Events. [Env.Step] moves the fake clock, which fires
+// delayed requeues, backoffs and timeouts, and settles again:
+//
+//	func TestBackup(t *testing.T) {
+//		env := reconciletest.New(t)
+//		backups := reconciletest.AddInformer(env, BackupResource())
+//		jobs := reconciletest.AddInformer(env, JobResource())
+//		r := &BackupReconciler{Backups: backups.Client(env), Jobs: jobs.Client(env)}
+//		reconciletest.NewController(env, "backup", r, reconcile.Options[reconcile.Request]{},
+//			reconcile.For(backups.Store), reconcile.Owns(jobs.Store))
+//		env.Start()
+//		ctx := context.Background()
+//		if _, err := backups.Store.Create(ctx, &Backup{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "nightly"}}); err != nil {
+//			t.Fatal(err)
+//		}
+//		env.Settle()        // the first job is created
+//		env.Step(time.Hour) // the hourly requeue fires: the second one
+//		l, err := jobs.Store.List(ctx, store.ListOptions{Namespace: "ns"})
+//		if err != nil || len(l.Items) != 2 {
+//			t.Fatalf("jobs = %v, %v; want 2", l, err)
+//		}
+//	}
 //
 // Settle waits on the components' activity signals ([informer.Informer.Activity],
 // [reconcile.Controller.Activity]), never on wall time: it wakes when
-// something changes, and returns as soon as everything is idle.
-//
-//	env := reconciletest.New(t)
-//	sets, setInf := reconciletest.AddInformer(env, replicaset.SetResource())
-//	...
-//	env.AddController(ctrl)
-//	env.Start()
-//	sets.Create(ctx, set)
-//	env.Settle()
-//	// assert on the children
+// something changes, and returns as soon as everything is idle. An Env
+// needs only a [TB], so that an Example can run one too.
 package reconciletest
 
 import (
@@ -31,7 +45,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/governor-io/governor/clock/clocktest"
@@ -59,11 +72,23 @@ type Controller interface {
 	Activity() <-chan struct{}
 }
 
+// TB is the part of [testing.TB] that an [Env] uses. *testing.T and
+// *testing.B are TBs; so is anything else that reports failures, such as
+// an Example's own reporter. Fatalf must not return: it stops the
+// goroutine (runtime.Goexit, as testing does) or panics.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	// Cleanup registers a function to call when the test ends.
+	Cleanup(func())
+}
+
 // Env is one test's control plane: a fake clock, an in-memory MVCC engine,
 // and a manager that runs informers and controllers on them.
 type Env struct {
 	// T is the test.
-	T testing.TB
+	T TB
 	// Clock is the fake clock that every part of the Env uses.
 	Clock *clocktest.Fake
 	// KV is the in-memory engine behind every store of the Env.
@@ -78,11 +103,10 @@ type Env struct {
 	// SettleTimeout bounds Settle in wall-clock time.
 	SettleTimeout time.Duration
 
-	mu          sync.Mutex
-	informers   []envInformer
-	controllers []Controller
-	cancel      context.CancelFunc
-	done        chan error
+	mu        sync.Mutex
+	informers []envInformer
+	cancel    context.CancelFunc
+	done      chan error
 }
 
 // envInformer is an informer of the Env, of any object type.
@@ -104,14 +128,14 @@ type Options struct {
 
 // New returns an Env with the default [Options], whose parts are closed
 // when the test ends.
-func New(t testing.TB) *Env {
+func New(t TB) *Env {
 	t.Helper()
 	return NewWithOptions(t, Options{})
 }
 
 // NewWithOptions returns an Env configured by opts, whose parts are closed
 // when the test ends.
-func NewWithOptions(t testing.TB, opts Options) *Env {
+func NewWithOptions(t TB, opts Options) *Env {
 	t.Helper()
 	clk := clocktest.New(Epoch)
 	engine := mvcc.New(mvcc.Options{Clock: clk})
@@ -205,20 +229,19 @@ func (i *Informer[T]) Client(e *Env) *reconcile.Client[T] {
 
 // AddController adds a controller made with [reconcile.New] to the
 // manager. Call it before [Env.Start]. A controller made with
-// [reconcile.NewController] is already added: use [NewController].
+// [reconcile.NewController] is already added: use [NewController], or
+// call reconcile.NewController on the Env's Manager, as an operator's own
+// setup function does. [Env.Settle] waits on every controller of the
+// manager, however it was added.
 func (e *Env) AddController(c Controller) {
 	e.T.Helper()
 	if err := e.Manager.Add(c); err != nil {
 		e.T.Fatalf("reconciletest: %v", err)
 	}
-	e.mu.Lock()
-	e.controllers = append(e.controllers, c)
-	e.mu.Unlock()
 }
 
 // NewController is [reconcile.NewController] on the Env's manager (its
-// fake clock, metrics and Freshness), with the controller tracked by
-// [Env.Settle]. Use the Stores of the Env's informers in the watches, so
+// fake clock, metrics and Freshness), failing the test on an error. Use the Stores of the Env's informers in the watches, so
 // that they share the informers:
 //
 //	reconciletest.NewController(env, "replicaset", rec, reconcile.Options[reconcile.Request]{},
@@ -231,9 +254,6 @@ func NewController(e *Env, name string, r reconcile.Reconciler[reconcile.Request
 	if err != nil {
 		e.T.Fatalf("reconciletest: %v", err)
 	}
-	e.mu.Lock()
-	e.controllers = append(e.controllers, c)
-	e.mu.Unlock()
 	return c
 }
 
@@ -317,7 +337,12 @@ func (e *Env) settle() error {
 	defer cancel()
 	for {
 		e.mu.Lock()
-		ctrls := append([]Controller(nil), e.controllers...)
+		var ctrls []Controller
+		for _, r := range e.Manager.Runnables() {
+			if c, ok := r.(Controller); ok {
+				ctrls = append(ctrls, c)
+			}
+		}
 		infs := append([]envInformer(nil), e.informers...)
 		e.mu.Unlock()
 		// Take the wake-up channels before checking, so that no change

@@ -322,3 +322,40 @@ func TestNewWithOptionsGivesTheManagerItsOptionsButTheEnvsClock(t *testing.T) {
 		t.Error("the manager does not run on the Env's clock")
 	}
 }
+
+// An operator's own setup function adds its controller to the Env's
+// Manager with reconcile.NewController, not through the Env: Settle still
+// waits for it, because it waits on every controller of the manager.
+func TestSettleWaitsForControllersAddedToTheManager(t *testing.T) {
+	env := reconciletest.New(t)
+	sets := reconciletest.AddInformer(env, replicaset.SetResource())
+	pods := reconciletest.AddInformer(env, replicaset.PodResource())
+	gate := make(chan struct{})
+	var release sync.Once
+	open := func() { release.Do(func() { close(gate) }) }
+	t.Cleanup(open) // should Settle return early, the reconcile still ends
+	podClient := pods.Client(env)
+	r := reconcile.Func[reconcile.Request](func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+		<-gate
+		_, err := podClient.Create(ctx, &replicaset.Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-pod"}})
+		return reconcile.Done(), err
+	})
+	if _, err := reconcile.NewController(env.Manager, "setup", r, reconcile.Options[reconcile.Request]{}, reconcile.For(sets.Store)); err != nil {
+		t.Fatal(err)
+	}
+	flap := newFlappingController()
+	env.AddController(flap)
+	env.Start()
+
+	// The reconcile is held until Settle's third round of checks.
+	flap.arm(open)
+	if _, err := sets.Store.Create(context.Background(), &replicaset.ReplicaSet{
+		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.Settle()
+	if _, err := pods.Store.Get(context.Background(), "ns", "web-pod"); err != nil {
+		t.Fatalf("Settle returned before the manager's controller reconciled: %v", err)
+	}
+}
