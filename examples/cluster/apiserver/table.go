@@ -1,0 +1,130 @@
+package apiserver
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/governor-io/governor/examples/cluster/api"
+	"github.com/governor-io/governor/store"
+)
+
+// table is a meta.k8s.io Table, what `kubectl get` asks for.
+type table struct {
+	Kind              string            `json:"kind"`
+	APIVersion        string            `json:"apiVersion"`
+	Metadata          listMeta          `json:"metadata"`
+	ColumnDefinitions []api.TableColumn `json:"columnDefinitions"`
+	Rows              []tableRow        `json:"rows"`
+}
+
+type tableRow struct {
+	Cells  []any `json:"cells"`
+	Object any   `json:"object,omitempty"`
+}
+
+// partialObjectMetadata is an object's metadata alone, as meta.k8s.io/v1
+// PartialObjectMetadata.
+type partialObjectMetadata struct {
+	Kind       string           `json:"kind"`
+	APIVersion string           `json:"apiVersion"`
+	Metadata   store.ObjectMeta `json:"metadata"`
+}
+
+func partialMetadata[T store.Object](obj T) partialObjectMetadata {
+	return partialObjectMetadata{Kind: "PartialObjectMetadata", APIVersion: "meta.k8s.io/v1", Metadata: *obj.GetObjectMeta()}
+}
+
+// defaultColumns are the columns of a Type without its own: NAME and AGE.
+var defaultColumns = []api.TableColumn{
+	{Name: "Name", Type: "string", Format: "name", Description: "Name must be unique within a namespace."},
+	{Name: "Age", Type: "string", Description: "Time since the object was created."},
+}
+
+// table renders objs as a Table. Rows carry the object as
+// PartialObjectMetadata, or whole with includeObject=Object, or not at all
+// with includeObject=None.
+func (r *resource[T]) table(objs []T, rv, cont string, neg negotiation, req *http.Request) table {
+	cols := r.t.Columns
+	if len(cols) == 0 || r.t.Cells == nil {
+		cols = defaultColumns
+	}
+	now := r.s.clock.Now()
+	include := req.URL.Query().Get("includeObject")
+	t := table{Kind: "Table", APIVersion: "meta.k8s.io/" + neg.tableVersion,
+		Metadata: listMeta{ResourceVersion: rv, Continue: cont}, ColumnDefinitions: cols, Rows: []tableRow{}}
+	if neg.tableVersion == "" {
+		t.APIVersion = "meta.k8s.io/v1"
+	}
+	for _, o := range objs {
+		var cells []any
+		if len(r.t.Columns) > 0 && r.t.Cells != nil {
+			cells = r.t.Cells(o, now)
+		} else {
+			m := o.GetObjectMeta()
+			cells = []any{m.Name, Age(m.CreationTimestamp.Time, now)}
+		}
+		row := tableRow{Cells: cells}
+		switch include {
+		case "None":
+		case "Object":
+			row.Object = o
+		default:
+			row.Object = partialMetadata(o)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// Age formats the time from t to now the way kubectl's AGE column does:
+// "45s", "3m12s", "5h", "12d", "2y30d"; "<unknown>" for a zero t.
+func Age(t, now time.Time) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	d := now.Sub(t)
+	if d < -time.Second {
+		return "<invalid>"
+	}
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	m := s / 60
+	h := m / 60
+	days := h / 24
+	years := days / 365
+	switch {
+	case s < 120:
+		return fmt.Sprintf("%ds", s)
+	case m < 10:
+		if s%60 == 0 {
+			return fmt.Sprintf("%dm", m)
+		}
+		return fmt.Sprintf("%dm%ds", m, s%60)
+	case m < 3*60:
+		return fmt.Sprintf("%dm", m)
+	case h < 8:
+		if m%60 == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh%dm", h, m%60)
+	case h < 48:
+		return fmt.Sprintf("%dh", h)
+	case h < 24*8:
+		if h%24 == 0 {
+			return fmt.Sprintf("%dd", days)
+		}
+		return fmt.Sprintf("%dd%dh", days, h%24)
+	case days < 365*2:
+		return fmt.Sprintf("%dd", days)
+	case days < 365*8:
+		if days%365 == 0 {
+			return fmt.Sprintf("%dy", years)
+		}
+		return fmt.Sprintf("%dy%dd", years, days%365)
+	default:
+		return fmt.Sprintf("%dy", years)
+	}
+}
