@@ -11,6 +11,7 @@ import (
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/raft/wal"
 	"github.com/governor-io/governor/store/mvcc"
+	mvccprom "github.com/governor-io/governor/store/mvcc/prommetrics"
 )
 
 // Defaults for the zero fields of a [Config].
@@ -167,7 +168,7 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives the member's metrics with etcd's
 	// names: etcd_server_* here, etcd_disk_wal_fsync_duration_seconds from
-	// the WAL, etcd_mvcc_* from the engine (unless Engine.Registerer or
+	// the WAL, etcd_mvcc_* from the engine (unless Engine.Metrics or
 	// WAL.Registerer say otherwise) and etcd_network_peer_* from the TCP
 	// transport the member creates when Transport is nil.
 	Registerer prometheus.Registerer
@@ -233,9 +234,9 @@ func (c Config) withDefaults() Config {
 	if c.Engine.Clock == nil {
 		c.Engine.Clock = c.Clock
 	}
-	if c.Engine.Registerer == nil {
+	if c.Engine.Metrics == nil && c.Registerer != nil {
 		// The engine's etcd_mvcc_* metrics go with the member's.
-		c.Engine.Registerer = c.Registerer
+		c.Engine.Metrics = mvccprom.New(c.Registerer)
 	}
 	return c
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/store/kv"
 	"github.com/governor-io/governor/store/mvcc"
+	"github.com/governor-io/governor/store/mvcc/prommetrics"
 )
 
 // BenchmarkPut measures one-put transactions of 256-byte values, on keys
@@ -83,7 +84,7 @@ func BenchmarkCompact(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		reg := prometheus.NewRegistry()
-		e := mvcc.New(mvcc.Options{Registerer: reg})
+		e := mvcc.New(mvcc.Options{Metrics: prommetrics.New(reg)})
 		for v := range 10 {
 			for lo := 0; lo < 10_000; lo += 100 {
 				ops := make([]kv.Op, 0, 100)

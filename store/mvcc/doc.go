@@ -45,12 +45,15 @@
 //
 // # Metrics
 //
-// With Options.Registerer set, the engine exports Prometheus metrics under
-// the names etcd gives those of its own MVCC store (etcd_mvcc_put_total,
-// etcd_mvcc_db_total_size_in_bytes, etcd_debugging_mvcc_watcher_total and
-// the rest listed at [Options]); db_total_size_in_bytes is the approximate
-// memory of the index, since there is no database file. Without a
-// Registerer the engine keeps no metrics at all.
+// With Options.Metrics set, the engine reports its metrics to that
+// [MetricsProvider]. The package
+// [github.com/governor-io/governor/store/mvcc/prommetrics] exports them to
+// Prometheus under the names etcd gives those of its own MVCC store
+// (etcd_mvcc_put_total, etcd_mvcc_db_total_size_in_bytes,
+// etcd_debugging_mvcc_watcher_total and the rest listed at [Options]);
+// db_total_size_in_bytes is the approximate memory of the index, since
+// there is no database file. Without a provider the engine keeps no
+// metrics at all, and this package does not import Prometheus.
 //
 // # Snapshots
 //

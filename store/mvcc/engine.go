@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/btree"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/store/kv"
@@ -67,12 +66,12 @@ type Options struct {
 	// batches. Zero means [DefaultCompactionBatchLimit].
 	CompactionBatchLimit int
 
-	// Registerer, when set, receives the engine's Prometheus metrics,
-	// named as etcd names those of its MVCC store: etcd_mvcc_put_total,
-	// etcd_mvcc_delete_total, etcd_mvcc_range_total, etcd_mvcc_txn_total,
-	// etcd_mvcc_db_total_size_in_bytes (here the approximate memory of the
-	// index: keys, values and per-revision bookkeeping),
-	// etcd_debugging_mvcc_keys_total, _current_revision,
+	// Metrics, when set, receives the engine's metrics; the package
+	// prommetrics reports them to Prometheus with etcd's names:
+	// etcd_mvcc_put_total, etcd_mvcc_delete_total, etcd_mvcc_range_total,
+	// etcd_mvcc_txn_total, etcd_mvcc_db_total_size_in_bytes (here the
+	// approximate memory of the index: keys, values and per-revision
+	// bookkeeping), etcd_debugging_mvcc_keys_total, _current_revision,
 	// _compact_revision, _total_put_size_in_bytes, _watcher_total,
 	// _slow_watcher_total, _events_total,
 	// _index_compaction_pause_duration_milliseconds (the time each batch of
@@ -80,7 +79,7 @@ type Options struct {
 	// _db_compaction_total_duration_milliseconds and
 	// _db_compaction_keys_total (the revisions compactions removed).
 	// [Engine.Close] unregisters them. Nil means no metrics, at no cost.
-	Registerer prometheus.Registerer
+	Metrics MetricsProvider
 
 	// ageChecked, when set (by tests), is called after each age check.
 	ageChecked func()
@@ -137,7 +136,7 @@ type Engine struct {
 	walk             *compactWalk
 	compactorRunning bool
 
-	metrics *metrics // nil without Options.Registerer
+	metrics *metrics // nil without Options.Metrics
 
 	hub hub
 
@@ -147,7 +146,7 @@ type Engine struct {
 
 var _ kv.KV = (*Engine)(nil)
 
-// New returns an empty Engine at revision 0. If Options.Registerer is set
+// New returns an empty Engine at revision 0. If Options.Metrics is set
 // and refuses the engine's metrics (say, because another engine's are
 // registered there), New logs the error and the engine runs without them;
 // use [Open] to get that error instead.
@@ -161,8 +160,9 @@ func New(opts Options) *Engine {
 }
 
 // Open is [New] that fails, rather than run without metrics, when
-// Options.Registerer refuses the engine's metrics. The error wraps the
-// registerer's, such as a [prometheus.AlreadyRegisteredError].
+// Options.Metrics refuses the engine's metrics. The error wraps the
+// provider's (prommetrics's wraps the registerer's, such as a
+// prometheus.AlreadyRegisteredError).
 func Open(opts Options) (*Engine, error) {
 	e := newEngine(opts)
 	if err := e.registerMetrics(); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/store/kv"
 	"github.com/governor-io/governor/store/mvcc"
+	"github.com/governor-io/governor/store/mvcc/prommetrics"
 )
 
 func Example() {
@@ -85,7 +86,7 @@ func ExampleEngine_Snapshot() {
 func Example_metrics() {
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
-	e, err := mvcc.Open(mvcc.Options{Registerer: reg})
+	e, err := mvcc.Open(mvcc.Options{Metrics: prommetrics.New(reg)})
 	if err != nil {
 		fmt.Println(err)
 		return

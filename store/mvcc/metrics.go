@@ -3,8 +3,6 @@ package mvcc
 import (
 	"fmt"
 	"unsafe"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Approximate heap cost of the index structures, for
@@ -27,39 +25,95 @@ func (ki *keyIndex) size() int64 {
 	return n
 }
 
-// metrics are the engine's Prometheus collectors, named as etcd names the
-// metrics of its own MVCC store. They exist only when Options.Registerer
-// is set; every update is behind a nil check of Engine.metrics.
+// MetricsProvider receives the engine's metrics. The package prommetrics
+// implements it with Prometheus, under the names etcd gives the metrics of
+// its own MVCC store. An engine without a provider keeps no metrics and
+// pays nothing for them: every update is behind one nil check.
+type MetricsProvider interface {
+	// Register is called once, by [New] or [Open], with the engine's
+	// gauges, which the provider reads when it reports. It returns the
+	// instruments the engine updates as it works (a nil one is not
+	// updated). An error makes Open fail and New run without metrics.
+	Register(g Gauges) (Metrics, error)
+	// Unregister is called by [Engine.Close], so that a new engine can
+	// take the names.
+	Unregister()
+}
+
+// Gauges read the engine's state. Each takes the engine's read lock (or
+// an atomic load), so a provider calls them when it reports, not in a loop.
+type Gauges struct {
+	// DBSizeBytes is the approximate memory held by the index: keys,
+	// values and per-revision bookkeeping of the retained history
+	// (etcd_mvcc_db_total_size_in_bytes).
+	DBSizeBytes func() float64
+	// Keys counts the keys that exist at the current revision.
+	Keys func() float64
+	// CurrentRevision and CompactRevision are the engine's revisions.
+	CurrentRevision, CompactRevision func() float64
+	// Watchers counts the open watchers; SlowWatchers those catching up
+	// from the index, behind the live fan-out.
+	Watchers, SlowWatchers func() float64
+}
+
+// Metrics are the instruments the engine updates.
+type Metrics struct {
+	// Ranges counts Range calls and range ops of transactions; Puts and
+	// Deletes the ops applied (one per delete op, whatever the number of
+	// keys it deleted); Txns the transactions with compares or more than
+	// one op.
+	Ranges, Puts, Deletes, Txns Counter
+	// PutBytes counts the bytes of keys and values put.
+	PutBytes Counter
+	// Events counts the events delivered to watchers, once per watcher.
+	Events Counter
+	// CompactionPause observes, in milliseconds, how long each batch of a
+	// compaction held the write lock; CompactionTotal how long a
+	// compaction took from the moment it was accepted until its last
+	// batch.
+	CompactionPause, CompactionTotal Histogram
+	// CompactedRevisions counts the revisions of keys that compactions
+	// removed from the index.
+	CompactedRevisions Counter
+}
+
+// Counter is a value that only goes up.
+type Counter interface {
+	// Inc adds one.
+	Inc()
+	// Add adds v, which is not negative.
+	Add(v float64)
+}
+
+// Histogram records observations.
+type Histogram interface {
+	// Observe records one observation.
+	Observe(v float64)
+}
+
+// noop is the instrument a provider left nil.
+type noop struct{}
+
+func (noop) Inc()            {}
+func (noop) Add(float64)     {}
+func (noop) Observe(float64) {}
+
+// metrics are the instruments of an engine whose Options.Metrics is set.
 type metrics struct {
-	puts, deletes, ranges, txns prometheus.Counter
-	putBytes                    prometheus.Gauge
-	events                      prometheus.Counter
-	compactionPause             prometheus.Histogram
-	compactionTotal             prometheus.Histogram
-	compactedRevisions          prometheus.Counter
-	collectors                  []prometheus.Collector
+	puts, deletes, ranges, txns Counter
+	putBytes                    Counter
+	events                      Counter
+	compactionPause             Histogram
+	compactionTotal             Histogram
+	compactedRevisions          Counter
 }
 
-// Describe implements [prometheus.Collector].
-func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range m.collectors {
-		c.Describe(ch)
-	}
-}
-
-// Collect implements [prometheus.Collector].
-func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range m.collectors {
-		c.Collect(ch)
-	}
-}
-
-func newMetrics(e *Engine) *metrics {
-	counter := func(ns, name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: "mvcc", Name: name, Help: help})
-	}
-	gaugeFunc := func(ns, name, help string, f func() float64) prometheus.GaugeFunc {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: "mvcc", Name: name, Help: help}, f)
+// registerMetrics registers the engine's gauges with Options.Metrics, if
+// any, and keeps the instruments it returns.
+func (e *Engine) registerMetrics() error {
+	p := e.opts.Metrics
+	if p == nil {
+		return nil
 	}
 	locked := func(f func() int64) func() float64 {
 		return func() float64 {
@@ -68,64 +122,40 @@ func newMetrics(e *Engine) *metrics {
 			return float64(f())
 		}
 	}
-	m := &metrics{
-		ranges:   counter("etcd", "range_total", "Ranges served: Range calls and range ops of transactions."),
-		puts:     counter("etcd", "put_total", "Put ops applied."),
-		deletes:  counter("etcd", "delete_total", "Delete ops applied (one per op, whatever the number of keys it deleted)."),
-		txns:     counter("etcd", "txn_total", "Transactions with compares or more than one op."),
-		putBytes: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "etcd_debugging", Subsystem: "mvcc", Name: "total_put_size_in_bytes", Help: "Bytes of keys and values put since the engine started."}),
-		events:   counter("etcd_debugging", "events_total", "Events delivered to watchers, counted once per watcher."),
-		compactionPause: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "etcd_debugging", Subsystem: "mvcc", Name: "index_compaction_pause_duration_milliseconds",
-			Help:    "Time each batch of a compaction held the write lock (and so held writers up), in milliseconds.",
-			Buckets: prometheus.ExponentialBuckets(0.5, 2, 14),
-		}),
-		compactionTotal: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "etcd_debugging", Subsystem: "mvcc", Name: "db_compaction_total_duration_milliseconds",
-			Help:    "Time a compaction took from the moment it was accepted until its last batch, in milliseconds.",
-			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
-		}),
-		compactedRevisions: counter("etcd_debugging", "db_compaction_keys_total", "Revisions of keys removed from the index by compactions."),
-	}
-	m.collectors = []prometheus.Collector{
-		m.ranges, m.puts, m.deletes, m.txns, m.putBytes, m.events,
-		m.compactionPause, m.compactionTotal, m.compactedRevisions,
-		gaugeFunc("etcd", "db_total_size_in_bytes",
-			"Approximate memory held by the in-memory index: keys, values and per-revision bookkeeping of the retained history.",
-			locked(func() int64 { return e.size })),
-		gaugeFunc("etcd_debugging", "keys_total", "Keys that exist at the current revision.",
-			locked(func() int64 { return e.liveKeys })),
-		gaugeFunc("etcd_debugging", "current_revision", "The current revision.",
-			locked(func() int64 { return e.rev })),
-		gaugeFunc("etcd_debugging", "compact_revision", "The compaction revision.",
-			locked(func() int64 { return e.compactRev })),
-		gaugeFunc("etcd_debugging", "watcher_total", "Open watchers.",
-			func() float64 { return float64(e.hub.active.Load()) }),
-		gaugeFunc("etcd_debugging", "slow_watcher_total", "Watchers catching up from the index, behind the live fan-out.",
-			func() float64 { return float64(e.hub.slow.Load()) }),
-	}
-	return m
-}
-
-// registerMetrics registers the engine's collectors on opts.Registerer, if
-// any.
-func (e *Engine) registerMetrics() error {
-	reg := e.opts.Registerer
-	if reg == nil {
-		return nil
-	}
-	m := newMetrics(e)
-	if err := reg.Register(m); err != nil {
+	m, err := p.Register(Gauges{
+		DBSizeBytes:     locked(func() int64 { return e.size }),
+		Keys:            locked(func() int64 { return e.liveKeys }),
+		CurrentRevision: locked(func() int64 { return e.rev }),
+		CompactRevision: locked(func() int64 { return e.compactRev }),
+		Watchers:        func() float64 { return float64(e.hub.active.Load()) },
+		SlowWatchers:    func() float64 { return float64(e.hub.slow.Load()) },
+	})
+	if err != nil {
 		return fmt.Errorf("mvcc: registering metrics: %w", err)
 	}
-	e.metrics = m
+	c := func(c Counter) Counter {
+		if c == nil {
+			return noop{}
+		}
+		return c
+	}
+	h := func(h Histogram) Histogram {
+		if h == nil {
+			return noop{}
+		}
+		return h
+	}
+	e.metrics = &metrics{
+		puts: c(m.Puts), deletes: c(m.Deletes), ranges: c(m.Ranges), txns: c(m.Txns),
+		putBytes: c(m.PutBytes), events: c(m.Events), compactedRevisions: c(m.CompactedRevisions),
+		compactionPause: h(m.CompactionPause), compactionTotal: h(m.CompactionTotal),
+	}
 	return nil
 }
 
-// unregisterMetrics removes the engine's collectors from the registerer
-// on Close, so that a new engine can take their names.
+// unregisterMetrics tells the provider the engine is closed.
 func (e *Engine) unregisterMetrics() {
 	if e.metrics != nil {
-		e.opts.Registerer.Unregister(e.metrics)
+		e.opts.Metrics.Unregister()
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/governor-io/governor/store/kv"
 	"github.com/governor-io/governor/store/mvcc"
+	"github.com/governor-io/governor/store/mvcc/prommetrics"
 )
 
 // keepingRegistry is a registry that remembers what was registered on it,
@@ -33,7 +34,7 @@ func (r *keepingRegistry) Register(c prometheus.Collector) error {
 func TestMetrics(t *testing.T) {
 	ctx := context.Background()
 	reg := &keepingRegistry{Registry: prometheus.NewPedanticRegistry()}
-	e, err := mvcc.Open(mvcc.Options{Registerer: reg})
+	e, err := mvcc.Open(mvcc.Options{Metrics: prommetrics.New(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg2 := prometheus.NewPedanticRegistry()
-	e2 := mvcc.New(mvcc.Options{Registerer: reg2})
+	e2 := mvcc.New(mvcc.Options{Metrics: prommetrics.New(reg2)})
 	if err := e2.Restore(strings.NewReader(snap.String())); err != nil {
 		t.Fatal(err)
 	}
@@ -154,24 +155,24 @@ func TestMetrics(t *testing.T) {
 
 func TestMetricsRegistrationError(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e1, err := mvcc.Open(mvcc.Options{Registerer: reg})
+	e1, err := mvcc.Open(mvcc.Options{Metrics: prommetrics.New(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = mvcc.Open(mvcc.Options{Registerer: reg})
+	_, err = mvcc.Open(mvcc.Options{Metrics: prommetrics.New(reg)})
 	var are prometheus.AlreadyRegisteredError
 	if !errors.As(err, &are) {
 		t.Fatalf("second Open on one registry: %v, want an AlreadyRegisteredError", err)
 	}
 	// New runs without metrics rather than fail.
-	e2 := mvcc.New(mvcc.Options{Registerer: reg})
+	e2 := mvcc.New(mvcc.Options{Metrics: prommetrics.New(reg)})
 	if _, err := kv.Put(context.Background(), e2, "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	e2.Close()
 	e1.Close()
 	// Close freed the names.
-	e3, err := mvcc.Open(mvcc.Options{Registerer: reg})
+	e3, err := mvcc.Open(mvcc.Options{Metrics: prommetrics.New(reg)})
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
