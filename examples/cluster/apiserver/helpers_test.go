@@ -53,7 +53,7 @@ var widgets = api.Type[*Widget]{
 		{Name: "Node", Type: "string", Priority: 1},
 	},
 	Cells: func(w *Widget, now time.Time) []any {
-		return []any{w.Name, int64(w.Spec.Size), apiserver.Age(w.CreationTimestamp.Time, now), w.Spec.Node}
+		return []any{w.Name, int64(w.Spec.Size), api.Age(w.CreationTimestamp, now), w.Spec.Node}
 	},
 	Validate: func(w *Widget) []store.Cause {
 		if w.Spec.Size < 0 {

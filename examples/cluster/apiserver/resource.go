@@ -410,6 +410,9 @@ func (r *resource[T]) create(ctx context.Context, w http.ResponseWriter, req *ht
 	if err := r.placeNamespace(m, ri); err != nil {
 		return err
 	}
+	if r.t.Default != nil {
+		r.t.Default(obj)
+	}
 	var out T
 	if dry {
 		out, err = r.dryRunCreate(ctx, obj)
@@ -470,6 +473,9 @@ func (r *resource[T]) update(ctx context.Context, w http.ResponseWriter, req *ht
 	if err := r.placeNamespace(m, ri); err != nil {
 		return err
 	}
+	if r.t.Default != nil {
+		r.t.Default(obj)
+	}
 	var out T
 	if ri.subresource == "status" {
 		out, err = r.st.UpdateStatus(ctx, obj)
@@ -502,35 +508,32 @@ func (r *resource[T]) patch(ctx context.Context, w http.ResponseWriter, req *htt
 	if err != nil {
 		return err
 	}
-	status := ri.subresource == "status"
+	var apply func(doc []byte) ([]byte, error)
+	switch ct {
+	case mediaMergePatch:
+		if _, perr := decodeValue(body); perr != nil {
+			return store.NewBadRequest("the merge patch is not JSON: " + perr.Error())
+		}
+		apply = func(doc []byte) ([]byte, error) { return store.MergePatch(doc, body) }
+	case mediaJSONPatch:
+		ops, perr := parseJSONPatch(body)
+		if perr != nil {
+			return perr
+		}
+		apply = func(doc []byte) ([]byte, error) { return applyJSONPatch(doc, ops) }
+	default:
+		patch, perr := parseStrategicPatch(body)
+		if perr != nil {
+			return perr
+		}
+		apply = func(doc []byte) ([]byte, error) { return strategicMergePatch[T](doc, patch) }
+	}
+	mutate := func(cur T) (T, error) { return r.patchObject(cur, apply) }
 	var out T
-	if ct == mediaMergePatch {
-		if status {
-			out, err = r.st.PatchStatus(ctx, ri.namespace, ri.name, body)
-		} else {
-			out, err = r.st.Patch(ctx, ri.namespace, ri.name, body)
-		}
+	if ri.subresource == "status" {
+		out, err = r.st.GuaranteedUpdateStatus(ctx, ri.namespace, ri.name, mutate)
 	} else {
-		var apply func(doc []byte) ([]byte, error)
-		if ct == mediaJSONPatch {
-			ops, perr := parseJSONPatch(body)
-			if perr != nil {
-				return perr
-			}
-			apply = func(doc []byte) ([]byte, error) { return applyJSONPatch(doc, ops) }
-		} else {
-			patch, perr := parseStrategicPatch(body)
-			if perr != nil {
-				return perr
-			}
-			apply = func(doc []byte) ([]byte, error) { return strategicMergePatch[T](doc, patch) }
-		}
-		mutate := func(cur T) (T, error) { return r.patchObject(cur, apply) }
-		if status {
-			out, err = r.st.GuaranteedUpdateStatus(ctx, ri.namespace, ri.name, mutate)
-		} else {
-			out, err = r.st.GuaranteedUpdate(ctx, ri.namespace, ri.name, mutate)
-		}
+		out, err = r.st.GuaranteedUpdate(ctx, ri.namespace, ri.name, mutate)
 	}
 	if err != nil {
 		return r.wire(err, ri.namespace, ri.name)
@@ -557,6 +560,9 @@ func (r *resource[T]) patchObject(cur T, apply func([]byte) ([]byte, error)) (T,
 	if err := json.Unmarshal(patched, n); err != nil {
 		return zero, store.NewInvalid(r.t.GroupResource(), cur.GetObjectMeta().Name,
 			store.Cause{Type: store.CauseTypeFieldValueInvalid, Message: "the patched object does not decode: " + err.Error()})
+	}
+	if r.t.Default != nil {
+		r.t.Default(n)
 	}
 	nm, om := n.GetObjectMeta(), cur.GetObjectMeta()
 	if nm.Name != om.Name || nm.Namespace != om.Namespace {

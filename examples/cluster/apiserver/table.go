@@ -1,9 +1,7 @@
 package apiserver
 
 import (
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/store"
@@ -62,7 +60,7 @@ func (r *resource[T]) table(objs []T, rv, cont string, neg negotiation, req *htt
 			cells = r.t.Cells(o, now)
 		} else {
 			m := o.GetObjectMeta()
-			cells = []any{m.Name, Age(m.CreationTimestamp.Time, now)}
+			cells = []any{m.Name, api.Age(m.CreationTimestamp, now)}
 		}
 		row := tableRow{Cells: cells}
 		switch include {
@@ -75,56 +73,4 @@ func (r *resource[T]) table(objs []T, rv, cont string, neg negotiation, req *htt
 		t.Rows = append(t.Rows, row)
 	}
 	return t
-}
-
-// Age formats the time from t to now the way kubectl's AGE column does:
-// "45s", "3m12s", "5h", "12d", "2y30d"; "<unknown>" for a zero t.
-func Age(t, now time.Time) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	d := now.Sub(t)
-	if d < -time.Second {
-		return "<invalid>"
-	}
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	m := s / 60
-	h := m / 60
-	days := h / 24
-	years := days / 365
-	switch {
-	case s < 120:
-		return fmt.Sprintf("%ds", s)
-	case m < 10:
-		if s%60 == 0 {
-			return fmt.Sprintf("%dm", m)
-		}
-		return fmt.Sprintf("%dm%ds", m, s%60)
-	case m < 3*60:
-		return fmt.Sprintf("%dm", m)
-	case h < 8:
-		if m%60 == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m%60)
-	case h < 48:
-		return fmt.Sprintf("%dh", h)
-	case h < 24*8:
-		if h%24 == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd%dh", days, h%24)
-	case days < 365*2:
-		return fmt.Sprintf("%dd", days)
-	case days < 365*8:
-		if days%365 == 0 {
-			return fmt.Sprintf("%dy", years)
-		}
-		return fmt.Sprintf("%dy%dd", years, days%365)
-	default:
-		return fmt.Sprintf("%dy", years)
-	}
 }

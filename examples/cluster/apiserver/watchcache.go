@@ -172,7 +172,10 @@ func (c *watchCache[T]) apply(ev store.WatchEvent[T]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ev.Type == store.Bookmark {
-		if rev <= c.rev {
+		// Every bookmark goes out, even one at the revision the cache
+		// already has: a watch whose selector skipped the latest events
+		// learns from it how far it is.
+		if rev < c.rev {
 			return
 		}
 		c.setRevLocked(rev)
