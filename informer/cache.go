@@ -6,12 +6,12 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // KeyFunc returns the cache key of an object. The default key is
 // "namespace/name", or "name" for a cluster-scoped object, as
-// [store.ObjectMeta.Key] returns it.
+// [meta.ObjectMeta.Key] returns it.
 type KeyFunc[T any] func(obj T) string
 
 // IndexFunc returns the values under which an object is found in one named
@@ -34,8 +34,8 @@ var ErrIndexExists = errors.New("informer: index already exists")
 // lookups return the very values the cache holds, which every other reader
 // and every event handler sees too. Never modify one: a change would corrupt
 // the cache and race with other goroutines. To change an object, take a
-// private copy with [store.DeepCopy] and modify that.
-type Cache[T store.Object] struct {
+// private copy with [meta.DeepCopy] and modify that.
+type Cache[T meta.Object] struct {
 	mu      sync.RWMutex
 	keyFunc KeyFunc[T] // nil: namespace/name, built without allocating
 	keys    map[string]int32
@@ -59,7 +59,7 @@ type slot[T any] struct {
 }
 
 // CacheOptions configure a [Cache]. The zero value is ready to use.
-type CacheOptions[T store.Object] struct {
+type CacheOptions[T meta.Object] struct {
 	// KeyFunc replaces the default namespace/name key. A [Lister]'s Get
 	// looks objects up by namespace/name, so it needs the default key.
 	KeyFunc KeyFunc[T]
@@ -68,7 +68,7 @@ type CacheOptions[T store.Object] struct {
 }
 
 // NewCache returns an empty Cache.
-func NewCache[T store.Object](opts CacheOptions[T]) *Cache[T] {
+func NewCache[T meta.Object](opts CacheOptions[T]) *Cache[T] {
 	c := &Cache[T]{
 		keyFunc:  opts.KeyFunc,
 		keys:     make(map[string]int32),
@@ -451,7 +451,7 @@ func (c *Cache[T]) eachLocked(f func(key string, obj T)) {
 }
 
 // unchanged reports whether obj is the same version as the cached old.
-func unchanged[T store.Object](old, obj T) bool {
+func unchanged[T meta.Object](old, obj T) bool {
 	rv := obj.GetObjectMeta().ResourceVersion
 	return rv != "" && rv == old.GetObjectMeta().ResourceVersion
 }

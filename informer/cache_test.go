@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func byColor(w *widget) []string {
@@ -233,7 +233,7 @@ func TestLister(t *testing.T) {
 			t.Errorf("List(%q, %q) = %v, want %v", tt.namespace, tt.selector, keys(got), tt.want)
 		}
 	}
-	if _, err := l.List("app in (web"); err == nil || store.ReasonOf(err) == store.ReasonInternalError {
+	if _, err := l.List("app in (web"); err == nil || meta.ReasonOf(err) == meta.ReasonInternalError {
 		t.Errorf("bad selector error = %v, want a typed store error", err)
 	}
 	if w, ok := l.Get("a", "x"); !ok || w.Name != "x" {

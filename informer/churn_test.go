@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -28,14 +29,14 @@ type flakyLW struct {
 	paused  chan struct{} // non-nil: Watch waits until it is closed
 }
 
-func (f *flakyLW) List(ctx context.Context, opts store.ListOptions) (*store.List[*widget], error) {
+func (f *flakyLW) List(ctx context.Context, opts meta.ListOptions) (*meta.List[*widget], error) {
 	if opts.Continue == "" {
 		f.lists.Add(1)
 	}
 	return f.lw.List(ctx, opts)
 }
 
-func (f *flakyLW) Watch(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[*widget], error) {
+func (f *flakyLW) Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[*widget], error) {
 	if opts.SendInitialEvents {
 		f.lists.Add(1)
 	}
@@ -60,7 +61,7 @@ func (f *flakyLW) Watch(ctx context.Context, opts store.ListOptions) (<-chan sto
 	f.next++
 	f.cancels[id] = cancel
 	f.mu.Unlock()
-	out := make(chan store.WatchEvent[*widget])
+	out := make(chan meta.WatchEvent[*widget])
 	go func() {
 		defer close(out)
 		defer func() {
@@ -218,7 +219,7 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 			return
 		}
 		if rng.IntN(4) == 0 {
-			if _, err := st.Delete(ctx, w.Namespace, w.Name, store.DeleteOptions{}); err != nil {
+			if _, err := st.Delete(ctx, w.Namespace, w.Name, meta.DeleteOptions{}); err != nil {
 				t.Fatalf("delete: %v", err)
 			}
 			return
@@ -293,7 +294,7 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 		}
 	}
 
-	list, err := st.List(ctx, store.ListOptions{})
+	list, err := st.List(ctx, meta.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

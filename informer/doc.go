@@ -37,7 +37,7 @@
 //
 // The cache does not copy. The object a handler receives and the object a
 // Lister returns are the cached object itself, shared with every other
-// reader. NEVER MODIFY ONE. Take a private copy with store.DeepCopy and
+// reader. NEVER MODIFY ONE. Take a private copy with [meta.DeepCopy] and
 // change that, then write it back through the store.
 //
 // # Handlers

@@ -8,14 +8,15 @@ import (
 
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // Pod is a small Kubernetes-shaped type for the examples.
 type Pod struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             PodSpec `json:"spec"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            PodSpec `json:"spec"`
 }
 
 // PodSpec is the desired state of a Pod.
@@ -32,7 +33,7 @@ func newPods() (*store.Store[*Pod], func() error) {
 }
 
 func pod(ns, name, node string, labels map[string]string) *Pod {
-	return &Pod{ObjectMeta: store.ObjectMeta{Namespace: ns, Name: name, Labels: labels}, Spec: PodSpec{NodeName: node}}
+	return &Pod{ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: name, Labels: labels}, Spec: PodSpec{NodeName: node}}
 }
 
 // An informer over the in-process store: a handler hears of every change,
@@ -60,7 +61,7 @@ func Example() {
 
 	pods.Create(ctx, pod("default", "db-1", "node-b", map[string]string{"app": "db"}))
 	fmt.Println(<-events)
-	pods.Delete(ctx, "default", "db-1", store.DeleteOptions{})
+	pods.Delete(ctx, "default", "db-1", meta.DeleteOptions{})
 	fmt.Println(<-events)
 
 	web, _ := inf.Lister().List("app=web")
@@ -88,7 +89,7 @@ func ExampleCache() {
 
 	// Cached objects are shared: copy before changing one.
 	p, _ := c.Get("default/a")
-	mine := store.DeepCopy(p)
+	mine := meta.DeepCopy(p)
 	mine.Spec.NodeName = "node-3"
 	fmt.Println(p.Spec.NodeName, mine.Spec.NodeName)
 	// Output:
@@ -98,9 +99,9 @@ func ExampleCache() {
 
 // PodSummary is the little the example's controller needs of a Pod.
 type PodSummary struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Node             string
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Node            string
 }
 
 // Project caches a compact type instead of the full object.
@@ -112,7 +113,7 @@ func ExampleProject() {
 	pods.Create(ctx, pod("default", "web-1", "node-a", map[string]string{"app": "web"}))
 
 	summaries := informer.Project[*Pod, *PodSummary](pods, func(p *Pod) *PodSummary {
-		return &PodSummary{ObjectMeta: store.ObjectMeta{Namespace: p.Namespace, Name: p.Name,
+		return &PodSummary{ObjectMeta: meta.ObjectMeta{Namespace: p.Namespace, Name: p.Name,
 			ResourceVersion: p.ResourceVersion, Annotations: p.Annotations}, Node: p.Spec.NodeName}
 	})
 	inf := informer.New(summaries, informer.Options[*PodSummary]{})

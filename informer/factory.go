@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // FactoryOptions are the defaults a [Factory] gives its informers.
@@ -55,7 +55,7 @@ func NewFactory(opts FactoryOptions) *Factory {
 // with the same type and selectors return the same informer and ignore
 // their lw and opts, so a factory should get one source per type. Zero
 // Clock, Logger, ResyncPeriod and Metrics in opts take the factory's.
-func InformerFor[T store.Object](f *Factory, lw ListerWatcher[T], opts Options[T]) *Informer[T] {
+func InformerFor[T meta.Object](f *Factory, lw ListerWatcher[T], opts Options[T]) *Informer[T] {
 	lo := opts.ListOptions
 	key := factoryKey{typ: reflect.TypeFor[T](), namespace: lo.Namespace, labels: lo.LabelSelector, fields: lo.FieldSelector}
 	f.mu.Lock()

@@ -11,23 +11,23 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // widget is the object type of these tests.
 type widget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             string `json:"spec"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            string `json:"spec"`
 }
 
 func newWidget(ns, name, spec string, labels map[string]string) *widget {
-	return &widget{ObjectMeta: store.ObjectMeta{Namespace: ns, Name: name, Labels: labels}, Spec: spec}
+	return &widget{ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: name, Labels: labels}, Spec: spec}
 }
 
-func rvOf(obj store.Object) int64 {
+func rvOf(obj meta.Object) int64 {
 	n, _ := strconv.ParseInt(obj.GetObjectMeta().ResourceVersion, 10, 64)
 	return n
 }
@@ -49,11 +49,11 @@ type fakeSource struct {
 	watchErr []error // returned by the next Watch calls, in order
 
 	lists   int
-	watches chan store.ListOptions // every Watch call's options
+	watches chan meta.ListOptions // every Watch call's options
 }
 
 type logEntry struct {
-	ev store.WatchEvent[*widget]
+	ev meta.WatchEvent[*widget]
 	rv int64
 }
 
@@ -62,7 +62,7 @@ func newFakeSource() *fakeSource {
 		objs:    make(map[string]*widget),
 		changed: make(chan struct{}),
 		drop:    make(chan struct{}),
-		watches: make(chan store.ListOptions, 1000),
+		watches: make(chan meta.ListOptions, 1000),
 	}
 }
 
@@ -78,40 +78,40 @@ func clone(w *widget) *widget {
 
 // write applies one change and returns the stored object (nil when a
 // delete found nothing).
-func (f *fakeSource) write(t store.EventType, w *widget) *widget {
+func (f *fakeSource) write(t meta.EventType, w *widget) *widget {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := w.Key()
 	old, exists := f.objs[key]
 	switch {
-	case t == store.Deleted && !exists, t == store.Added && exists, t == store.Modified && !exists:
+	case t == meta.Deleted && !exists, t == meta.Added && exists, t == meta.Modified && !exists:
 		return nil
 	}
 	f.rev++
 	c := clone(w)
 	c.ResourceVersion = strconv.FormatInt(f.rev, 10)
-	if t == store.Deleted {
+	if t == meta.Deleted {
 		c = clone(old)
 		c.ResourceVersion = strconv.FormatInt(f.rev, 10)
 		delete(f.objs, key)
 	} else {
 		f.objs[key] = c
 	}
-	f.log = append(f.log, logEntry{ev: store.WatchEvent[*widget]{Type: t, Object: c}, rv: f.rev})
+	f.log = append(f.log, logEntry{ev: meta.WatchEvent[*widget]{Type: t, Object: c}, rv: f.rev})
 	f.notifyLocked()
 	return c
 }
 
-func (f *fakeSource) create(w *widget) *widget { return f.write(store.Added, w) }
-func (f *fakeSource) update(w *widget) *widget { return f.write(store.Modified, w) }
-func (f *fakeSource) remove(w *widget) *widget { return f.write(store.Deleted, w) }
+func (f *fakeSource) create(w *widget) *widget { return f.write(meta.Added, w) }
+func (f *fakeSource) update(w *widget) *widget { return f.write(meta.Modified, w) }
+func (f *fakeSource) remove(w *widget) *widget { return f.write(meta.Deleted, w) }
 
 // bookmark sends a bookmark at the current revision to open watches.
 func (f *fakeSource) bookmark() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b := &widget{ObjectMeta: store.ObjectMeta{ResourceVersion: strconv.FormatInt(f.rev, 10)}}
-	f.log = append(f.log, logEntry{ev: store.WatchEvent[*widget]{Type: store.Bookmark, Object: b}, rv: f.rev})
+	b := &widget{ObjectMeta: meta.ObjectMeta{ResourceVersion: strconv.FormatInt(f.rev, 10)}}
+	f.log = append(f.log, logEntry{ev: meta.WatchEvent[*widget]{Type: meta.Bookmark, Object: b}, rv: f.rev})
 	f.notifyLocked()
 }
 
@@ -119,7 +119,7 @@ func (f *fakeSource) bookmark() {
 func (f *fakeSource) expire() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.log = append(f.log, logEntry{ev: store.WatchEvent[*widget]{Type: store.Error, Err: store.NewExpired("too old")}, rv: f.rev})
+	f.log = append(f.log, logEntry{ev: meta.WatchEvent[*widget]{Type: meta.Error, Err: meta.NewExpired("too old")}, rv: f.rev})
 	f.notifyLocked()
 }
 
@@ -146,7 +146,7 @@ func (f *fakeSource) snapshot() (items []*widget, rev int64) {
 	return items, f.rev
 }
 
-func (f *fakeSource) List(ctx context.Context, opts store.ListOptions) (*store.List[*widget], error) {
+func (f *fakeSource) List(ctx context.Context, opts meta.ListOptions) (*meta.List[*widget], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
@@ -163,10 +163,10 @@ func (f *fakeSource) List(ctx context.Context, opts store.ListOptions) (*store.L
 	if opts.Continue != "" {
 		var crev int64
 		if _, err := fmt.Sscanf(opts.Continue, "%d/%d", &start, &crev); err != nil {
-			return nil, store.NewBadRequest("bad continue")
+			return nil, meta.NewBadRequest("bad continue")
 		}
 		if crev < f.compacted {
-			return nil, store.NewExpired("continue token expired")
+			return nil, meta.NewExpired("continue token expired")
 		}
 	}
 	end := len(items)
@@ -175,7 +175,7 @@ func (f *fakeSource) List(ctx context.Context, opts store.ListOptions) (*store.L
 		end = start + int(opts.Limit)
 		cont = fmt.Sprintf("%d/%d", end, rev)
 	}
-	return &store.List[*widget]{Items: items[start:end:end], ResourceVersion: strconv.FormatInt(rev, 10), Continue: cont}, nil
+	return &meta.List[*widget]{Items: items[start:end:end], ResourceVersion: strconv.FormatInt(rev, 10), Continue: cont}, nil
 }
 
 func filterNS(items []*widget, ns string) []*widget {
@@ -191,7 +191,7 @@ func filterNS(items []*widget, ns string) []*widget {
 	return out
 }
 
-func (f *fakeSource) Watch(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[*widget], error) {
+func (f *fakeSource) Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[*widget], error) {
 	// Report the call once the watch is set up (or has failed), so that a
 	// test that saw it can write and know the watch sees the write.
 	defer func() { f.watches <- opts }()
@@ -204,29 +204,29 @@ func (f *fakeSource) Watch(ctx context.Context, opts store.ListOptions) (<-chan 
 			return nil, err
 		}
 	}
-	from, err := store.ParseResourceVersion(opts.ResourceVersion)
+	from, err := meta.ParseResourceVersion(opts.ResourceVersion)
 	if err != nil {
 		return nil, err
 	}
-	var initial []store.WatchEvent[*widget]
+	var initial []meta.WatchEvent[*widget]
 	switch {
 	case opts.SendInitialEvents && !f.streaming:
-		return nil, store.NewBadRequest("sendInitialEvents is not supported")
+		return nil, meta.NewBadRequest("sendInitialEvents is not supported")
 	case from == 0:
 		items, rev := f.snapshot()
 		for _, w := range filterNS(items, opts.Namespace) {
-			initial = append(initial, store.WatchEvent[*widget]{Type: store.Added, Object: w})
+			initial = append(initial, meta.WatchEvent[*widget]{Type: meta.Added, Object: w})
 		}
 		if opts.SendInitialEvents {
-			b := &widget{ObjectMeta: store.ObjectMeta{ResourceVersion: strconv.FormatInt(rev, 10),
-				Annotations: map[string]string{store.InitialEventsEndAnnotation: "true"}}}
-			initial = append(initial, store.WatchEvent[*widget]{Type: store.Bookmark, Object: b})
+			b := &widget{ObjectMeta: meta.ObjectMeta{ResourceVersion: strconv.FormatInt(rev, 10),
+				Annotations: map[string]string{meta.InitialEventsEndAnnotation: "true"}}}
+			initial = append(initial, meta.WatchEvent[*widget]{Type: meta.Bookmark, Object: b})
 		}
 		from = rev
 	case from < f.compacted:
-		return nil, store.NewExpired(fmt.Sprintf("resourceVersion %d is compacted (at %d)", from, f.compacted))
+		return nil, meta.NewExpired(fmt.Sprintf("resourceVersion %d is compacted (at %d)", from, f.compacted))
 	}
-	ch := make(chan store.WatchEvent[*widget])
+	ch := make(chan meta.WatchEvent[*widget])
 	seen := sort.Search(len(f.log), func(i int) bool { return f.log[i].rv > from })
 	go f.serve(ctx, ch, initial, seen, len(f.log), opts.Namespace, f.drop)
 	return ch, nil
@@ -234,9 +234,9 @@ func (f *fakeSource) Watch(ctx context.Context, opts store.ListOptions) (<-chan 
 
 // serve sends initial, then every logged event from position seen, until ctx is
 // done, the watch is dropped, or an error event is sent.
-func (f *fakeSource) serve(ctx context.Context, ch chan<- store.WatchEvent[*widget], initial []store.WatchEvent[*widget], seen, startLen int, ns string, drop <-chan struct{}) {
+func (f *fakeSource) serve(ctx context.Context, ch chan<- meta.WatchEvent[*widget], initial []meta.WatchEvent[*widget], seen, startLen int, ns string, drop <-chan struct{}) {
 	defer close(ch)
-	send := func(ev store.WatchEvent[*widget]) bool {
+	send := func(ev meta.WatchEvent[*widget]) bool {
 		select { // a dropped watch sends nothing more
 		case <-drop:
 			return false
@@ -265,13 +265,13 @@ func (f *fakeSource) serve(ctx context.Context, ch chan<- store.WatchEvent[*widg
 		changed := f.changed
 		f.mu.Unlock()
 		for j, e := range batch {
-			if (e.ev.Type == store.Error || e.ev.Type == store.Bookmark) && base+j < startLen {
+			if (e.ev.Type == meta.Error || e.ev.Type == meta.Bookmark) && base+j < startLen {
 				continue // sent to the watches open at the time only
 			}
-			if e.ev.Type != store.Bookmark && e.ev.Type != store.Error && ns != "" && e.ev.Object.Namespace != ns {
+			if e.ev.Type != meta.Bookmark && e.ev.Type != meta.Error && ns != "" && e.ev.Object.Namespace != ns {
 				continue
 			}
-			if !send(e.ev) || e.ev.Type == store.Error {
+			if !send(e.ev) || e.ev.Type == meta.Error {
 				return
 			}
 		}
@@ -371,7 +371,7 @@ func summarize(evs []rec) []string {
 }
 
 // run starts inf and returns a stop func that waits for Run to return.
-func run[T store.Object](t *testing.T, inf *Informer[T]) (stop func()) {
+func run[T meta.Object](t *testing.T, inf *Informer[T]) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -404,14 +404,14 @@ func waitSynced(t *testing.T, s ...Synced) {
 }
 
 // nextWatch returns the options of the next Watch call.
-func (f *fakeSource) nextWatch(t *testing.T) store.ListOptions {
+func (f *fakeSource) nextWatch(t *testing.T) meta.ListOptions {
 	t.Helper()
 	select {
 	case o := <-f.watches:
 		return o
 	case <-time.After(10 * time.Second):
 		t.Fatal("no watch was opened")
-		return store.ListOptions{}
+		return meta.ListOptions{}
 	}
 }
 

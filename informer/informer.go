@@ -12,11 +12,11 @@ import (
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/internal/broadcast"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Options configure an [Informer]. The zero value is usable.
-type Options[T store.Object] struct {
+type Options[T meta.Object] struct {
 	// Name labels metrics and logs, such as "pods".
 	Name string
 	// Clock drives watch timeouts, backoff and resync (nil: wall clock).
@@ -29,7 +29,7 @@ type Options[T store.Object] struct {
 	ResyncPeriod time.Duration
 	// ListOptions select the objects: namespace, label and field
 	// selectors. Other fields are managed by the reflector.
-	ListOptions store.ListOptions
+	ListOptions meta.ListOptions
 	// KeyFunc replaces the default namespace/name cache key.
 	KeyFunc KeyFunc[T]
 	// Indexers are named indexes for [Lister.ByIndex].
@@ -73,7 +73,7 @@ var (
 // first gets an OnAdd for every cached object.
 //
 // Cached objects are shared and read-only; see [Cache].
-type Informer[T store.Object] struct {
+type Informer[T meta.Object] struct {
 	opts   Options[T]
 	clock  clock.Clock
 	log    *slog.Logger
@@ -107,7 +107,7 @@ const (
 )
 
 // New returns an Informer over lw. Call [Informer.Run] to start it.
-func New[T store.Object](lw ListerWatcher[T], opts Options[T]) *Informer[T] {
+func New[T meta.Object](lw ListerWatcher[T], opts Options[T]) *Informer[T] {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -430,7 +430,7 @@ func (i *Informer[T]) resync() {
 }
 
 // informerSink is the informer seen as its reflector's Sink.
-type informerSink[T store.Object] Informer[T]
+type informerSink[T meta.Object] Informer[T]
 
 func (s *informerSink[T]) Replace(items []T, rv string) {
 	i := (*Informer[T])(s)

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/governor-io/governor/clock/clocktest"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -251,7 +251,7 @@ func TestInformerLatestPerKeyCoalesces(t *testing.T) {
 func (f *fakeSource) lastRV() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return store.FormatResourceVersion(f.rev)
+	return meta.FormatResourceVersion(f.rev)
 }
 
 func TestInformerLatestPerKeyBacklogIsBounded(t *testing.T) {
@@ -441,7 +441,7 @@ func TestInformerMetrics(t *testing.T) {
 	if st.Name != "widgets" || st.LastResourceVersion != "3" {
 		t.Errorf("stats name %q, last RV %q; want widgets, 3", st.Name, st.LastResourceVersion)
 	}
-	want := []EventCount{{store.Added, 0}, {store.Modified, 1}, {store.Deleted, 0}, {store.Bookmark, 0}, {store.Error, 0}}
+	want := []EventCount{{meta.Added, 0}, {meta.Modified, 1}, {meta.Deleted, 0}, {meta.Bookmark, 0}, {meta.Error, 0}}
 	if diff := cmp.Diff(want, st.EventsReceived); diff != "" {
 		t.Errorf("events received (-want +got):\n%s", diff)
 	}

@@ -1,21 +1,21 @@
 package informer
 
 import (
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Lister reads an informer's [Cache] by namespace/name, by namespace, by
 // label selector and by index.
 //
 // Every object a Lister returns is SHARED AND READ-ONLY: it is the cached
-// object itself. Take a private copy with [store.DeepCopy] before changing
+// object itself. Take a private copy with [meta.DeepCopy] before changing
 // anything.
-type Lister[T store.Object] struct {
+type Lister[T meta.Object] struct {
 	c *Cache[T]
 }
 
 // NewLister returns a Lister over c.
-func NewLister[T store.Object](c *Cache[T]) *Lister[T] { return &Lister[T]{c: c} }
+func NewLister[T meta.Object](c *Cache[T]) *Lister[T] { return &Lister[T]{c: c} }
 
 // Get returns the object namespace/name (name alone for a cluster-scoped
 // type). It assumes the cache uses the default key.
@@ -27,7 +27,7 @@ func (l *Lister[T]) GetByKey(key string) (T, bool) { return l.c.Get(key) }
 // List returns the objects whose labels match selector, in Kubernetes'
 // label selector syntax ("app=web,tier in (front,back),!legacy"). The empty
 // selector matches everything. A bad selector gives the error of
-// [store.ParseLabelSelector].
+// [meta.ParseLabelSelector].
 func (l *Lister[T]) List(selector string) ([]T, error) { return l.list("", selector) }
 
 // ByNamespace returns a view of the objects in one namespace.
@@ -47,7 +47,7 @@ func (l *Lister[T]) IndexKeys(index, value string) ([]string, error) {
 func (l *Lister[T]) Len() int { return l.c.Len() }
 
 func (l *Lister[T]) list(namespace, selector string) ([]T, error) {
-	sel, err := store.ParseLabelSelector(selector)
+	sel, err := meta.ParseLabelSelector(selector)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (l *Lister[T]) list(namespace, selector string) ([]T, error) {
 
 // NamespaceLister reads the objects of one namespace. Like [Lister], it
 // returns shared, read-only objects.
-type NamespaceLister[T store.Object] struct {
+type NamespaceLister[T meta.Object] struct {
 	l         *Lister[T]
 	namespace string
 }

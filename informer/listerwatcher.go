@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // ListerWatcher is the source an [Informer] keeps its cache in step with.
@@ -16,12 +16,12 @@ import (
 // that closes when ctx is done, when the source ends the watch, or after an
 // ERROR event.
 //
-// The in-process *[store.Store] satisfies ListerWatcher directly;
-// [FuncListerWatcher] adapts plain functions (an HTTP client, a database
-// poller), and [Project] changes the item type.
+// The in-process *[github.com/governor-io/governor/store.Store] satisfies
+// ListerWatcher directly; [FuncListerWatcher] adapts plain functions (an
+// HTTP client, a database poller), and [Project] changes the item type.
 type ListerWatcher[T any] interface {
-	List(ctx context.Context, opts store.ListOptions) (*store.List[T], error)
-	Watch(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[T], error)
+	List(ctx context.Context, opts meta.ListOptions) (*meta.List[T], error)
+	Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[T], error)
 }
 
 // ErrMissingFunc is returned by a [FuncListerWatcher] whose ListFunc or
@@ -31,12 +31,12 @@ var ErrMissingFunc = errors.New("informer: FuncListerWatcher has a nil ListFunc 
 // FuncListerWatcher is a [ListerWatcher] made of two functions, so that any
 // source can feed an informer.
 type FuncListerWatcher[T any] struct {
-	ListFunc  func(ctx context.Context, opts store.ListOptions) (*store.List[T], error)
-	WatchFunc func(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[T], error)
+	ListFunc  func(ctx context.Context, opts meta.ListOptions) (*meta.List[T], error)
+	WatchFunc func(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[T], error)
 }
 
 // List calls ListFunc.
-func (f FuncListerWatcher[T]) List(ctx context.Context, opts store.ListOptions) (*store.List[T], error) {
+func (f FuncListerWatcher[T]) List(ctx context.Context, opts meta.ListOptions) (*meta.List[T], error) {
 	if f.ListFunc == nil {
 		return nil, ErrMissingFunc
 	}
@@ -44,7 +44,7 @@ func (f FuncListerWatcher[T]) List(ctx context.Context, opts store.ListOptions) 
 }
 
 // Watch calls WatchFunc.
-func (f FuncListerWatcher[T]) Watch(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[T], error) {
+func (f FuncListerWatcher[T]) Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[T], error) {
 	if f.WatchFunc == nil {
 		return nil, ErrMissingFunc
 	}
@@ -70,29 +70,29 @@ type projection[In, Out any] struct {
 	f  func(In) Out
 }
 
-func (p projection[In, Out]) List(ctx context.Context, opts store.ListOptions) (*store.List[Out], error) {
+func (p projection[In, Out]) List(ctx context.Context, opts meta.ListOptions) (*meta.List[Out], error) {
 	l, err := p.lw.List(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	out := &store.List[Out]{ResourceVersion: l.ResourceVersion, Continue: l.Continue, Items: make([]Out, len(l.Items))}
+	out := &meta.List[Out]{ResourceVersion: l.ResourceVersion, Continue: l.Continue, Items: make([]Out, len(l.Items))}
 	for i, it := range l.Items {
 		out.Items[i] = p.f(it)
 	}
 	return out, nil
 }
 
-func (p projection[In, Out]) Watch(ctx context.Context, opts store.ListOptions) (<-chan store.WatchEvent[Out], error) {
+func (p projection[In, Out]) Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[Out], error) {
 	in, err := p.lw.Watch(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan store.WatchEvent[Out], 64)
+	out := make(chan meta.WatchEvent[Out], 64)
 	go func() {
 		defer close(out)
 		for ev := range in {
-			o := store.WatchEvent[Out]{Type: ev.Type, Err: ev.Err}
-			if ev.Type != store.Error {
+			o := meta.WatchEvent[Out]{Type: ev.Type, Err: ev.Err}
+			if ev.Type != meta.Error {
 				o.Object = p.f(ev.Object)
 			}
 			select {

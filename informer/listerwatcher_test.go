@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // The typed store is a source as it is.
@@ -14,10 +15,10 @@ var _ ListerWatcher[*widget] = (*store.Store[*widget])(nil)
 
 func TestFuncListerWatcher(t *testing.T) {
 	var empty FuncListerWatcher[*widget]
-	if _, err := empty.List(context.Background(), store.ListOptions{}); !errors.Is(err, ErrMissingFunc) {
+	if _, err := empty.List(context.Background(), meta.ListOptions{}); !errors.Is(err, ErrMissingFunc) {
 		t.Errorf("List without ListFunc error = %v, want ErrMissingFunc", err)
 	}
-	if _, err := empty.Watch(context.Background(), store.ListOptions{}); !errors.Is(err, ErrMissingFunc) {
+	if _, err := empty.Watch(context.Background(), meta.ListOptions{}); !errors.Is(err, ErrMissingFunc) {
 		t.Errorf("Watch without WatchFunc error = %v, want ErrMissingFunc", err)
 	}
 	src := seeded(2)
@@ -33,7 +34,7 @@ func TestFuncListerWatcher(t *testing.T) {
 	}
 }
 
-func newTestInformerLW[T store.Object](lw ListerWatcher[T]) *Informer[T] {
+func newTestInformerLW[T meta.Object](lw ListerWatcher[T]) *Informer[T] {
 	inf := New(lw, Options[T]{Logger: quiet})
 	hookReflector(inf.refl)
 	return inf
@@ -41,13 +42,13 @@ func newTestInformerLW[T store.Object](lw ListerWatcher[T]) *Informer[T] {
 
 // small is a compact projection of a widget.
 type small struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Size             int
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Size            int
 }
 
 func shrink(w *widget) *small {
-	return &small{ObjectMeta: store.ObjectMeta{Name: w.Name, Namespace: w.Namespace,
+	return &small{ObjectMeta: meta.ObjectMeta{Name: w.Name, Namespace: w.Namespace,
 		ResourceVersion: w.ResourceVersion, Annotations: w.Annotations}, Size: len(w.Spec)}
 }
 
@@ -55,7 +56,7 @@ func TestProject(t *testing.T) {
 	src := seeded(2)
 	src.streaming = true
 	lw := Project[*widget, *small](src, shrink)
-	l, err := lw.List(context.Background(), store.ListOptions{})
+	l, err := lw.List(context.Background(), meta.ListOptions{})
 	if err != nil || len(l.Items) != 2 || l.ResourceVersion != "2" || l.Items[0].Size != 2 {
 		t.Fatalf("projected list = %+v, %v", l, err)
 	}
@@ -77,22 +78,22 @@ func TestProject(t *testing.T) {
 	src.listErr = []error{errors.New("down")}
 	src.watchErr = []error{errors.New("down")}
 	src.mu.Unlock()
-	if _, err := lw.List(context.Background(), store.ListOptions{}); err == nil {
+	if _, err := lw.List(context.Background(), meta.ListOptions{}); err == nil {
 		t.Error("projected List hid the source's error")
 	}
-	if _, err := lw.Watch(context.Background(), store.ListOptions{}); err == nil {
+	if _, err := lw.Watch(context.Background(), meta.ListOptions{}); err == nil {
 		t.Error("projected Watch hid the source's error")
 	}
 	// Error events pass through with their error.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ch, err := lw.Watch(ctx, store.ListOptions{ResourceVersion: src.lastRV()})
+	ch, err := lw.Watch(ctx, meta.ListOptions{ResourceVersion: src.lastRV()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	src.expire()
 	ev := <-ch
-	if ev.Type != store.Error || !errors.Is(ev.Err, store.ErrExpired) {
+	if ev.Type != meta.Error || !errors.Is(ev.Err, meta.ErrExpired) {
 		t.Errorf("projected error event = %+v", ev)
 	}
 	if _, ok := <-ch; ok {
@@ -108,14 +109,14 @@ func TestFactory(t *testing.T) {
 	if a != b {
 		t.Error("two informers for the same type and selector")
 	}
-	c := InformerFor[*widget](f, src, Options[*widget]{ListOptions: store.ListOptions{Namespace: "other"}})
+	c := InformerFor[*widget](f, src, Options[*widget]{ListOptions: meta.ListOptions{Namespace: "other"}})
 	if c == a {
 		t.Error("one informer for two selectors")
 	}
 	p := InformerFor[*small](f, Project[*widget, *small](src, shrink), Options[*small]{})
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Start(ctx)
-	late := InformerFor[*widget](f, src, Options[*widget]{ListOptions: store.ListOptions{LabelSelector: "x=y"}})
+	late := InformerFor[*widget](f, src, Options[*widget]{ListOptions: meta.ListOptions{LabelSelector: "x=y"}})
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
 	if !f.WaitForCacheSync(wctx) || !f.HasSynced() {

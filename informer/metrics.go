@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // MetricsProvider makes the metrics of reflectors and informers, one set
@@ -71,7 +71,7 @@ type Stats struct {
 
 // EventCount is the number of watch events of one type.
 type EventCount struct {
-	Type  store.EventType
+	Type  meta.EventType
 	Count uint64
 }
 
@@ -87,7 +87,7 @@ type HandlerStats struct {
 
 // EventTypes are the watch event types a reflector counts, in the order
 // of [Stats].EventsReceived.
-var EventTypes = [...]store.EventType{store.Added, store.Modified, store.Deleted, store.Bookmark, store.Error}
+var EventTypes = [...]meta.EventType{meta.Added, meta.Modified, meta.Deleted, meta.Bookmark, meta.Error}
 
 // reflectorMetrics are the instruments of one reflector, made once so that
 // observing them needs no label lookup.
@@ -142,7 +142,7 @@ func newSourceStats(name string) *sourceStats {
 	return &sourceStats{name: name, lastRV: func() string { return "" }}
 }
 
-func (s *sourceStats) received(t store.EventType) {
+func (s *sourceStats) received(t meta.EventType) {
 	for i, et := range EventTypes {
 		if et == t {
 			s.events[i].Add(1)

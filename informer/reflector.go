@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Sink receives what a [Reflector] learns from its source. [Cache]
@@ -35,7 +35,7 @@ type ReflectorOptions struct {
 	// ListOptions select what to list and watch (namespace, label and
 	// field selectors). Their ResourceVersion, Limit, Continue and watch
 	// flags are managed by the reflector and ignored.
-	ListOptions store.ListOptions
+	ListOptions meta.ListOptions
 	// PageSize asks the source for pages of at most this many items
 	// (0: one page).
 	PageSize int64
@@ -65,7 +65,7 @@ type ReflectorOptions struct {
 // resourceVersion it saw (bookmarks move it forward too); when the source
 // says that resourceVersion has Expired it lists again. Errors are retried
 // with exponential backoff and jitter.
-type Reflector[T store.Object] struct {
+type Reflector[T meta.Object] struct {
 	lw    ListerWatcher[T]
 	sink  Sink[T]
 	opts  ReflectorOptions
@@ -81,11 +81,11 @@ type Reflector[T store.Object] struct {
 
 	// afterEvent, if set, is called after each watch event is handled
 	// (a test hook).
-	afterEvent func(store.EventType)
+	afterEvent func(meta.EventType)
 }
 
 // NewReflector returns a Reflector that feeds sink from lw.
-func NewReflector[T store.Object](lw ListerWatcher[T], sink Sink[T], opts ReflectorOptions) *Reflector[T] {
+func NewReflector[T meta.Object](lw ListerWatcher[T], sink Sink[T], opts ReflectorOptions) *Reflector[T] {
 	if opts.MinWatchTimeout <= 0 {
 		opts.MinWatchTimeout = 5 * time.Minute
 	}
@@ -169,7 +169,7 @@ func (r *Reflector[T]) Run(ctx context.Context) {
 			err = fmt.Errorf("informer: watch %s: %d in a row: %w", r.opts.Name, empty, err)
 		case errors.Is(err, errWatchEnded):
 			continue
-		case errors.Is(err, store.ErrExpired):
+		case errors.Is(err, meta.ErrExpired):
 			// The resourceVersion we hold is gone: list again, now.
 			r.log.Info("informer: resourceVersion expired, relisting", "resourceVersion", r.LastSyncResourceVersion())
 			needList = true
@@ -223,7 +223,7 @@ func (r *Reflector[T]) initial(ctx context.Context) error {
 	if err == nil || errors.Is(err, errWatchEnded) {
 		return nil
 	}
-	if errors.Is(err, store.ErrExpired) {
+	if errors.Is(err, meta.ErrExpired) {
 		return err
 	}
 	// The list worked; only the watch failed. Back off, then rewatch.
@@ -242,7 +242,7 @@ func (r *Reflector[T]) list(ctx context.Context) error {
 	for {
 		page, err := r.lw.List(ctx, opts)
 		if err != nil {
-			if errors.Is(err, store.ErrExpired) && opts.Continue != "" {
+			if errors.Is(err, meta.ErrExpired) && opts.Continue != "" {
 				// The continue token outlived its snapshot: read it all
 				// in one page instead.
 				opts.Continue, opts.Limit, items, rv = "", 0, items[:0], ""
@@ -291,7 +291,7 @@ func (r *Reflector[T]) streamList(ctx context.Context) error {
 	defer timer.Stop()
 	var items []T
 	for {
-		var ev store.WatchEvent[T]
+		var ev meta.WatchEvent[T]
 		var ok bool
 		select {
 		case ev, ok = <-ch:
@@ -305,23 +305,23 @@ func (r *Reflector[T]) streamList(ctx context.Context) error {
 			return errNoStream
 		}
 		switch ev.Type {
-		case store.Added:
+		case meta.Added:
 			items = append(items, ev.Object)
-		case store.Bookmark:
-			meta := ev.Object.GetObjectMeta()
-			if meta.Annotations[store.InitialEventsEndAnnotation] != "true" {
+		case meta.Bookmark:
+			m := ev.Object.GetObjectMeta()
+			if m.Annotations[meta.InitialEventsEndAnnotation] != "true" {
 				continue
 			}
-			r.sink.Replace(items, meta.ResourceVersion)
-			r.setRV(meta.ResourceVersion)
+			r.sink.Replace(items, m.ResourceVersion)
+			r.setRV(m.ResourceVersion)
 			r.met.observeList(r.clock.Since(start), len(items))
 			err := r.watch(ctx, &openWatch[T]{ch: ch, ctx: wctx, start: start})
 			if err == nil || errors.Is(err, errWatchEnded) {
 				return nil
 			}
 			return err
-		case store.Error:
-			if errors.Is(ev.Err, store.ErrExpired) {
+		case meta.Error:
+			if errors.Is(ev.Err, meta.ErrExpired) {
 				return ev.Err
 			}
 			return fmt.Errorf("%w: %w", errNoStream, ev.Err)
@@ -333,13 +333,13 @@ func (r *Reflector[T]) streamList(ctx context.Context) error {
 
 // openWatch is a watch that streamList opened and watch goes on with.
 type openWatch[T any] struct {
-	ch    <-chan store.WatchEvent[T]
+	ch    <-chan meta.WatchEvent[T]
 	ctx   context.Context
 	start time.Time
 }
 
-func (r *Reflector[T]) baseOptions() store.ListOptions {
-	return store.ListOptions{
+func (r *Reflector[T]) baseOptions() meta.ListOptions {
+	return meta.ListOptions{
 		Namespace:     r.opts.ListOptions.Namespace,
 		LabelSelector: r.opts.ListOptions.LabelSelector,
 		FieldSelector: r.opts.ListOptions.FieldSelector,
@@ -352,7 +352,7 @@ func (r *Reflector[T]) watchTimeout() time.Duration {
 
 // watch follows one watch from the last resourceVersion, or ow if it is
 // already open. It returns errWatchEnded when the watch ends normally, an
-// error matching store.ErrExpired when the resourceVersion is too old, or
+// error matching meta.ErrExpired when the resourceVersion is too old, or
 // another error.
 func (r *Reflector[T]) watch(ctx context.Context, ow *openWatch[T]) error {
 	if ow == nil {
@@ -373,7 +373,7 @@ func (r *Reflector[T]) watch(ctx context.Context, ow *openWatch[T]) error {
 	defer func() { r.met.observeWatch(r.clock.Since(ow.start), n) }()
 	done := ow.ctx.Done()
 	for {
-		var ev store.WatchEvent[T]
+		var ev meta.WatchEvent[T]
 		var ok bool
 		select {
 		case ev, ok = <-ow.ch:
@@ -389,14 +389,14 @@ func (r *Reflector[T]) watch(ctx context.Context, ow *openWatch[T]) error {
 		}
 		r.stats.received(ev.Type)
 		switch ev.Type {
-		case store.Added:
+		case meta.Added:
 			r.sink.Add(ev.Object)
-		case store.Modified:
+		case meta.Modified:
 			r.sink.Update(ev.Object)
-		case store.Deleted:
+		case meta.Deleted:
 			r.sink.Delete(ev.Object)
-		case store.Bookmark:
-		case store.Error:
+		case meta.Bookmark:
+		case meta.Error:
 			if ev.Err == nil {
 				return fmt.Errorf("informer: watch %s: error event without an error", r.opts.Name)
 			}

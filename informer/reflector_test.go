@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock/clocktest"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // notifySink is a Cache that signals every change.
@@ -57,9 +57,9 @@ var reflectorEvents sync.Map
 
 // hookReflector makes r signal every event it handles, for waitRV. Call it
 // before r runs.
-func hookReflector[T store.Object](r *Reflector[T]) {
+func hookReflector[T meta.Object](r *Reflector[T]) {
 	ch := make(chan struct{}, 1)
-	r.afterEvent = func(store.EventType) {
+	r.afterEvent = func(meta.EventType) {
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -159,7 +159,7 @@ func TestReflectorRewatchesFromLastRVWhenAWatchEnds(t *testing.T) {
 	}
 }
 
-func waitRV[T store.Object](t *testing.T, r *Reflector[T], want string) {
+func waitRV[T meta.Object](t *testing.T, r *Reflector[T], want string) {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for r.LastSyncResourceVersion() != want {
@@ -173,7 +173,7 @@ func waitRV[T store.Object](t *testing.T, r *Reflector[T], want string) {
 
 func TestReflectorBookmarksMoveTheRV(t *testing.T) {
 	src := seeded(1)
-	rr := startReflector(t, src, ReflectorOptions{ListOptions: store.ListOptions{Namespace: "ns"}})
+	rr := startReflector(t, src, ReflectorOptions{ListOptions: meta.ListOptions{Namespace: "ns"}})
 	src.nextWatch(t)
 	src.create(newWidget("other", "x", "", nil)) // rev 2, filtered out
 	src.bookmark()
@@ -198,7 +198,7 @@ func TestReflectorRelistsOnExpired(t *testing.T) {
 			rr.sink.waitKeys(t, "ns/b", "ns/c")
 			waitRV(t, rr.r, "4")
 			src.mu.Lock()
-			src.watchErr = []error{store.NewExpired("gone")}
+			src.watchErr = []error{meta.NewExpired("gone")}
 			src.mu.Unlock()
 			src.dropWatches()
 			if w := src.nextWatch(t); w.ResourceVersion != "4" {
@@ -312,7 +312,7 @@ func TestReflectorPaginates(t *testing.T) {
 		wantLists int
 	}{
 		{"pages are followed", nil, 3},
-		{"an expired continue token restarts in one page", []error{nil, store.NewExpired("token")}, 3},
+		{"an expired continue token restarts in one page", []error{nil, meta.NewExpired("token")}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,9 +396,9 @@ func TestBackoff(t *testing.T) {
 func TestReflectorBacksOffWhenWatchesEndAtOnce(t *testing.T) {
 	src := seeded(1)
 	watches := make(chan struct{}, 100)
-	lw := FuncListerWatcher[*widget]{ListFunc: src.List, WatchFunc: func(context.Context, store.ListOptions) (<-chan store.WatchEvent[*widget], error) {
+	lw := FuncListerWatcher[*widget]{ListFunc: src.List, WatchFunc: func(context.Context, meta.ListOptions) (<-chan meta.WatchEvent[*widget], error) {
 		watches <- struct{}{}
-		ch := make(chan store.WatchEvent[*widget])
+		ch := make(chan meta.WatchEvent[*widget])
 		close(ch) // a source that ends every watch at once
 		return ch, nil
 	}}

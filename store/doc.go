@@ -2,10 +2,10 @@
 // metadata over a revisioned key-value engine
 // ([github.com/governor-io/governor/store/kv.KV]).
 //
-// Objects embed [TypeMeta] and [ObjectMeta]; a [Resource] describes a type
-// (its names, whether it is namespaced, its codec, validation and
-// selectable fields) and [New] makes a [Store] of it. There is no scheme:
-// the Go type parameter is the type.
+// Objects embed [meta.TypeMeta] and [meta.ObjectMeta]; a [Resource]
+// describes a type (its names, whether it is namespaced, its codec,
+// validation and selectable fields) and [New] makes a [Store] of it. There
+// is no scheme: the Go type parameter is the type.
 //
 // # Rules
 //
@@ -35,42 +35,27 @@
 //     finalizers, which a garbage collector
 //     ([github.com/governor-io/governor/reconcile/gc]) removes once it has
 //     deleted or orphaned the object's dependents.
-//   - List and Watch take label selectors ([ParseLabelSelector]) and field
-//     selectors ([ParseFieldSelector]) on metadata.name, metadata.namespace
-//     and the fields a Resource registers. List pages with Limit and
-//     Continue; every page reads the first page's revision.
+//   - List and Watch take label selectors ([meta.ParseLabelSelector]) and
+//     field selectors ([meta.ParseFieldSelector]) on metadata.name,
+//     metadata.namespace and the fields a Resource registers. List pages
+//     with Limit and Continue; every page reads the first page's revision.
 //   - Watch from "" sends the current state as ADDED events, then changes;
 //     from "N" every change after N; below the compacted revision an
 //     Error event with an Expired error. BOOKMARK events and
 //     SendInitialEvents work as in Kubernetes.
 //   - Every object returned is fresh and owned by the caller; the Store
-//     never keeps or modifies the caller's object. [DeepCopy] makes a
-//     private copy of a shared one (from an informer's cache, say).
+//     never keeps or modifies the caller's object.
 //
-// # Metadata helpers
+// # Objects, selectors and errors
 //
-// [SetControllerReference] makes one object the controller of another,
-// with the owner's apiVersion, kind, name and uid (an object read from a
-// Store carries its Resource's kind and apiVersion), and refuses a second
-// controller with an [*AlreadyOwnedError]; [SetOwnerReference],
-// [ControllerOf] and [IsControlledBy] go with it. [AddFinalizer] and
-// [RemoveFinalizer] report whether they changed the object, so that a
-// caller writes only when they did.
-//
-// For status and spec fields: [Condition] is Kubernetes' metav1.Condition,
-// which [SetStatusCondition] sets (moving lastTransitionTime only when the
-// status changes) and [FindStatusCondition], [IsStatusConditionTrue] and
-// [IsStatusConditionCurrent] (observedGeneration against the object's
-// generation) read; [Duration] encodes as metav1.Duration ("1m30s").
-//
-// # Errors
-//
-// Errors are [*StatusError] values that errors.Is matches against sentinels
-// such as [ErrNotFound] and [ErrConflict]. Each [Reason] maps to one
-// Kubernetes Status reason and HTTP code; [ToStatus] and [FromStatus]
-// convert to and from the wire form, and [FromKVError] maps engine errors
-// (a compacted revision is Expired, a deadline is Timeout). Bad selectors
-// and undecodable objects are Invalid, with a [Cause] naming the field.
+// The object types, list and watch options, selectors, errors and metadata
+// helpers live in [github.com/governor-io/governor/store/meta], a leaf
+// package that readers of objects import without the Store. This package
+// keeps aliases for them for now (meta_aliases.go); they are temporary.
+// What the Store adds is [FromKVError], which maps engine errors (a
+// compacted revision is Expired, a deadline is Timeout), and [ToStatus],
+// which applies it before building the wire form. Undecodable objects are
+// Invalid, with a [meta.Cause] naming the field.
 //
 // # Leases
 //

@@ -153,20 +153,6 @@ func ExampleStore_Delete_finalizers() {
 	// gone: true
 }
 
-func ExampleParseLabelSelector() {
-	sel, err := store.ParseLabelSelector("app=web, tier in (front,back), !legacy")
-	fmt.Println(sel, err)
-	fmt.Println(sel.Matches(map[string]string{"app": "web", "tier": "front"}))
-	fmt.Println(sel.Matches(map[string]string{"app": "web", "tier": "front", "legacy": "yes"}))
-	_, err = store.ParseLabelSelector("app in web")
-	fmt.Println(errors.Is(err, store.ErrInvalid))
-	// Output:
-	// app=web,!legacy,tier in (back,front) <nil>
-	// true
-	// false
-	// true
-}
-
 func ExampleMergePatch() {
 	out, _ := store.MergePatch([]byte(`{"a":"b","c":{"d":"e","f":"g"}}`), []byte(`{"a":"z","c":{"f":null}}`))
 	fmt.Println(string(out))

@@ -136,3 +136,13 @@ func TestLeaseWireFormat(t *testing.T) {
 		t.Fatalf("negative duration: %v", err)
 	}
 }
+
+func TestLeaseDeepCopy(t *testing.T) {
+	name := "a"
+	l := &store.Lease{Spec: store.LeaseSpec{HolderIdentity: &name}}
+	lc := store.DeepCopy(l)
+	*lc.Spec.HolderIdentity = "z"
+	if *l.Spec.HolderIdentity != "a" {
+		t.Fatal("Lease.DeepCopy shares memory")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // continueToken is the decoded form of [List.Continue]: the revision the
@@ -93,7 +94,9 @@ func (s *Store[T]) selection(opts ListOptions) (*selection[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range fs.(fieldSelector) {
+	// ParseFieldSelector's selectors list their requirements.
+	reqs := fs.(interface{ Requirements() []FieldRequirement }).Requirements()
+	for _, r := range reqs {
 		if r.Field == "metadata.name" || r.Field == "metadata.namespace" {
 			continue
 		}
@@ -114,7 +117,7 @@ func (s *Store[T]) listPrefix(namespace string) (string, error) {
 	if !s.res.Namespaced {
 		return "", NewBadRequest(fmt.Sprintf("%s is cluster-scoped: namespace must be empty, not %q", s.res.Name, namespace))
 	}
-	if msg := checkDNSLabel(namespace, 63); msg != "" {
+	if msg := meta.CheckDNSLabel(namespace); msg != "" {
 		return "", NewBadRequest(fmt.Sprintf("invalid namespace %q: %s", namespace, msg))
 	}
 	return s.prefix + namespace + "/", nil

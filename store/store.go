@@ -14,6 +14,7 @@ import (
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Store keeps the objects of one [Resource] in a [kv.KV]. Its methods
@@ -108,7 +109,7 @@ func (s *Store[T]) checkName(namespace, name string) error {
 		if namespace == "" {
 			return NewBadRequest(fmt.Sprintf("%s is namespaced: a namespace is required", s.res.Name))
 		}
-		if msg := checkDNSLabel(namespace, 63); msg != "" {
+		if msg := meta.CheckDNSLabel(namespace); msg != "" {
 			return &StatusError{Reason: ReasonBadRequest, Resource: s.res.Name, Name: name,
 				Message: fmt.Sprintf("invalid namespace %q: %s", namespace, msg)}
 		}
@@ -200,17 +201,17 @@ func validateMeta(m *ObjectMeta) []Cause {
 		causes = append(causes, Cause{Field: field, Message: msg, Type: CauseTypeFieldValueInvalid})
 	}
 	for _, k := range sortedKeys(m.Labels) {
-		if msg := checkLabelKey(k); msg != "" {
+		if msg := meta.CheckLabelKey(k); msg != "" {
 			bad("metadata.labels", fmt.Sprintf("invalid label key %q: %s", k, msg))
 		}
-		if msg := checkLabelValue(m.Labels[k]); msg != "" {
+		if msg := meta.CheckLabelValue(m.Labels[k]); msg != "" {
 			bad("metadata.labels", fmt.Sprintf("invalid value %q of label %q: %s", m.Labels[k], k, msg))
 		}
 	}
 	size := 0
 	for _, k := range sortedKeys(m.Annotations) {
 		size += len(k) + len(m.Annotations[k])
-		if msg := checkLabelKey(k); msg != "" {
+		if msg := meta.CheckLabelKey(k); msg != "" {
 			bad("metadata.annotations", fmt.Sprintf("invalid annotation key %q: %s", k, msg))
 		}
 	}
@@ -219,7 +220,7 @@ func validateMeta(m *ObjectMeta) []Cause {
 			Message: "annotations may not total more than 256 KiB"})
 	}
 	for i, f := range m.Finalizers {
-		if msg := checkLabelKey(f); msg != "" {
+		if msg := meta.CheckLabelKey(f); msg != "" {
 			bad(fmt.Sprintf("metadata.finalizers[%d]", i), fmt.Sprintf("invalid finalizer %q: %s", f, msg))
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/informer/prommetrics"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -32,7 +33,7 @@ func TestStatsExposition(t *testing.T) {
 	remove := p.AddStats(func() informer.Stats {
 		return informer.Stats{
 			Name: "widgets", LastResourceVersion: "42",
-			EventsReceived: []informer.EventCount{{Type: store.Added, Count: 2}, {Type: store.Modified, Count: 1}},
+			EventsReceived: []informer.EventCount{{Type: meta.Added, Count: 2}, {Type: meta.Modified, Count: 1}},
 			Handlers:       []informer.HandlerStats{{Name: "slow", Processed: 3, Backlog: 4}},
 		}
 	})
@@ -67,8 +68,8 @@ reflector_lists_total{name="widgets"} 1
 }
 
 type widget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 // An informer given the provider reports its list and its handler, and
@@ -79,7 +80,7 @@ func TestInformerReports(t *testing.T) {
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
 	widgets := store.New[*widget](engine, store.Resource[*widget]{Name: "widgets", Kind: "Widget", APIVersion: "v1", Namespaced: true})
-	if _, err := widgets.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
+	if _, err := widgets.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewPedanticRegistry()

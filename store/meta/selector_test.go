@@ -1,10 +1,10 @@
-package store_test
+package meta_test
 
 import (
 	"errors"
 	"testing"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func TestLabelSelectorMatches(t *testing.T) {
@@ -41,14 +41,14 @@ func TestLabelSelectorMatches(t *testing.T) {
 		{"app in (web,)", true},
 	}
 	for _, tt := range tests {
-		sel, err := store.ParseLabelSelector(tt.sel)
+		sel, err := meta.ParseLabelSelector(tt.sel)
 		if err != nil {
 			t.Fatalf("ParseLabelSelector(%q): %v", tt.sel, err)
 		}
 		if got := sel.Matches(labels); got != tt.want {
 			t.Errorf("%q.Matches = %v, want %v", tt.sel, got, tt.want)
 		}
-		again, err := store.ParseLabelSelector(sel.String())
+		again, err := meta.ParseLabelSelector(sel.String())
 		if err != nil || again.String() != sel.String() {
 			t.Errorf("String %q of %q does not round-trip: %v %q", sel.String(), tt.sel, err, again)
 		}
@@ -59,7 +59,7 @@ func TestLabelSelectorMatches(t *testing.T) {
 }
 
 func TestLabelSelectorCanonicalString(t *testing.T) {
-	sel, err := store.ParseLabelSelector("tier notin (b,a,a),app==web,!x,y,n>3")
+	sel, err := meta.ParseLabelSelector("tier notin (b,a,a),app==web,!x,y,n>3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +75,12 @@ func TestLabelSelectorRejectsBadInput(t *testing.T) {
 		"Example.com/x=y", "app>x", "app<", "app)", "app in ()x", "x=" + string(make([]byte, 64)),
 		"app=" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	} {
-		_, err := store.ParseLabelSelector(s)
-		if !errors.Is(err, store.ErrInvalid) {
+		_, err := meta.ParseLabelSelector(s)
+		if !errors.Is(err, meta.ErrInvalid) {
 			t.Errorf("ParseLabelSelector(%q) = %v, want an Invalid error", s, err)
 			continue
 		}
-		var se *store.StatusError
+		var se *meta.StatusError
 		if !errors.As(err, &se) || len(se.Causes) != 1 || se.Causes[0].Field != "labelSelector" {
 			t.Errorf("ParseLabelSelector(%q): causes %+v, want one naming labelSelector", s, se.Causes)
 		}
@@ -88,14 +88,14 @@ func TestLabelSelectorRejectsBadInput(t *testing.T) {
 }
 
 func TestLabelSelectorFromSet(t *testing.T) {
-	sel, err := store.LabelSelectorFromSet(map[string]string{"b": "2", "a": "1"})
+	sel, err := meta.LabelSelectorFromSet(map[string]string{"b": "2", "a": "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sel.String() != "a=1,b=2" || !sel.Matches(map[string]string{"a": "1", "b": "2", "c": "3"}) || sel.Matches(map[string]string{"a": "1"}) {
 		t.Fatalf("LabelSelectorFromSet gave %q with wrong matches", sel)
 	}
-	if _, err := store.LabelSelectorFromSet(map[string]string{"a": "bad value"}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := meta.LabelSelectorFromSet(map[string]string{"a": "bad value"}); !errors.Is(err, meta.ErrInvalid) {
 		t.Fatalf("bad value: err = %v, want Invalid", err)
 	}
 }
@@ -119,20 +119,20 @@ func TestFieldSelector(t *testing.T) {
 		{"metadata.name=web,spec.nodeName!=", false},
 	}
 	for _, tt := range tests {
-		sel, err := store.ParseFieldSelector(tt.sel)
+		sel, err := meta.ParseFieldSelector(tt.sel)
 		if err != nil {
 			t.Fatalf("ParseFieldSelector(%q): %v", tt.sel, err)
 		}
 		if got := sel.Matches(get); got != tt.want {
 			t.Errorf("%q.Matches = %v, want %v", tt.sel, got, tt.want)
 		}
-		again, err := store.ParseFieldSelector(sel.String())
+		again, err := meta.ParseFieldSelector(sel.String())
 		if err != nil || again.String() != sel.String() || again.Matches(get) != tt.want {
 			t.Errorf("String %q of %q does not round-trip: %v", sel.String(), tt.sel, err)
 		}
 	}
 	for _, bad := range []string{",", "a=b,", "noop", "=x", "a=b=c", `a=b\`, `a=\x`, "a b=c", "a=b,,c=d"} {
-		if _, err := store.ParseFieldSelector(bad); !errors.Is(err, store.ErrInvalid) {
+		if _, err := meta.ParseFieldSelector(bad); !errors.Is(err, meta.ErrInvalid) {
 			t.Errorf("ParseFieldSelector(%q) = %v, want Invalid", bad, err)
 		}
 	}
@@ -143,14 +143,14 @@ func FuzzParseLabelSelector(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sel, err := store.ParseLabelSelector(s)
+		sel, err := meta.ParseLabelSelector(s)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, meta.ErrInvalid) {
 				t.Fatalf("error %v is not Invalid", err)
 			}
 			return
 		}
-		again, err := store.ParseLabelSelector(sel.String())
+		again, err := meta.ParseLabelSelector(sel.String())
 		if err != nil {
 			t.Fatalf("canonical form %q of %q does not parse: %v", sel.String(), s, err)
 		}
@@ -166,14 +166,14 @@ func FuzzParseFieldSelector(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sel, err := store.ParseFieldSelector(s)
+		sel, err := meta.ParseFieldSelector(s)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, meta.ErrInvalid) {
 				t.Fatalf("error %v is not Invalid", err)
 			}
 			return
 		}
-		again, err := store.ParseFieldSelector(sel.String())
+		again, err := meta.ParseFieldSelector(sel.String())
 		if err != nil || again.String() != sel.String() {
 			t.Fatalf("canonical form %q of %q does not round-trip: %v", sel.String(), s, err)
 		}

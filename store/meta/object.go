@@ -1,4 +1,4 @@
-package store
+package meta
 
 import (
 	"bytes"
@@ -137,6 +137,25 @@ func (t Time) MarshalJSON() ([]byte, error) { return marshalTime(t.Time, time.RF
 
 // UnmarshalJSON decodes an RFC 3339 string or null.
 func (t *Time) UnmarshalJSON(b []byte) error { return unmarshalTime(b, &t.Time) }
+
+// MicroTime is a timestamp with microsecond precision that encodes as
+// Kubernetes' MicroTime does: RFC 3339 in UTC with six fractional digits.
+type MicroTime struct {
+	time.Time
+}
+
+// NewMicroTime returns t in UTC truncated to the microsecond.
+func NewMicroTime(t time.Time) MicroTime { return MicroTime{t.UTC().Truncate(time.Microsecond)} }
+
+const microTimeFormat = "2006-01-02T15:04:05.000000Z07:00"
+
+// MarshalJSON encodes t as an RFC 3339 string with microseconds, or null
+// when t is zero.
+func (t MicroTime) MarshalJSON() ([]byte, error) { return marshalTime(t.Time, microTimeFormat), nil }
+
+// UnmarshalJSON decodes an RFC 3339 string (any fractional precision) or
+// null.
+func (t *MicroTime) UnmarshalJSON(b []byte) error { return unmarshalTime(b, &t.Time) }
 
 // marshalTime encodes t in UTC with layout as a JSON string, or null when t
 // is zero. It is shared by [Time] and [MicroTime], which differ only in

@@ -1,12 +1,9 @@
-package store
+package meta
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-
-	"github.com/governor-io/governor/store/kv"
 )
 
 // Status is Kubernetes' Status object (kind "Status", apiVersion "v1") in
@@ -80,15 +77,26 @@ func (e *StatusError) Status() Status {
 	return st
 }
 
-// ToStatus returns the wire form of err: the Status of a [*StatusError]
-// found with errors.As, or of [FromKVError](err) otherwise, so that every
-// error becomes a Failure Status with a reason and a code.
+// ToStatus returns the wire form of err, so that every error becomes a
+// Failure Status with a reason and a code: the Status of a [*StatusError]
+// found with errors.As, a Timeout for a context's deadline or cancellation,
+// and an InternalError for anything else. (The store package's ToStatus
+// also maps the errors of a KV engine.)
 func ToStatus(err error) Status {
 	var se *StatusError
-	if !errors.As(err, &se) {
-		se = FromKVError(err, "", "")
+	if errors.As(err, &se) {
+		return se.Status()
 	}
-	return se.Status()
+	e := &StatusError{Reason: ReasonInternalError, Message: "internal error", Err: err}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Reason, e.Message = ReasonTimeout, "timeout: "+err.Error()
+	case errors.Is(err, context.Canceled):
+		e.Reason, e.Message = ReasonTimeout, "request canceled: "+err.Error()
+	case err != nil:
+		e.Message = "internal error: " + err.Error()
+	}
+	return e.Status()
 }
 
 // FromStatus turns a Status received from an API server back into a
@@ -157,59 +165,4 @@ func reasonForCode(code int) Reason {
 	default:
 		return ReasonInternalError
 	}
-}
-
-// FromKVError maps an error from a [kv.KV] engine, or from a context, to a
-// [*StatusError] about the named object (resource and name may be empty).
-// The original error stays reachable with errors.Is:
-//
-//   - kv.ErrCompacted becomes Expired (HTTP 410);
-//   - kv.ErrFutureRevision becomes Timeout with a ResourceVersionTooLarge
-//     cause, as Kubernetes answers a resourceVersion it has not reached;
-//   - context.DeadlineExceeded and context.Canceled become Timeout;
-//   - kv.ErrClosed becomes ServiceUnavailable;
-//   - kv.ErrInvalidRequest, kv.ErrEmptyKey, kv.ErrTooManyOps and
-//     kv.ErrDuplicateKey become BadRequest;
-//   - a *StatusError is returned as it is, and nil as nil;
-//   - anything else becomes InternalError.
-func FromKVError(err error, resource, name string) *StatusError {
-	if err == nil {
-		return nil
-	}
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se
-	}
-	e := &StatusError{Resource: resource, Name: name, Err: err}
-	switch {
-	case errors.Is(err, kv.ErrCompacted):
-		e.Reason = ReasonExpired
-		e.Message = "too old resource version: " + err.Error()
-		var ce *kv.CompactedError
-		if errors.As(err, &ce) {
-			e.Message = fmt.Sprintf("too old resource version: the oldest available is %d", ce.CompactRevision)
-		}
-	case errors.Is(err, kv.ErrFutureRevision):
-		e.Reason = ReasonTimeout
-		e.Message = "too large resource version"
-		e.RetryAfterSeconds = 1
-		e.Causes = []Cause{{Type: CauseTypeResourceVersionTooLarge, Message: "too large resource version"}}
-	case errors.Is(err, context.DeadlineExceeded):
-		e.Reason = ReasonTimeout
-		e.Message = "timeout: " + err.Error()
-	case errors.Is(err, context.Canceled):
-		e.Reason = ReasonTimeout
-		e.Message = "request canceled: " + err.Error()
-	case errors.Is(err, kv.ErrClosed):
-		e.Reason = ReasonServiceUnavailable
-		e.Message = "storage unavailable: " + err.Error()
-	case errors.Is(err, kv.ErrInvalidRequest), errors.Is(err, kv.ErrEmptyKey),
-		errors.Is(err, kv.ErrTooManyOps), errors.Is(err, kv.ErrDuplicateKey):
-		e.Reason = ReasonBadRequest
-		e.Message = err.Error()
-	default:
-		e.Reason = ReasonInternalError
-		e.Message = "internal error: " + err.Error()
-	}
-	return e
 }

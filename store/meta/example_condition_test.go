@@ -1,11 +1,11 @@
-package store_test
+package meta_test
 
 import (
 	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // A controller records what it observed as conditions. The transition
@@ -13,18 +13,18 @@ import (
 // tells the controller whether a status write is needed.
 func ExampleSetStatusCondition() {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	var conds []store.Condition
+	var conds []meta.Condition
 
-	store.SetStatusCondition(&conds, store.Condition{Type: "Ready", Status: store.ConditionFalse,
+	meta.SetStatusCondition(&conds, meta.Condition{Type: "Ready", Status: meta.ConditionFalse,
 		Reason: "Starting", ObservedGeneration: 1}, now)
-	changed := store.SetStatusCondition(&conds, store.Condition{Type: "Ready", Status: store.ConditionFalse,
+	changed := meta.SetStatusCondition(&conds, meta.Condition{Type: "Ready", Status: meta.ConditionFalse,
 		Reason: "Starting", ObservedGeneration: 1}, now.Add(time.Minute))
 	fmt.Println("write needed:", changed)
 
-	store.SetStatusCondition(&conds, store.Condition{Type: "Ready", Status: store.ConditionTrue,
+	meta.SetStatusCondition(&conds, meta.Condition{Type: "Ready", Status: meta.ConditionTrue,
 		Reason: "Running", ObservedGeneration: 2}, now.Add(time.Hour))
-	fmt.Println("ready:", store.IsStatusConditionTrue(conds, "Ready"),
-		"current for generation 2:", store.IsStatusConditionCurrent(conds, "Ready", 2))
+	fmt.Println("ready:", meta.IsStatusConditionTrue(conds, "Ready"),
+		"current for generation 2:", meta.IsStatusConditionCurrent(conds, "Ready", 2))
 	b, _ := json.Marshal(conds)
 	fmt.Println(string(b))
 	// Output:
@@ -36,7 +36,7 @@ func ExampleSetStatusCondition() {
 // Duration fields in specs read and write as Kubernetes' do.
 func ExampleDuration() {
 	var spec struct {
-		Schedule store.Duration `json:"schedule"`
+		Schedule meta.Duration `json:"schedule"`
 	}
 	_ = json.Unmarshal([]byte(`{"schedule":"1h30m"}`), &spec)
 	fmt.Println(spec.Schedule.Minutes())

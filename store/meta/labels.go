@@ -1,4 +1,4 @@
-package store
+package meta
 
 import (
 	"fmt"
@@ -138,10 +138,10 @@ func EverythingLabels() LabelSelector { return labelSelector(nil) }
 func LabelSelectorFromSet(set map[string]string) (LabelSelector, error) {
 	sel := make(labelSelector, 0, len(set))
 	for _, k := range slices.Sorted(maps.Keys(set)) {
-		if msg := checkLabelKey(k); msg != "" {
+		if msg := CheckLabelKey(k); msg != "" {
 			return nil, selectorError("labelSelector", k, msg)
 		}
-		if msg := checkLabelValue(set[k]); msg != "" {
+		if msg := CheckLabelValue(set[k]); msg != "" {
 			return nil, selectorError("labelSelector", set[k], msg)
 		}
 		sel = append(sel, LabelRequirement{Key: k, Operator: OpEquals, Values: []string{set[k]}})
@@ -287,7 +287,7 @@ func (p *labelParser) key() (string, error) {
 	if t != tokIdent {
 		return "", p.fail("expected a label key, found %q", text)
 	}
-	if msg := checkLabelKey(text); msg != "" {
+	if msg := CheckLabelKey(text); msg != "" {
 		return "", p.fail("invalid label key %q: %s", text, msg)
 	}
 	return text, nil
@@ -299,7 +299,7 @@ func (p *labelParser) value() (string, error) {
 		return "", nil
 	}
 	_, text := p.next()
-	if msg := checkLabelValue(text); msg != "" {
+	if msg := CheckLabelValue(text); msg != "" {
 		return "", p.fail("invalid label value %q: %s", text, msg)
 	}
 	return text, nil
@@ -403,10 +403,15 @@ func checkLabelName(s string) string {
 	return ""
 }
 
-func checkLabelValue(v string) string { return checkLabelName(v) }
+// CheckLabelValue returns why v is not a valid label value, or "" when it
+// is: at most 63 of [A-Za-z0-9_.-], beginning and ending alphanumeric, or
+// empty.
+func CheckLabelValue(v string) string { return checkLabelName(v) }
 
-// checkLabelKey checks a qualified name: [DNS-subdomain "/"] name.
-func checkLabelKey(k string) string {
+// CheckLabelKey returns why k is not a valid label key (also the rule for
+// annotation keys and finalizer names), or "" when it is: a qualified name,
+// [DNS-subdomain "/"] name.
+func CheckLabelKey(k string) string {
 	name := k
 	if i := strings.IndexByte(k, '/'); i >= 0 {
 		prefix := k[:i]
@@ -440,6 +445,10 @@ func checkDNSSubdomain(s string) string {
 	}
 	return ""
 }
+
+// CheckDNSLabel returns why s is not a valid RFC 1123 label of at most 63
+// characters (the rule for namespaces), or "" when it is.
+func CheckDNSLabel(s string) string { return checkDNSLabel(s, 63) }
 
 // checkDNSLabel checks an RFC 1123 label: lowercase alphanumerics and '-',
 // beginning and ending alphanumeric, at most max characters.
