@@ -1,0 +1,101 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/governor-io/governor/examples/cluster/api"
+	"github.com/governor-io/governor/examples/cluster/client"
+	"github.com/governor-io/governor/store"
+)
+
+// Gadget is an example resource, served by the example servers below.
+type Gadget struct {
+	store.TypeMeta
+	store.ObjectMeta `json:"metadata"`
+	Spec             struct {
+		Size int `json:"size"`
+	} `json:"spec"`
+}
+
+var gadgets = api.Type[*Gadget]{
+	Group: "example.dev", Version: "v1", Kind: "Gadget", Resource: "gadgets",
+	Namespaced: true, New: func() *Gadget { return new(Gadget) },
+}
+
+// An API server's answers, as Kubernetes' wire has them: an object, or a
+// Status for an error.
+func exampleServer() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/apis/example.dev/v1/namespaces/default/gadgets/big":
+			fmt.Fprint(w, `{"kind":"Gadget","apiVersion":"example.dev/v1","metadata":{"name":"big","namespace":"default","resourceVersion":"7"},"spec":{"size":3}}`)
+		case "/apis/example.dev/v1/namespaces/default/gadgets":
+			// A watch: one JSON event per line.
+			fmt.Fprintln(w, `{"type":"ADDED","object":{"metadata":{"name":"big","namespace":"default","resourceVersion":"7"},"spec":{"size":3}}}`)
+			fmt.Fprintln(w, `{"type":"MODIFIED","object":{"metadata":{"name":"big","namespace":"default","resourceVersion":"8"},"spec":{"size":4}}}`)
+			fmt.Fprintln(w, `{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version","reason":"Expired","code":410}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"gadgets.example.dev \"small\" not found","reason":"NotFound","details":{"name":"small","group":"example.dev","kind":"gadgets"},"code":404}`)
+		}
+	}))
+}
+
+// Get an object, and tell a missing one by the store error its Status
+// names.
+func Example() {
+	srv := exampleServer()
+	defer srv.Close()
+	c, err := client.New(client.Config{Host: srv.URL})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	g := client.For(c, gadgets)
+	ctx := context.Background()
+
+	big, err := g.Get(ctx, "default", "big")
+	fmt.Println(big.Kind, big.Name, big.Spec.Size, big.ResourceVersion, err)
+
+	_, err = g.Get(ctx, "default", "small")
+	fmt.Println(errors.Is(err, store.ErrNotFound))
+	fmt.Println(err)
+	// Output:
+	// Gadget big 3 7 <nil>
+	// true
+	// client: get gadgets.example.dev default/small: store: gadgets.example.dev "small" not found
+}
+
+// A watch delivers typed events; an ERROR with a 410 Status is Expired.
+func ExampleResource_Watch() {
+	srv := exampleServer()
+	defer srv.Close()
+	c, err := client.New(client.Config{Host: srv.URL})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	events, err := client.For(c, gadgets).Watch(ctx, store.ListOptions{Namespace: "default", ResourceVersion: "6"})
+	if err != nil {
+		panic(err)
+	}
+	for ev := range events {
+		if ev.Type == store.Error {
+			fmt.Println(ev.Type, "expired:", errors.Is(ev.Err, store.ErrExpired))
+			continue
+		}
+		fmt.Println(ev.Type, ev.Object.Name, ev.Object.Spec.Size, ev.Object.ResourceVersion)
+	}
+	// Output:
+	// ADDED big 3 7
+	// MODIFIED big 4 8
+	// ERROR expired: true
+}
