@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -190,5 +191,45 @@ func TestTypeDescribesStore(t *testing.T) {
 	r := core.StoreResource()
 	if r.Name != "widgets" || r.Kind != "Widget" || r.APIVersion != "v1" {
 		t.Fatalf("StoreResource = %+v", r)
+	}
+}
+
+func TestEraseDelegatesToTypedFunctions(t *testing.T) {
+	typed := api.Type[*Widget]{
+		Group: "example.dev", Version: "v1", Kind: "Widget", Resource: "widgets",
+		Fields:   map[string]func(*Widget) string{"spec.size": func(w *Widget) string { return fmt.Sprint(w.Spec.Size) }},
+		Cells:    func(w *Widget, _ time.Time) []any { return []any{w.Name} },
+		Default:  func(w *Widget) { w.Spec.Size = 1 },
+		Validate: func(w *Widget) []store.Cause { return []store.Cause{api.Required("spec.size", "")} },
+		ValidateUpdate: func(o, n *Widget) []store.Cause {
+			return []store.Cause{api.Invalid("spec.size", n.Spec.Size, fmt.Sprint("was ", o.Spec.Size))}
+		},
+		Scale: &api.ScaleAccess[*Widget]{
+			SpecReplicas:    func(w *Widget) int32 { return w.Spec.Size },
+			SetSpecReplicas: func(w *Widget, n int32) { w.Spec.Size = n },
+			StatusReplicas:  func(w *Widget) int32 { return 7 },
+			Selector:        func(w *Widget) string { return "a=b" },
+		},
+		New: func() *Widget { return new(Widget) },
+	}
+	e := typed.Erase()
+	obj := e.New()
+	w, ok := obj.(*Widget)
+	if !ok {
+		t.Fatalf("New returned %T", obj)
+	}
+	e.Default(obj)
+	e.Scale.SetSpecReplicas(obj, 4)
+	if w.Spec.Size != 4 || e.Scale.SpecReplicas(obj) != 4 || e.Scale.StatusReplicas(obj) != 7 || e.Scale.Selector(obj) != "a=b" {
+		t.Fatalf("scale through erased type: %+v", w.Spec)
+	}
+	if e.Fields["spec.size"](obj) != "4" || len(e.Validate(obj)) != 1 || len(e.ValidateUpdate(obj, obj)) != 1 {
+		t.Fatal("erased functions do not delegate")
+	}
+	if e.StoreResource().Name != "widgets.example.dev" || e.GroupResource() != typed.GroupResource() {
+		t.Fatalf("erased names %q", e.StoreResource().Name)
+	}
+	if e2 := e.Erase(); e2.Kind != "Widget" {
+		t.Fatal("erasing twice lost the type")
 	}
 }
