@@ -66,6 +66,10 @@
 // store and apply the function again (never to an object recreated under
 // the same name). With [store.AddFinalizer] and [store.SetStatusCondition]
 // they are how a reconcile adds finalizers and reports conditions.
+// [Finalize] runs a finalizer's whole protocol (add it, and on deletion
+// clean up, then remove it), [Client.ControlledBy] lists an owner's
+// children from the cache, and [IgnoreNotFound] ends the reconcile of an
+// object that is gone.
 //
 // # Leader election and shutdown
 //
