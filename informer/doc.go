@@ -39,6 +39,9 @@
 // Lister returns are the cached object itself, shared with every other
 // reader. NEVER MODIFY ONE. Take a private copy with [meta.DeepCopy] and
 // change that, then write it back through the store.
+// In tests, [Options].DetectMutations keeps a private copy of every cached
+// object and reports one that was modified, naming it with the change
+// (reconciletest turns it on).
 //
 // # Handlers
 //

@@ -1,6 +1,7 @@
 package informer
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
 	"sync"
@@ -128,10 +129,13 @@ type pending[T any] struct {
 // listener buffers notifications for one handler and runs it in its own
 // goroutine.
 type listener[T any] struct {
-	h      Handler[T]
-	cfg    handlerConfig
-	log    *slog.Logger
-	reg    *Registration
+	h   Handler[T]
+	cfg handlerConfig
+	log *slog.Logger
+	reg *Registration
+	// check, if set, is the mutation detector's check of the objects a
+	// call was given, run once the call returns.
+	check  func(where string, objs ...T)
 	wake   chan struct{} // capacity 1: "there is work"
 	stopCh chan struct{}
 	// act is bumped when the handler gets work and when it becomes idle;
@@ -419,6 +423,11 @@ func (l *listener[T]) drainLatest() {
 // deliver calls the handler, recovering a panic so that one bad event
 // does not stop the handler's goroutine.
 func (l *listener[T]) deliver(n *note[T]) {
+	if l.check != nil {
+		// Deferred before the recover, so that it runs after it: a panic
+		// it reports with is not taken for the handler's and recovered.
+		defer l.afterCall(n)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			l.log.Error("informer: handler panicked", "handler", l.cfg.name, "panic", r)
@@ -431,5 +440,17 @@ func (l *listener[T]) deliver(n *note[T]) {
 		l.h.OnUpdate(n.old, n.obj)
 	case noteDelete:
 		l.h.OnDelete(n.obj, n.flag)
+	}
+}
+
+// afterCall runs the mutation detector's check on the objects of n.
+func (l *listener[T]) afterCall(n *note[T]) {
+	switch n.kind {
+	case noteAdd:
+		l.check(fmt.Sprintf("after handler %q returned from OnAdd", l.cfg.name), n.obj)
+	case noteUpdate:
+		l.check(fmt.Sprintf("after handler %q returned from OnUpdate", l.cfg.name), n.old, n.obj)
+	case noteDelete:
+		l.check(fmt.Sprintf("after handler %q returned from OnDelete", l.cfg.name), n.obj)
 	}
 }

@@ -44,6 +44,17 @@ type Options[T meta.Object] struct {
 	WatchErrorHandler func(err error)
 	// Metrics, if set, receives this informer's metrics.
 	Metrics MetricsProvider
+	// DetectMutations, for tests, keeps a private copy of every object the
+	// informer caches and checks that the shared object is unchanged: after
+	// each handler call (the objects it was given), at each event (the
+	// object the event replaces or removes), when Run returns (every
+	// object), and at [Informer.CheckMutations]. It costs a deep copy of
+	// every version seen, kept for the informer's lifetime, and tracks
+	// objects of pointer types only.
+	DetectMutations bool
+	// OnMutation gets the *[MutationError] of each modified object that
+	// DetectMutations finds, once. Nil panics with it.
+	OnMutation func(err error)
 	// PageSize, StreamInitialList, MinWatchTimeout and Backoff are passed
 	// to the [Reflector]; see [ReflectorOptions].
 	PageSize          int64
@@ -96,6 +107,7 @@ type Informer[T meta.Object] struct {
 	state     runState
 	wg        sync.WaitGroup
 	resyncCh  chan struct{}
+	mut       *mutationDetector[T] // nil unless Options.DetectMutations
 }
 
 type runState uint8
@@ -121,6 +133,9 @@ func New[T meta.Object](lw ListerWatcher[T], opts Options[T]) *Informer[T] {
 		resyncCh: make(chan struct{}, 1),
 	}
 	i.lister = NewLister(i.cache)
+	if opts.DetectMutations {
+		i.mut = newMutationDetector[T](opts.Name, opts.OnMutation)
+	}
 	i.refl = NewReflector(lw, (*informerSink[T])(i), ReflectorOptions{
 		Name:              opts.Name,
 		Clock:             opts.Clock,
@@ -171,8 +186,24 @@ func (i *Informer[T]) Run(ctx context.Context) error {
 	}
 	i.mu.Unlock()
 	i.wg.Wait()
+	if i.mut != nil {
+		if err := i.mut.checkAll("when the informer stopped"); err != nil {
+			i.mut.report(err)
+		}
+	}
 	i.act.Bump()
 	return nil
+}
+
+// CheckMutations compares every object the informer has cached with the
+// private copy that [Options].DetectMutations keeps, and returns a
+// [MutationError] (joined, if several) for each that changed and was not
+// reported before. It returns nil without DetectMutations.
+func (i *Informer[T]) CheckMutations() error {
+	if i.mut == nil {
+		return nil
+	}
+	return i.mut.checkAll("by CheckMutations")
 }
 
 // Idle reports whether the informer has nothing left to do with what it has
@@ -327,6 +358,9 @@ func (i *Informer[T]) AddHandlerWithOptions(h Handler[T], opts HandlerOptions) (
 		cfg.name = fmt.Sprintf("handler-%d", i.added)
 	}
 	l := newListener(h, cfg, i.log, &i.act)
+	if i.mut != nil {
+		l.check = i.mut.check
+	}
 	if i.synced.Load() {
 		var zero T
 		i.cache.mu.RLock()
@@ -449,13 +483,17 @@ func (s *informerSink[T]) Replace(items []T, rv string) {
 	i.cache.mu.Lock()
 	i.cache.replace(items,
 		func(key string, old T, existed bool, obj T) {
+			i.track(key, old, existed, obj)
 			if existed {
 				i.fan(noteUpdate, key, old, obj, false)
 			} else {
 				i.fan(noteAdd, key, zero, obj, first)
 			}
 		},
-		func(key string, old T) { i.fan(noteDelete, key, zero, old, false) })
+		func(key string, old T) {
+			i.track(key, old, true, zero)
+			i.fan(noteDelete, key, zero, old, false)
+		})
 	i.cache.mu.Unlock()
 	if first {
 		i.synced.Store(true)
@@ -479,6 +517,9 @@ func (s *informerSink[T]) upsert(obj T) {
 	i.cache.mu.Lock()
 	key, old, existed := i.cache.set(obj)
 	i.cache.mu.Unlock()
+	if key != "" {
+		i.track(key, old, existed, obj)
+	}
 	switch {
 	case key == "":
 		i.log.Warn("informer: ignoring an object with an empty key")
@@ -501,8 +542,24 @@ func (s *informerSink[T]) Delete(obj T) {
 	key, old, existed := i.cache.remove(obj)
 	i.cache.mu.Unlock()
 	if existed {
+		var zero T
+		i.track(key, old, true, zero)
 		i.fan(noteDelete, key, old, obj, true)
 	}
 	i.mu.Unlock()
 	i.act.Bump()
+}
+
+// track tells the mutation detector, if any, that the cached object under
+// key changed from old (if existed) to obj (unless nil): old is checked,
+// since no handler is told of it afterwards except as the old object of
+// this event, and obj is copied before anyone sees it.
+func (i *Informer[T]) track(key string, old T, existed bool, obj T) {
+	if i.mut == nil {
+		return
+	}
+	if existed {
+		i.mut.check("at the next event on its key", old)
+	}
+	i.mut.add(key, obj) // a nil obj (a delete) is not tracked
 }

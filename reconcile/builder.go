@@ -88,7 +88,8 @@ func sharedLocked[T store.Object](m *Manager, st *store.Store[T]) (*sharedType, 
 		m.shared.byType = map[reflect.Type]*sharedType{}
 	}
 	name := st.Resource().Name
-	inf := informer.New[T](st, informer.Options[T]{Name: name, Clock: m.clk, Logger: m.log, Metrics: m.infMet})
+	inf := informer.New[T](st, informer.Options[T]{Name: name, Clock: m.clk, Logger: m.log, Metrics: m.infMet,
+		DetectMutations: m.opts.DetectCacheMutations, OnMutation: m.opts.OnCacheMutation})
 	m.caches = append(m.caches, namedCache{name, inf})
 	sh := &sharedType{key: key, inf: inf}
 	m.shared.byType[typ] = sh

@@ -90,6 +90,14 @@ type ManagerOptions struct {
 	// CacheSyncTimeout bounds how long Start waits for the caches to
 	// sync. Zero means [DefaultCacheSyncTimeout].
 	CacheSyncTimeout time.Duration
+	// DetectCacheMutations turns on [informer.Options].DetectMutations in
+	// the informers the manager creates ([InformerFor]): a handler or
+	// reconciler that modifies a cached object is reported to
+	// OnCacheMutation. It is for tests; reconciletest turns it on.
+	DetectCacheMutations bool
+	// OnCacheMutation gets each [informer.MutationError] that
+	// DetectCacheMutations finds. Nil panics with it.
+	OnCacheMutation func(err error)
 	// Events is the store that the recorders of [Manager.EventRecorder]
 	// write Kubernetes Events into (a Store made with event.Resource). Nil
 	// means they only log the events, through the manager's logger.

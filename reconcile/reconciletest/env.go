@@ -33,6 +33,12 @@
 //		}
 //	}
 //
+// The Env's informers run with the cache-mutation detector
+// ([informer.Options].DetectMutations): a handler or reconciler that
+// modifies a shared cached object instead of a copy fails the test, with
+// the object and the change named ([Options].AllowCacheMutations turns it
+// off).
+//
 // Settle waits on the components' activity signals ([informer.Informer.Activity],
 // [reconcile.Controller.Activity]), never on wall time: it wakes when
 // something changes, and returns as soon as everything is idle. An Env
@@ -41,6 +47,7 @@ package reconciletest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -115,6 +122,7 @@ type envInformer interface {
 	Activity() <-chan struct{}
 	// caughtUp compares the cache with the store.
 	caughtUp(ctx context.Context) (bool, error)
+	CheckMutations() error
 	name() string
 }
 
@@ -122,8 +130,16 @@ type envInformer interface {
 type Options struct {
 	// Manager are the options the Env's manager is made with. Its Clock is
 	// always the Env's; a zero GracefulShutdownTimeout means one minute,
-	// and nil Events means an event store on the Env's engine.
+	// and nil Events means an event store on the Env's engine. Unless
+	// AllowCacheMutations is set, DetectCacheMutations is on, and a nil
+	// OnCacheMutation fails the test with the error.
 	Manager reconcile.ManagerOptions
+	// AllowCacheMutations turns off the cache-mutation detector. By default
+	// the Env's informers keep a private copy of every cached object, and a
+	// handler or reconciler that modifies a shared object fails the test:
+	// when a handler returns, at the next event on the object, at Settle,
+	// and when the Env stops.
+	AllowCacheMutations bool
 }
 
 // New returns an Env with the default [Options], whose parts are closed
@@ -145,6 +161,12 @@ func NewWithOptions(t TB, opts Options) *Env {
 	}
 	if mo.Events == nil {
 		mo.Events = store.NewWithOptions(engine, event.Resource, store.Options{Clock: clk})
+	}
+	if !opts.AllowCacheMutations {
+		mo.DetectCacheMutations = true
+		if mo.OnCacheMutation == nil {
+			mo.OnCacheMutation = func(err error) { t.Errorf("reconciletest: %v", err) }
+		}
 	}
 	mo.Clock = clk
 	mgr, err := reconcile.NewManager(mo)
@@ -324,7 +346,7 @@ func (e *Env) Step(d time.Duration) {
 // a component of your own reads in its own goroutine counts only once its
 // effect shows (a request enqueued, an object written). Settle fails the
 // test if the Env does not settle within SettleTimeout of wall-clock time,
-// naming what was still busy.
+// naming what was still busy, and if a cached object was modified.
 func (e *Env) Settle() {
 	e.T.Helper()
 	if err := e.settle(); err != nil {
@@ -364,7 +386,7 @@ func (e *Env) settle() error {
 			// reconcile that wrote and finished) has closed its channel
 			// since. Settled only if none has.
 			if !anyReady(cases) {
-				return nil
+				return checkMutations(infs)
 			}
 			continue
 		}
@@ -373,6 +395,15 @@ func (e *Env) settle() error {
 			return fmt.Errorf("not settled after %s: %s", e.SettleTimeout, strings.Join(busy, "; "))
 		}
 	}
+}
+
+// checkMutations returns what the informers' mutation detectors find.
+func checkMutations(infs []envInformer) error {
+	var errs []error
+	for _, i := range infs {
+		errs = append(errs, i.CheckMutations())
+	}
+	return errors.Join(errs...)
 }
 
 // anyReady reports whether any of the channels is closed, without waiting.
