@@ -22,7 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Client talks to one API server. It is safe for concurrent use; build one
@@ -376,16 +376,16 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // statusError reads the body of a non-2xx answer and returns the
-// [*store.StatusError] its Status names, or one made from the HTTP code
+// [*meta.StatusError] its Status names, or one made from the HTTP code
 // when the body is not a Status (a proxy's error page, say).
 func (c *Client) statusError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, c.maxError))
-	var st store.Status
-	if err := json.Unmarshal(body, &st); err == nil && st.Kind == "Status" && st.Status != store.StatusSuccess {
+	var st meta.Status
+	if err := json.Unmarshal(body, &st); err == nil && st.Kind == "Status" && st.Status != meta.StatusSuccess {
 		if st.Code == 0 {
 			st.Code = int32(resp.StatusCode)
 		}
-		se := store.FromStatus(st)
+		se := meta.FromStatus(st)
 		if se.RetryAfterSeconds == 0 {
 			if d, ok := retryAfter(resp.Header); ok {
 				se.RetryAfterSeconds = int32(d / time.Second)
@@ -400,9 +400,9 @@ func (c *Client) statusError(resp *http.Response) error {
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode)
 	}
-	st = store.Status{Status: store.StatusFailure, Code: int32(resp.StatusCode),
+	st = meta.Status{Status: meta.StatusFailure, Code: int32(resp.StatusCode),
 		Message: fmt.Sprintf("the server responded with %d: %s", resp.StatusCode, msg)}
-	se := store.FromStatus(st)
+	se := meta.FromStatus(st)
 	if d, ok := retryAfter(resp.Header); ok {
 		se.RetryAfterSeconds = int32(d / time.Second)
 	}

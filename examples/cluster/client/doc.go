@@ -13,9 +13,9 @@
 //	c, err := client.New(cfg)
 //	pods := client.For(c, corev1.Pods)
 //	pod, err := pods.Get(ctx, "default", "web")
-//	if errors.Is(err, store.ErrNotFound) { ... }
+//	if errors.Is(err, meta.ErrNotFound) { ... }
 //
-// A Resource offers what a [store.Store] offers: Get, List (and ListAll,
+// A Resource offers what a [github.com/governor-io/governor/store.Store] offers: Get, List (and ListAll,
 // which pages through), Watch, Create, Update, UpdateStatus, Patch (merge,
 // JSON and strategic merge), Delete (with preconditions and a propagation
 // policy), DeleteCollection, and subresources ([Resource.Subresource]:
@@ -26,9 +26,9 @@
 //
 // # Errors
 //
-// A Status the server answers with becomes the [*store.StatusError] it
+// A Status the server answers with becomes the [*meta.StatusError] it
 // names, wrapped with the call's context, so errors.Is(err,
-// store.ErrConflict), ErrNotFound, ErrAlreadyExists, ErrExpired,
+// meta.ErrConflict), ErrNotFound, ErrAlreadyExists, ErrExpired,
 // ErrInvalid and the others work across the wire as they do in-process. An
 // ERROR event of a watch carries one too (Expired for a 410).
 //

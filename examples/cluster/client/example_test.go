@@ -9,14 +9,14 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/client"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Gadget is an example resource, served by the example servers below.
 type Gadget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             struct {
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            struct {
 		Size int `json:"size"`
 	} `json:"spec"`
 }
@@ -63,7 +63,7 @@ func Example() {
 	fmt.Println(big.Kind, big.Name, big.Spec.Size, big.ResourceVersion, err)
 
 	_, err = g.Get(ctx, "default", "small")
-	fmt.Println(errors.Is(err, store.ErrNotFound))
+	fmt.Println(errors.Is(err, meta.ErrNotFound))
 	fmt.Println(err)
 	// Output:
 	// Gadget big 3 7 <nil>
@@ -83,13 +83,13 @@ func ExampleResource_Watch() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	events, err := client.For(c, gadgets).Watch(ctx, store.ListOptions{Namespace: "default", ResourceVersion: "6"})
+	events, err := client.For(c, gadgets).Watch(ctx, meta.ListOptions{Namespace: "default", ResourceVersion: "6"})
 	if err != nil {
 		panic(err)
 	}
 	for ev := range events {
-		if ev.Type == store.Error {
-			fmt.Println(ev.Type, "expired:", errors.Is(ev.Err, store.ErrExpired))
+		if ev.Type == meta.Error {
+			fmt.Println(ev.Type, "expired:", errors.Is(ev.Err, meta.ErrExpired))
 			continue
 		}
 		fmt.Println(ev.Type, ev.Object.Name, ev.Object.Spec.Size, ev.Object.ResourceVersion)

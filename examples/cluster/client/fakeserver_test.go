@@ -14,16 +14,17 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // Widget is the test resource: namespaced, in group example.dev, with the
 // status and scale subresources.
 type Widget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             WidgetSpec   `json:"spec"`
-	Status           WidgetStatus `json:"status,omitzero"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            WidgetSpec   `json:"spec"`
+	Status          WidgetStatus `json:"status,omitzero"`
 }
 
 type WidgetSpec struct {
@@ -111,7 +112,7 @@ func (f *fakeServer) recorded() []recorded {
 }
 
 func writeStatus(w http.ResponseWriter, err error) {
-	st := store.ToStatus(err)
+	st := meta.ToStatus(err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(int(st.Code))
 	_ = json.NewEncoder(w).Encode(st)
@@ -135,7 +136,7 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, widgetsPath)
 	if !ok {
-		writeStatus(w, store.NewNotFound("", r.URL.Path))
+		writeStatus(w, meta.NewNotFound("", r.URL.Path))
 		return
 	}
 	seg := strings.Split(rest, "/")
@@ -144,7 +145,7 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		ns, seg = seg[1], seg[2:]
 	}
 	if seg[0] != "widgets" {
-		writeStatus(w, store.NewNotFound("", r.URL.Path))
+		writeStatus(w, meta.NewNotFound("", r.URL.Path))
 		return
 	}
 	name, sub := "", ""
@@ -198,24 +199,24 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, it := range l.Items {
-			if _, err := f.store.Delete(ctx, it.Namespace, it.Name, store.DeleteOptions{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if _, err := f.store.Delete(ctx, it.Namespace, it.Name, meta.DeleteOptions{}); err != nil && !errors.Is(err, meta.ErrNotFound) {
 				writeStatus(w, err)
 				return
 			}
 		}
-		writeJSON(w, http.StatusOK, store.Status{TypeMeta: store.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: store.StatusSuccess})
+		writeJSON(w, http.StatusOK, meta.Status{TypeMeta: meta.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: meta.StatusSuccess})
 	case r.Method == http.MethodGet && sub == "scale":
 		obj, err := f.store.Get(ctx, ns, name)
 		if err != nil {
 			writeStatus(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, scale{TypeMeta: store.TypeMeta{Kind: "Scale", APIVersion: "autoscaling/v1"},
-			Metadata: store.ObjectMeta{Name: name, Namespace: ns, ResourceVersion: obj.ResourceVersion}, Spec: scaleSpec{Replicas: obj.Spec.Replicas}})
+		writeJSON(w, http.StatusOK, scale{TypeMeta: meta.TypeMeta{Kind: "Scale", APIVersion: "autoscaling/v1"},
+			Metadata: meta.ObjectMeta{Name: name, Namespace: ns, ResourceVersion: obj.ResourceVersion}, Spec: scaleSpec{Replicas: obj.Spec.Replicas}})
 	case r.Method == http.MethodPut && sub == "scale":
 		var s scale
 		if err := json.Unmarshal(body, &s); err != nil {
-			writeStatus(w, store.NewBadRequest(err.Error()))
+			writeStatus(w, meta.NewBadRequest(err.Error()))
 			return
 		}
 		out, err := f.store.GuaranteedUpdate(ctx, ns, name, func(o *Widget) (*Widget, error) {
@@ -254,8 +255,8 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPatch && (sub == "" || sub == "status"):
 		ct := r.Header.Get("Content-Type")
 		if ct != string(MergePatch) && ct != string(StrategicMergePatch) {
-			writeJSON(w, http.StatusUnsupportedMediaType, store.Status{TypeMeta: store.TypeMeta{Kind: "Status", APIVersion: "v1"},
-				Status: store.StatusFailure, Reason: "UnsupportedMediaType", Code: 415, Message: "the fake takes merge patches only"})
+			writeJSON(w, http.StatusUnsupportedMediaType, meta.Status{TypeMeta: meta.TypeMeta{Kind: "Status", APIVersion: "v1"},
+				Status: meta.StatusFailure, Reason: "UnsupportedMediaType", Code: 415, Message: "the fake takes merge patches only"})
 			return
 		}
 		patch := f.store.Patch
@@ -272,26 +273,26 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		var do wireDeleteOptions
 		if len(body) > 0 {
 			if err := json.Unmarshal(body, &do); err != nil {
-				writeStatus(w, store.NewBadRequest(err.Error()))
+				writeStatus(w, meta.NewBadRequest(err.Error()))
 				return
 			}
 		}
-		out, err := f.store.Delete(ctx, ns, name, store.DeleteOptions{Preconditions: do.Preconditions, PropagationPolicy: do.PropagationPolicy})
+		out, err := f.store.Delete(ctx, ns, name, meta.DeleteOptions{Preconditions: do.Preconditions, PropagationPolicy: do.PropagationPolicy})
 		if err != nil {
 			writeStatus(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, out)
 	default:
-		writeJSON(w, http.StatusMethodNotAllowed, store.Status{TypeMeta: store.TypeMeta{Kind: "Status", APIVersion: "v1"},
-			Status: store.StatusFailure, Reason: "MethodNotAllowed", Code: 405, Message: r.Method + " not allowed"})
+		writeJSON(w, http.StatusMethodNotAllowed, meta.Status{TypeMeta: meta.TypeMeta{Kind: "Status", APIVersion: "v1"},
+			Status: meta.StatusFailure, Reason: "MethodNotAllowed", Code: 405, Message: r.Method + " not allowed"})
 	}
 }
 
 type scale struct {
-	store.TypeMeta
-	Metadata store.ObjectMeta `json:"metadata"`
-	Spec     scaleSpec        `json:"spec"`
+	meta.TypeMeta
+	Metadata meta.ObjectMeta `json:"metadata"`
+	Spec     scaleSpec       `json:"spec"`
 }
 
 type scaleSpec struct {
@@ -301,15 +302,15 @@ type scaleSpec struct {
 func decodeWidget(body []byte) (*Widget, error) {
 	var w Widget
 	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, store.NewBadRequest("malformed body: " + err.Error())
+		return nil, meta.NewBadRequest("malformed body: " + err.Error())
 	}
 	if w.Kind != "Widget" || w.APIVersion != "example.dev/v1" {
-		return nil, store.NewBadRequest("wrong kind or apiVersion: " + w.Kind + " " + w.APIVersion)
+		return nil, meta.NewBadRequest("wrong kind or apiVersion: " + w.Kind + " " + w.APIVersion)
 	}
 	return &w, nil
 }
 
-func listOptions(q map[string][]string, ns string) store.ListOptions {
+func listOptions(q map[string][]string, ns string) meta.ListOptions {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
 			return v[0]
@@ -317,7 +318,7 @@ func listOptions(q map[string][]string, ns string) store.ListOptions {
 		return ""
 	}
 	limit, _ := strconv.ParseInt(get("limit"), 10, 64)
-	return store.ListOptions{
+	return meta.ListOptions{
 		Namespace: ns, LabelSelector: get("labelSelector"), FieldSelector: get("fieldSelector"),
 		ResourceVersion: get("resourceVersion"), Limit: limit, Continue: get("continue"),
 		AllowWatchBookmarks: get("allowWatchBookmarks") == "true", SendInitialEvents: get("sendInitialEvents") == "true",
@@ -330,7 +331,7 @@ func (f *fakeServer) watch(w http.ResponseWriter, r *http.Request, ns string) {
 	q := r.URL.Query()
 	opts := listOptions(q, ns)
 	if opts.SendInitialEvents && q.Get("resourceVersionMatch") != "NotOlderThan" {
-		writeStatus(w, store.NewInvalid("widgets", "", store.Cause{Field: "resourceVersionMatch", Message: "sendInitialEvents needs NotOlderThan"}))
+		writeStatus(w, meta.NewInvalid("widgets", "", meta.Cause{Field: "resourceVersionMatch", Message: "sendInitialEvents needs NotOlderThan"}))
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
@@ -350,20 +351,20 @@ func (f *fakeServer) watch(w http.ResponseWriter, r *http.Request, ns string) {
 	flusher := w.(http.Flusher)
 	enc := json.NewEncoder(w)
 	if err != nil {
-		if !errors.Is(err, store.ErrExpired) {
+		if !errors.Is(err, meta.ErrExpired) {
 			writeStatus(w, err)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
-		_ = enc.Encode(map[string]any{"type": store.Error, "object": store.ToStatus(err)})
+		_ = enc.Encode(map[string]any{"type": meta.Error, "object": meta.ToStatus(err)})
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
 	for ev := range ch {
 		var obj any = ev.Object
-		if ev.Type == store.Error {
-			obj = store.ToStatus(ev.Err)
+		if ev.Type == meta.Error {
+			obj = meta.ToStatus(ev.Err)
 		}
 		if err := enc.Encode(map[string]any{"type": ev.Type, "object": obj}); err != nil {
 			cancel()

@@ -11,7 +11,7 @@ import (
 
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 var _ informer.ListerWatcher[*Widget] = (*Resource[*Widget])(nil)
@@ -123,7 +123,7 @@ func TestInformerOverTheWire(t *testing.T) {
 					at410 = len(f.requests) - 1
 					f.mu.Unlock()
 					w.WriteHeader(http.StatusOK)
-					_ = json.NewEncoder(w).Encode(map[string]any{"type": store.Error, "object": store.ToStatus(store.NewExpired("too old resource version"))})
+					_ = json.NewEncoder(w).Encode(map[string]any{"type": meta.Error, "object": meta.ToStatus(meta.NewExpired("too old resource version"))})
 					close(expired)
 				})
 				return hit
@@ -131,7 +131,7 @@ func TestInformerOverTheWire(t *testing.T) {
 			f.mu.Unlock()
 			f.endWatches()
 			<-expired
-			if _, err := r.Delete(ctx, "default", "b", store.DeleteOptions{}); err != nil {
+			if _, err := r.Delete(ctx, "default", "b", meta.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			ev.await(t, "delete b")

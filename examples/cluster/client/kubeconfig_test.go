@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // pki is a CA and one client certificate it signed, in PEM.
@@ -75,7 +75,7 @@ func whoami(t *testing.T, clientCAs *x509.CertPool) *httptest.Server {
 		} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 			who = "token:" + tok
 		}
-		writeJSON(w, http.StatusOK, &Widget{ObjectMeta: store.ObjectMeta{Name: "me"}, Spec: WidgetSpec{Color: who}})
+		writeJSON(w, http.StatusOK, &Widget{ObjectMeta: meta.ObjectMeta{Name: "me"}, Spec: WidgetSpec{Color: who}})
 	}))
 	srv.TLS = &tls.Config{ClientCAs: clientCAs, ClientAuth: tls.VerifyClientCertIfGiven}
 	srv.StartTLS()

@@ -13,30 +13,30 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/informer"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Resource is the typed client of one resource, such as pods: what a
-// [store.Store] offers in-process, over the wire. It implements
+// [github.com/governor-io/governor/store.Store] offers in-process, over the wire. It implements
 // [informer.ListerWatcher], so that an informer (and the reconcilers over
 // it) runs against an API server exactly as against a store. Make one with
 // [For]; it is safe for concurrent use.
 //
 // Calls that name one object take its namespace ("" for a cluster-scoped
 // resource) and name; List, Watch and DeleteCollection take the namespace
-// in [store.ListOptions] ("" for all namespaces). Errors the server
-// answers with are [*store.StatusError] values, so errors.Is(err,
-// store.ErrNotFound) (ErrConflict, ErrAlreadyExists, ErrExpired,
+// in [meta.ListOptions] ("" for all namespaces). Errors the server
+// answers with are [*meta.StatusError] values, so errors.Is(err,
+// meta.ErrNotFound) (ErrConflict, ErrAlreadyExists, ErrExpired,
 // ErrInvalid, ...) works as it does in-process.
-type Resource[T store.Object] struct {
+type Resource[T meta.Object] struct {
 	c   *Client
 	typ api.Type[T]
 }
 
-var _ informer.ListerWatcher[store.Object] = (*Resource[store.Object])(nil)
+var _ informer.ListerWatcher[meta.Object] = (*Resource[meta.Object])(nil)
 
 // For returns the typed client of the resource t describes.
-func For[T store.Object](c *Client, t api.Type[T]) *Resource[T] {
+func For[T meta.Object](c *Client, t api.Type[T]) *Resource[T] {
 	return &Resource[T]{c: c, typ: t}
 }
 
@@ -117,20 +117,20 @@ func GracePeriod(seconds int64) WriteOption {
 // wireDeleteOptions is the JSON body of a delete: Kubernetes'
 // DeleteOptions.
 type wireDeleteOptions struct {
-	store.TypeMeta
-	GracePeriodSeconds *int64                    `json:"gracePeriodSeconds,omitempty"`
-	Preconditions      *store.Preconditions      `json:"preconditions,omitempty"`
-	PropagationPolicy  store.DeletionPropagation `json:"propagationPolicy,omitempty"`
-	DryRun             []string                  `json:"dryRun,omitempty"`
+	meta.TypeMeta
+	GracePeriodSeconds *int64                   `json:"gracePeriodSeconds,omitempty"`
+	Preconditions      *meta.Preconditions      `json:"preconditions,omitempty"`
+	PropagationPolicy  meta.DeletionPropagation `json:"propagationPolicy,omitempty"`
+	DryRun             []string                 `json:"dryRun,omitempty"`
 }
 
-func deleteBody(opts store.DeleteOptions, wopts []WriteOption) []byte {
+func deleteBody(opts meta.DeleteOptions, wopts []WriteOption) []byte {
 	var o writeOptions
 	for _, f := range wopts {
 		f(&o)
 	}
 	w := wireDeleteOptions{
-		TypeMeta:           store.TypeMeta{Kind: "DeleteOptions", APIVersion: "v1"},
+		TypeMeta:           meta.TypeMeta{Kind: "DeleteOptions", APIVersion: "v1"},
 		GracePeriodSeconds: o.gracePeriod,
 		Preconditions:      opts.Preconditions,
 		PropagationPolicy:  opts.PropagationPolicy,
@@ -153,9 +153,9 @@ func (r *Resource[T]) path(namespace, name, sub string, needNamespace bool) (str
 	}
 	switch {
 	case !t.Namespaced && namespace != "":
-		return "", store.NewBadRequest(fmt.Sprintf("%s is cluster-scoped: namespace must be empty, not %q", t.GroupResource(), namespace))
+		return "", meta.NewBadRequest(fmt.Sprintf("%s is cluster-scoped: namespace must be empty, not %q", t.GroupResource(), namespace))
 	case t.Namespaced && namespace == "" && needNamespace:
-		return "", store.NewBadRequest(fmt.Sprintf("%s is namespaced: a namespace is required", t.GroupResource()))
+		return "", meta.NewBadRequest(fmt.Sprintf("%s is namespaced: a namespace is required", t.GroupResource()))
 	case namespace != "":
 		p += "/namespaces/" + url.PathEscape(namespace)
 	}
@@ -172,7 +172,7 @@ func (r *Resource[T]) path(namespace, name, sub string, needNamespace bool) (str
 // objectPath is path for one named object.
 func (r *Resource[T]) objectPath(namespace, name, sub string) (string, error) {
 	if name == "" {
-		return "", store.NewBadRequest(fmt.Sprintf("%s: a name is required", r.typ.GroupResource()))
+		return "", meta.NewBadRequest(fmt.Sprintf("%s: a name is required", r.typ.GroupResource()))
 	}
 	return r.path(namespace, name, sub, true)
 }
@@ -180,7 +180,7 @@ func (r *Resource[T]) objectPath(namespace, name, sub string) (string, error) {
 func (r *Resource[T]) fail(verb, namespace, name string, err error) error {
 	what := r.typ.GroupResource()
 	if name != "" {
-		what += " " + store.NamespacedName{Namespace: namespace, Name: name}.String()
+		what += " " + meta.NamespacedName{Namespace: namespace, Name: name}.String()
 	}
 	return fmt.Errorf("client: %s %s: %w", verb, what, err)
 }
@@ -191,7 +191,7 @@ func (r *Resource[T]) decode(data []byte) (T, error) {
 	obj := r.newObject()
 	if err := json.Unmarshal(data, obj); err != nil {
 		var zero T
-		return zero, store.NewInternalError(fmt.Errorf("decode %s: %w", r.typ.Kind, err))
+		return zero, meta.NewInternalError(fmt.Errorf("decode %s: %w", r.typ.Kind, err))
 	}
 	tm := obj.GetTypeMeta()
 	if tm.Kind == "" {
@@ -211,14 +211,14 @@ func (r *Resource[T]) newObject() T {
 	return reflect.New(reflect.TypeFor[T]().Elem()).Interface().(T)
 }
 
-func isExpired(err error) bool { return errors.Is(err, store.ErrExpired) }
+func isExpired(err error) bool { return errors.Is(err, meta.ErrExpired) }
 
 // encode returns obj's JSON with kind and apiVersion filled in when obj
 // leaves them empty, without changing obj (it may be shared).
 func (r *Resource[T]) encode(obj T) ([]byte, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
-		return nil, store.NewBadRequest(fmt.Sprintf("encode %s: %v", r.typ.Kind, err))
+		return nil, meta.NewBadRequest(fmt.Sprintf("encode %s: %v", r.typ.Kind, err))
 	}
 	tm := obj.GetTypeMeta()
 	var head []byte
@@ -260,7 +260,7 @@ func (r *Resource[T]) Get(ctx context.Context, namespace, name string) (T, error
 }
 
 // listQuery encodes the selectors and paging of opts.
-func listQuery(opts store.ListOptions) url.Values {
+func listQuery(opts meta.ListOptions) url.Values {
 	q := url.Values{}
 	if opts.LabelSelector != "" {
 		q.Set("labelSelector", opts.LabelSelector)
@@ -289,13 +289,13 @@ type wireList struct {
 	Items []json.RawMessage `json:"items"`
 }
 
-// List returns one page of the objects opts select, as [store.Store.List]
+// List returns one page of the objects opts select, as [github.com/governor-io/governor/store.Store.List]
 // does: ResourceVersion "" reads the server's current state, "0" lets it
 // answer from its cache, and "N" reads exactly revision N
 // (resourceVersionMatch=Exact). With a Limit, a page holds at most that
 // many items and a Continue token when there may be more; [Resource.ListAll]
 // pages through.
-func (r *Resource[T]) List(ctx context.Context, opts store.ListOptions) (*store.List[T], error) {
+func (r *Resource[T]) List(ctx context.Context, opts meta.ListOptions) (*meta.List[T], error) {
 	p, err := r.path(opts.Namespace, "", "", false)
 	if err != nil {
 		return nil, r.fail("list", "", "", err)
@@ -310,9 +310,9 @@ func (r *Resource[T]) List(ctx context.Context, opts store.ListOptions) (*store.
 	}
 	var wl wireList
 	if err := json.Unmarshal(body, &wl); err != nil {
-		return nil, r.fail("list", "", "", store.NewInternalError(fmt.Errorf("decode %s: %w", r.typ.ListKind(), err)))
+		return nil, r.fail("list", "", "", meta.NewInternalError(fmt.Errorf("decode %s: %w", r.typ.ListKind(), err)))
 	}
-	out := &store.List[T]{ResourceVersion: wl.Metadata.ResourceVersion, Continue: wl.Metadata.Continue, Items: make([]T, 0, len(wl.Items))}
+	out := &meta.List[T]{ResourceVersion: wl.Metadata.ResourceVersion, Continue: wl.Metadata.Continue, Items: make([]T, 0, len(wl.Items))}
 	for _, raw := range wl.Items {
 		obj, err := r.decode(raw)
 		if err != nil {
@@ -333,12 +333,12 @@ const DefaultPageSize = 500
 // server compacted that revision), it starts over once with one unpaged
 // list, as the informer's reflector does. The List it returns has the
 // resourceVersion the pages were read at and no Continue.
-func (r *Resource[T]) ListAll(ctx context.Context, opts store.ListOptions) (*store.List[T], error) {
+func (r *Resource[T]) ListAll(ctx context.Context, opts meta.ListOptions) (*meta.List[T], error) {
 	if opts.Limit <= 0 {
 		opts.Limit = DefaultPageSize
 	}
 	opts.Continue = ""
-	all := &store.List[T]{}
+	all := &meta.List[T]{}
 	restarted := false
 	for {
 		page, err := r.List(ctx, opts)
@@ -346,7 +346,7 @@ func (r *Resource[T]) ListAll(ctx context.Context, opts store.ListOptions) (*sto
 			if opts.Continue != "" && !restarted && isExpired(err) {
 				restarted = true
 				opts.Continue, opts.Limit = "", 0
-				all = &store.List[T]{}
+				all = &meta.List[T]{}
 				continue
 			}
 			return nil, err
@@ -453,7 +453,7 @@ func (r *Resource[T]) patch(ctx context.Context, namespace, name, sub string, pt
 // Delete is retried after a lost connection or a 5xx answer, like every
 // idempotent call; a retry of a delete that had gone through gets
 // NotFound.
-func (r *Resource[T]) Delete(ctx context.Context, namespace, name string, opts store.DeleteOptions, wopts ...WriteOption) (T, error) {
+func (r *Resource[T]) Delete(ctx context.Context, namespace, name string, opts meta.DeleteOptions, wopts ...WriteOption) (T, error) {
 	var zero T
 	p, err := r.objectPath(namespace, name, "")
 	if err != nil {
@@ -476,12 +476,12 @@ func (r *Resource[T]) Delete(ctx context.Context, namespace, name string, opts s
 
 // DeleteCollection deletes every object sel selects (its namespace,
 // label and field selectors).
-func (r *Resource[T]) DeleteCollection(ctx context.Context, sel store.ListOptions, opts store.DeleteOptions, wopts ...WriteOption) error {
+func (r *Resource[T]) DeleteCollection(ctx context.Context, sel meta.ListOptions, opts meta.DeleteOptions, wopts ...WriteOption) error {
 	p, err := r.path(sel.Namespace, "", "", false)
 	if err != nil {
 		return r.fail("deletecollection", "", "", err)
 	}
-	q := listQuery(store.ListOptions{LabelSelector: sel.LabelSelector, FieldSelector: sel.FieldSelector})
+	q := listQuery(meta.ListOptions{LabelSelector: sel.LabelSelector, FieldSelector: sel.FieldSelector})
 	req := &request{method: http.MethodDelete, path: p, query: q, body: deleteBody(opts, wopts), contentType: "application/json", idempotent: true}
 	if _, _, err := r.c.do(ctx, req); err != nil {
 		return r.fail("deletecollection", "", "", err)
@@ -492,6 +492,6 @@ func (r *Resource[T]) DeleteCollection(ctx context.Context, sel store.ListOption
 // isStatus reports whether a 2xx body is a Status (a Success one) rather
 // than an object.
 func isStatus(body []byte) bool {
-	var tm store.TypeMeta
+	var tm meta.TypeMeta
 	return json.Unmarshal(body, &tm) == nil && tm.Kind == "Status" && tm.APIVersion == "v1"
 }

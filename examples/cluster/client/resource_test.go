@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func widget(ns, name string, labels map[string]string, color string) *Widget {
-	return &Widget{ObjectMeta: store.ObjectMeta{Namespace: ns, Name: name, Labels: labels}, Spec: WidgetSpec{Color: color, Replicas: 1}}
+	return &Widget{ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: name, Labels: labels}, Spec: WidgetSpec{Color: color, Replicas: 1}}
 }
 
 func TestResourceCRUDOverTheWire(t *testing.T) {
@@ -42,14 +42,14 @@ func TestResourceCRUDOverTheWire(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		opts store.ListOptions
+		opts meta.ListOptions
 		want []string
 	}{
-		{store.ListOptions{}, []string{"a", "b", "c"}},
-		{store.ListOptions{Namespace: "default"}, []string{"a", "b"}},
-		{store.ListOptions{LabelSelector: "app=web"}, []string{"a", "c"}},
-		{store.ListOptions{FieldSelector: "spec.color=blue"}, []string{"b"}},
-		{store.ListOptions{Namespace: "default", LabelSelector: "app in (web,db)", FieldSelector: "metadata.name!=b"}, []string{"a"}},
+		{meta.ListOptions{}, []string{"a", "b", "c"}},
+		{meta.ListOptions{Namespace: "default"}, []string{"a", "b"}},
+		{meta.ListOptions{LabelSelector: "app=web"}, []string{"a", "c"}},
+		{meta.ListOptions{FieldSelector: "spec.color=blue"}, []string{"b"}},
+		{meta.ListOptions{Namespace: "default", LabelSelector: "app in (web,db)", FieldSelector: "metadata.name!=b"}, []string{"a"}},
 	} {
 		l, err := r.List(ctx, tc.opts)
 		if err != nil {
@@ -99,21 +99,21 @@ func TestResourceCRUDOverTheWire(t *testing.T) {
 	}
 
 	stale := "1"
-	_, err = r.Delete(ctx, "default", "a", store.DeleteOptions{Preconditions: &store.Preconditions{ResourceVersion: &stale}})
-	if !errors.Is(err, store.ErrConflict) {
+	_, err = r.Delete(ctx, "default", "a", meta.DeleteOptions{Preconditions: &meta.Preconditions{ResourceVersion: &stale}})
+	if !errors.Is(err, meta.ErrConflict) {
 		t.Fatalf("Delete with a stale precondition: %v, want Conflict", err)
 	}
-	gone, err := r.Delete(ctx, "default", "a", store.DeleteOptions{PropagationPolicy: store.DeletePropagationBackground}, GracePeriod(0))
+	gone, err := r.Delete(ctx, "default", "a", meta.DeleteOptions{PropagationPolicy: meta.DeletePropagationBackground}, GracePeriod(0))
 	if err != nil || gone.Name != "a" {
 		t.Fatalf("Delete = %+v, %v", gone, err)
 	}
-	if _, err := r.Get(ctx, "default", "a"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := r.Get(ctx, "default", "a"); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("Get after Delete: %v, want NotFound", err)
 	}
-	if err := r.DeleteCollection(ctx, store.ListOptions{LabelSelector: "app=web"}, store.DeleteOptions{}); err != nil {
+	if err := r.DeleteCollection(ctx, meta.ListOptions{LabelSelector: "app=web"}, meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := r.List(ctx, store.ListOptions{})
+	l, err := r.List(ctx, meta.ListOptions{})
 	if err != nil || fmt.Sprint(names(l.Items)) != "[b]" {
 		t.Fatalf("after DeleteCollection: %v, %v", names(l.Items), err)
 	}
@@ -151,7 +151,7 @@ func TestResourceCRUDOverTheWire(t *testing.T) {
 			}
 		}
 	}
-	if del.Kind != "DeleteOptions" || del.PropagationPolicy != store.DeletePropagationBackground || del.GracePeriodSeconds == nil || *del.GracePeriodSeconds != 0 {
+	if del.Kind != "DeleteOptions" || del.PropagationPolicy != meta.DeletePropagationBackground || del.GracePeriodSeconds == nil || *del.GracePeriodSeconds != 0 {
 		t.Errorf("delete body = %+v", del)
 	}
 	dc := find(http.MethodDelete, "/apis/example.dev/v1/widgets")
@@ -189,22 +189,22 @@ func TestResourceErrorsMatchStoreSentinels(t *testing.T) {
 		call func() error
 		want error
 	}{
-		{"get missing", func() error { _, err := r.Get(ctx, "default", "zz"); return err }, store.ErrNotFound},
-		{"create twice", func() error { _, err := r.Create(ctx, widget("default", "a", nil, "")); return err }, store.ErrAlreadyExists},
-		{"stale update", func() error { _, err := r.Update(ctx, &stale); return err }, store.ErrConflict},
-		{"bad field selector", func() error { _, err := r.List(ctx, store.ListOptions{FieldSelector: "spec.nope=1"}); return err }, store.ErrInvalid},
-		{"bad label selector", func() error { _, err := r.List(ctx, store.ListOptions{LabelSelector: "a in ("}); return err }, store.ErrInvalid},
-		{"compacted list", func() error { _, err := r.List(ctx, store.ListOptions{ResourceVersion: "1"}); return err }, store.ErrExpired},
-		{"no namespace", func() error { _, err := r.Get(ctx, "", "a"); return err }, store.ErrBadRequest},
-		{"no name", func() error { _, err := r.Get(ctx, "default", ""); return err }, store.ErrBadRequest},
-		{"wrong patch type", func() error { _, err := r.Patch(ctx, "default", "a", JSONPatch, []byte(`[]`)); return err }, store.ErrInternal},
+		{"get missing", func() error { _, err := r.Get(ctx, "default", "zz"); return err }, meta.ErrNotFound},
+		{"create twice", func() error { _, err := r.Create(ctx, widget("default", "a", nil, "")); return err }, meta.ErrAlreadyExists},
+		{"stale update", func() error { _, err := r.Update(ctx, &stale); return err }, meta.ErrConflict},
+		{"bad field selector", func() error { _, err := r.List(ctx, meta.ListOptions{FieldSelector: "spec.nope=1"}); return err }, meta.ErrInvalid},
+		{"bad label selector", func() error { _, err := r.List(ctx, meta.ListOptions{LabelSelector: "a in ("}); return err }, meta.ErrInvalid},
+		{"compacted list", func() error { _, err := r.List(ctx, meta.ListOptions{ResourceVersion: "1"}); return err }, meta.ErrExpired},
+		{"no namespace", func() error { _, err := r.Get(ctx, "", "a"); return err }, meta.ErrBadRequest},
+		{"no name", func() error { _, err := r.Get(ctx, "default", ""); return err }, meta.ErrBadRequest},
+		{"wrong patch type", func() error { _, err := r.Patch(ctx, "default", "a", JSONPatch, []byte(`[]`)); return err }, meta.ErrInternal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			var se *store.StatusError
+			var se *meta.StatusError
 			if !errors.As(err, &se) || se.Message == "" {
 				t.Fatalf("err = %#v, want a StatusError with a message", err)
 			}
@@ -214,7 +214,7 @@ func TestResourceErrorsMatchStoreSentinels(t *testing.T) {
 
 func TestStatusErrorCarriesTheServersDetails(t *testing.T) {
 	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, store.NewInvalid("widgets.example.dev", "a", store.Cause{Field: "spec.replicas", Type: store.CauseTypeFieldValueInvalid, Message: "must be >= 0"}))
+		writeStatus(w, meta.NewInvalid("widgets.example.dev", "a", meta.Cause{Field: "spec.replicas", Type: meta.CauseTypeFieldValueInvalid, Message: "must be >= 0"}))
 	}, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusForbidden)
@@ -223,13 +223,13 @@ func TestStatusErrorCarriesTheServersDetails(t *testing.T) {
 	c, _ := fakeClockClient(t, srv.srv.URL, Config{})
 	r := For(c, widgets)
 	_, err := r.Create(context.Background(), widget("default", "a", nil, ""))
-	var se *store.StatusError
-	if !errors.As(err, &se) || se.Reason != store.ReasonInvalid || se.Name != "a" || len(se.Causes) != 1 || se.Causes[0].Field != "spec.replicas" {
+	var se *meta.StatusError
+	if !errors.As(err, &se) || se.Reason != meta.ReasonInvalid || se.Name != "a" || len(se.Causes) != 1 || se.Causes[0].Field != "spec.replicas" {
 		t.Fatalf("err = %#v, want Invalid naming spec.replicas", err)
 	}
 	// A body that is no Status gets its reason from the HTTP code.
 	_, err = r.Get(context.Background(), "default", "a")
-	if !errors.Is(err, store.ErrForbidden) || !strings.Contains(err.Error(), "denied by the proxy") {
+	if !errors.Is(err, meta.ErrForbidden) || !strings.Contains(err.Error(), "denied by the proxy") {
 		t.Fatalf("err = %v, want Forbidden quoting the body", err)
 	}
 }
@@ -258,7 +258,7 @@ func TestResourcePaths(t *testing.T) {
 			t.Errorf("path = %q, %v; want %q", got, err, tc.want)
 		}
 	}
-	if _, err := n.objectPath("default", "node-1", ""); !errors.Is(err, store.ErrBadRequest) {
+	if _, err := n.objectPath("default", "node-1", ""); !errors.Is(err, meta.ErrBadRequest) {
 		t.Errorf("a namespace on a cluster-scoped resource: %v, want BadRequest", err)
 	}
 	if c.Host() != "https://lb.example:6443/cluster-a" {
@@ -275,7 +275,7 @@ func TestListAllPagesThroughOneSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l, err := r.ListAll(ctx, store.ListOptions{Namespace: "default", Limit: 3})
+	l, err := r.ListAll(ctx, meta.ListOptions{Namespace: "default", Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,10 +306,10 @@ func TestListAllStartsOverWhenTheContinueTokenExpires(t *testing.T) {
 		if r.URL.Query().Get("continue") == "" {
 			return false
 		}
-		writeStatus(w, store.NewExpired("the continue token is too old"))
+		writeStatus(w, meta.NewExpired("the continue token is too old"))
 		return true
 	}
-	l, err := r.ListAll(ctx, store.ListOptions{Limit: 2})
+	l, err := r.ListAll(ctx, meta.ListOptions{Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestDryRunCreateStoresNothing(t *testing.T) {
 	if _, err := r.Create(ctx, widget("default", "a", nil, ""), DryRun()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Get(ctx, "default", "a"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := r.Get(ctx, "default", "a"); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("Get after a dry run: %v, want NotFound", err)
 	}
 	if q := f.recorded()[0].Query; q != "dryRun=All" {

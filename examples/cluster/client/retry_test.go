@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock/clocktest"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // scripted is a server that answers request n with script[n] (the last
@@ -51,10 +51,10 @@ func answer(code int, retryAfter string) func(w http.ResponseWriter, r *http.Req
 			w.Header().Set("Retry-After", retryAfter)
 		}
 		if code == http.StatusOK || code == http.StatusCreated {
-			writeJSON(w, code, &Widget{ObjectMeta: store.ObjectMeta{Name: "w", Namespace: "default", ResourceVersion: "7"}})
+			writeJSON(w, code, &Widget{ObjectMeta: meta.ObjectMeta{Name: "w", Namespace: "default", ResourceVersion: "7"}})
 			return
 		}
-		se := store.FromStatus(store.Status{Status: store.StatusFailure, Code: int32(code), Message: http.StatusText(code)})
+		se := meta.FromStatus(meta.Status{Status: meta.StatusFailure, Code: int32(code), Message: http.StatusText(code)})
 		writeStatus(w, se)
 	}
 }
@@ -124,7 +124,7 @@ func TestRetryHonoursRetryAfterOn429ForEveryVerb(t *testing.T) {
 				if verb == "get" {
 					_, err = r.Get(context.Background(), "default", "w")
 				} else {
-					_, err = r.Create(context.Background(), &Widget{ObjectMeta: store.ObjectMeta{Name: "w", Namespace: "default"}})
+					_, err = r.Create(context.Background(), &Widget{ObjectMeta: meta.ObjectMeta{Name: "w", Namespace: "default"}})
 				}
 			}()
 			expectWaits(t, fc, done, 3*time.Second)
@@ -163,7 +163,7 @@ func TestRetryNeverRepeatsACreateTheServerMayHaveActedOn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := newScripted(t, h, answer(http.StatusCreated, ""))
 			c, _ := fakeClockClient(t, srv.srv.URL, Config{})
-			_, err := For(c, widgets).Create(context.Background(), &Widget{ObjectMeta: store.ObjectMeta{Name: "w", Namespace: "default"}})
+			_, err := For(c, widgets).Create(context.Background(), &Widget{ObjectMeta: meta.ObjectMeta{Name: "w", Namespace: "default"}})
 			if err == nil {
 				t.Fatal("create succeeded; want the first attempt's error")
 			}
@@ -202,7 +202,7 @@ func TestRetryRepeatsACreateThatCouldNotConnect(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, err = For(c, widgets).Create(context.Background(), &Widget{ObjectMeta: store.ObjectMeta{Name: "w", Namespace: "default"}})
+		_, err = For(c, widgets).Create(context.Background(), &Widget{ObjectMeta: meta.ObjectMeta{Name: "w", Namespace: "default"}})
 	}()
 	expectWaits(t, fc, done, 100*time.Millisecond, 200*time.Millisecond)
 	var op *net.OpError
@@ -221,7 +221,7 @@ func TestRetryIsBoundedByMaxRetries(t *testing.T) {
 		_, err = For(c, widgets).Get(context.Background(), "default", "w")
 	}()
 	expectWaits(t, fc, done, time.Second, 3*time.Second)
-	if !errors.Is(err, store.ErrServiceUnavailable) {
+	if !errors.Is(err, meta.ErrServiceUnavailable) {
 		t.Fatalf("err = %v, want ServiceUnavailable", err)
 	}
 	if n := srv.count(); n != 3 {
@@ -235,10 +235,10 @@ func TestRetryNeverWaitsPastTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := For(c, widgets).Get(ctx, "default", "w")
-	if !errors.Is(err, store.ErrTooManyRequests) {
+	if !errors.Is(err, meta.ErrTooManyRequests) {
 		t.Fatalf("err = %v, want the 429 at once", err)
 	}
-	var se *store.StatusError
+	var se *meta.StatusError
 	if errors.As(err, &se); se.RetryAfterSeconds != 30 {
 		t.Errorf("RetryAfterSeconds = %d, want 30", se.RetryAfterSeconds)
 	}
@@ -358,7 +358,7 @@ func TestMetricsCountEveryAttemptAndRetry(t *testing.T) {
 		_, _ = r.Get(context.Background(), "default", "w")
 	}()
 	expectWaits(t, fc, done, 100*time.Millisecond)
-	if _, err := r.Get(context.Background(), "default", "w"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := r.Get(context.Background(), "default", "w"); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("err = %v, want NotFound", err)
 	}
 	m.mu.Lock()

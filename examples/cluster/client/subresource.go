@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Subresource is the client of one subresource of a [Resource], such as
@@ -59,7 +59,7 @@ func (s *Subresource) Patch(ctx context.Context, namespace, name string, pt Patc
 
 func (s *Subresource) call(ctx context.Context, verb, method, namespace, name string, in any, pt PatchType, out any, opts []WriteOption, idempotent bool) error {
 	fail := func(err error) error {
-		return fmt.Errorf("client: %s %s %s/%s: %w", verb, s.group, store.NamespacedName{Namespace: namespace, Name: name}, s.name, err)
+		return fmt.Errorf("client: %s %s %s/%s: %w", verb, s.group, meta.NamespacedName{Namespace: namespace, Name: name}, s.name, err)
 	}
 	p, err := s.path(namespace, name)
 	if err != nil {
@@ -70,7 +70,7 @@ func (s *Subresource) call(ctx context.Context, verb, method, namespace, name st
 		if raw, ok := in.(json.RawMessage); ok {
 			req.body = raw
 		} else if req.body, err = json.Marshal(in); err != nil {
-			return fail(store.NewBadRequest(fmt.Sprintf("encode body: %v", err)))
+			return fail(meta.NewBadRequest(fmt.Sprintf("encode body: %v", err)))
 		}
 		req.contentType = "application/json"
 		if pt != "" {
@@ -85,7 +85,7 @@ func (s *Subresource) call(ctx context.Context, verb, method, namespace, name st
 		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return fail(store.NewInternalError(fmt.Errorf("decode answer: %w", err)))
+		return fail(meta.NewInternalError(fmt.Errorf("decode answer: %w", err)))
 	}
 	return nil
 }

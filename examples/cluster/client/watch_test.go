@@ -8,18 +8,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // next returns the next event of ch, failing the test if none comes.
-func next(t *testing.T, ch <-chan store.WatchEvent[*Widget]) (store.WatchEvent[*Widget], bool) {
+func next(t *testing.T, ch <-chan meta.WatchEvent[*Widget]) (meta.WatchEvent[*Widget], bool) {
 	t.Helper()
 	select {
 	case ev, ok := <-ch:
 		return ev, ok
 	case <-time.After(20 * time.Second):
 		t.Fatal("no watch event")
-		return store.WatchEvent[*Widget]{}, false
+		return meta.WatchEvent[*Widget]{}, false
 	}
 }
 
@@ -32,7 +32,7 @@ func TestWatchDeliversChangesFromAResourceVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := r.Watch(ctx, store.ListOptions{Namespace: "default", ResourceVersion: a.ResourceVersion})
+	ch, err := r.Watch(ctx, meta.ListOptions{Namespace: "default", ResourceVersion: a.ResourceVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,13 +43,13 @@ func TestWatchDeliversChangesFromAResourceVersion(t *testing.T) {
 	if _, err := r.Create(ctx, widget("default", "b", nil, "")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Delete(ctx, "default", "a", store.DeleteOptions{}); err != nil {
+	if _, err := r.Delete(ctx, "default", "a", meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []struct {
-		typ  store.EventType
+		typ  meta.EventType
 		name string
-	}{{store.Modified, "a"}, {store.Added, "b"}, {store.Deleted, "a"}} {
+	}{{meta.Modified, "a"}, {meta.Added, "b"}, {meta.Deleted, "a"}} {
 		ev, ok := next(t, ch)
 		if !ok || ev.Type != want.typ || ev.Object.Name != want.name || ev.Object.Kind != "Widget" {
 			t.Fatalf("event = %v %+v (open %v), want %s %s", ev.Type, ev.Object, ok, want.typ, want.name)
@@ -70,7 +70,7 @@ func TestWatchStreamsTheInitialListEndedByABookmark(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ch, err := r.Watch(ctx, store.ListOptions{SendInitialEvents: true, AllowWatchBookmarks: true})
+	ch, err := r.Watch(ctx, meta.ListOptions{SendInitialEvents: true, AllowWatchBookmarks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func TestWatchStreamsTheInitialListEndedByABookmark(t *testing.T) {
 		if !ok {
 			t.Fatal("watch closed before the initial-events-end bookmark")
 		}
-		if ev.Type == store.Bookmark {
-			if ev.Object.Annotations[store.InitialEventsEndAnnotation] != "true" || ev.Object.ResourceVersion == "" {
+		if ev.Type == meta.Bookmark {
+			if ev.Object.Annotations[meta.InitialEventsEndAnnotation] != "true" || ev.Object.ResourceVersion == "" {
 				t.Fatalf("bookmark %+v, want the initial-events-end annotation and a resourceVersion", ev.Object.ObjectMeta)
 			}
 			break
@@ -111,12 +111,12 @@ func TestWatchFromACompactedVersionEndsWithExpired(t *testing.T) {
 	if err := f.engine.Compact(ctx, f.engine.Revision()); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := r.Watch(ctx, store.ListOptions{ResourceVersion: "1"})
+	ch, err := r.Watch(ctx, meta.ListOptions{ResourceVersion: "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev, ok := next(t, ch)
-	if !ok || ev.Type != store.Error || !errors.Is(ev.Err, store.ErrExpired) {
+	if !ok || ev.Type != meta.Error || !errors.Is(ev.Err, meta.ErrExpired) {
 		t.Fatalf("event %v %v (open %v), want ERROR Expired", ev.Type, ev.Err, ok)
 	}
 	if _, ok := next(t, ch); ok {
@@ -132,7 +132,7 @@ func TestWatchClosesWhenTheServerEndsIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := r.Watch(ctx, store.ListOptions{ResourceVersion: a.ResourceVersion})
+	ch, err := r.Watch(ctx, meta.ListOptions{ResourceVersion: a.ResourceVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,15 +154,15 @@ func TestWatchReportsABrokenStreamAsAnError(t *testing.T) {
 				_, _ = w.Write([]byte(body))
 			})
 			c, _ := fakeClockClient(t, srv.srv.URL, Config{})
-			ch, err := For(c, widgets).Watch(context.Background(), store.ListOptions{})
+			ch, err := For(c, widgets).Watch(context.Background(), meta.ListOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var last store.WatchEvent[*Widget]
+			var last meta.WatchEvent[*Widget]
 			for ev := range ch {
 				last = ev
 			}
-			if last.Type != store.Error || !errors.Is(last.Err, store.ErrInternal) {
+			if last.Type != meta.Error || !errors.Is(last.Err, meta.ErrInternal) {
 				t.Fatalf("last event %v %v, want ERROR InternalError", last.Type, last.Err)
 			}
 		})
@@ -172,8 +172,8 @@ func TestWatchReportsABrokenStreamAsAnError(t *testing.T) {
 func TestWatchOpenFailureIsAStatusError(t *testing.T) {
 	f := newFakeServer(t)
 	r := For(f.client(t, Config{}), widgets)
-	_, err := r.Watch(context.Background(), store.ListOptions{FieldSelector: "spec.nope=x"})
-	if !errors.Is(err, store.ErrInvalid) {
+	_, err := r.Watch(context.Background(), meta.ListOptions{FieldSelector: "spec.nope=x"})
+	if !errors.Is(err, meta.ErrInvalid) {
 		t.Fatalf("err = %v, want Invalid", err)
 	}
 }
@@ -183,7 +183,7 @@ func TestWatchPassesTheDeadlineAsTimeoutSeconds(t *testing.T) {
 	r := For(f.client(t, Config{}), widgets)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	ch, err := r.Watch(ctx, store.ListOptions{})
+	ch, err := r.Watch(ctx, meta.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

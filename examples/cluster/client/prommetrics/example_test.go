@@ -15,12 +15,12 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/client"
 	"github.com/governor-io/governor/examples/cluster/client/prommetrics"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 type Gadget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 var gadgets = api.Type[*Gadget]{Group: "example.dev", Version: "v1", Kind: "Gadget", Resource: "gadgets", Namespaced: true}
