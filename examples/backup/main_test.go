@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The demo runs with no flags on the embedded store, and with -raft on a
+// 1-member Raft KV, and ends by itself. It runs on the wall clock: a job
+// every second, so each run takes about a second.
+func TestDemoRunsAndEnds(t *testing.T) {
+	for _, useRaft := range []bool{false, true} {
+		var out bytes.Buffer
+		if err := run(context.Background(), &out, useRaft); err != nil {
+			t.Fatalf("raft=%v: %v\n%s", useRaft, err, out.String())
+		}
+		for _, want := range []string{
+			"status: jobs=2 observedGeneration=1 Scheduled=True finalizers=[backup.example.io/cleanup]",
+			"backup gone, jobs left: 0",
+			"event: Normal CleanedUp Backup (count 1)",
+			"done",
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("raft=%v: output lacks %q:\n%s", useRaft, want, out.String())
+			}
+		}
+	}
+}
