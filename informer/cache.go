@@ -44,7 +44,10 @@ type Cache[T meta.Object] struct {
 	// byNS is the built-in namespace index: namespace → slots. Index sets
 	// hold slot numbers, not keys: 4 bytes an entry, and a lookup goes
 	// straight to the object. A slot keeps its number while it is in use.
-	byNS     map[string]slotSet
+	byNS map[string]slotSet
+	// names maps namespace/name to its slot when keyFunc is set, so that
+	// a lookup by name works whatever the key.
+	names    map[string]int32
 	indexers map[string]IndexFunc[T]
 	indices  map[string]map[string]slotSet // index → value → slots
 }
@@ -60,8 +63,9 @@ type slot[T any] struct {
 
 // CacheOptions configure a [Cache]. The zero value is ready to use.
 type CacheOptions[T meta.Object] struct {
-	// KeyFunc replaces the default namespace/name key. A [Lister]'s Get
-	// looks objects up by namespace/name, so it needs the default key.
+	// KeyFunc replaces the default namespace/name key. The cache then
+	// also keeps a namespace/name index, so that [Lister.Get] still finds
+	// objects by name.
 	KeyFunc KeyFunc[T]
 	// Indexers are the named indexes to maintain.
 	Indexers map[string]IndexFunc[T]
@@ -72,6 +76,7 @@ func NewCache[T meta.Object](opts CacheOptions[T]) *Cache[T] {
 	c := &Cache[T]{
 		keyFunc:  opts.KeyFunc,
 		keys:     make(map[string]int32),
+		names:    make(map[string]int32),
 		byNS:     make(map[string]slotSet),
 		indexers: make(map[string]IndexFunc[T]),
 		indices:  make(map[string]map[string]slotSet),
@@ -175,6 +180,15 @@ func (c *Cache[T]) reindex(key int32, old, obj T, hadOld bool) {
 	} else {
 		addToSet(c.byNS, ns, key)
 	}
+	if c.keyFunc != nil {
+		name := obj.GetObjectMeta().Key()
+		if hadOld {
+			if oldName := old.GetObjectMeta().Key(); oldName != name && c.names[oldName] == key {
+				delete(c.names, oldName)
+			}
+		}
+		c.names[name] = key
+	}
 	for name, f := range c.indexers {
 		idx := c.indices[name]
 		vals := f(obj)
@@ -195,6 +209,11 @@ func (c *Cache[T]) reindex(key int32, old, obj T, hadOld bool) {
 
 func (c *Cache[T]) unindex(key int32, old T) {
 	removeFromSet(c.byNS, old.GetObjectMeta().Namespace, key)
+	if c.keyFunc != nil {
+		if name := old.GetObjectMeta().Key(); c.names[name] == key {
+			delete(c.names, name)
+		}
+	}
 	for name, f := range c.indexers {
 		idx := c.indices[name]
 		for _, v := range f(old) {
@@ -301,13 +320,17 @@ func (c *Cache[T]) Get(key string) (T, bool) {
 	return c.slots[idx].obj, true
 }
 
-// getByName returns the object with the default key of namespace/name.
+// getByName returns the object namespace/name, whatever the cache's key.
 func (c *Cache[T]) getByName(namespace, name string) (T, bool) {
 	var buf [128]byte
 	b := appendKey(buf[:0], namespace, name)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	idx, ok := c.keys[string(b)]
+	byName := c.keys
+	if c.keyFunc != nil {
+		byName = c.names
+	}
+	idx, ok := byName[string(b)]
 	if !ok {
 		var zero T
 		return zero, false

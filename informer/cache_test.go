@@ -200,6 +200,46 @@ func TestCacheCustomKeyFunc(t *testing.T) {
 	}
 }
 
+func TestListerGetHonoursACustomKeyFunc(t *testing.T) {
+	c := NewCache(CacheOptions[*widget]{KeyFunc: func(w *widget) string { return "by-spec:" + w.Spec }})
+	l := NewLister(c)
+	get := func(ns, name string) string {
+		w, ok := l.Get(ns, name)
+		if !ok {
+			return "missing"
+		}
+		return w.Key() + "=" + w.Spec
+	}
+	c.Add(newWidget("a", "x", "k1", nil))
+	c.Add(newWidget("b", "z", "k2", nil))
+	if got := get("a", "x"); got != "a/x=k1" {
+		t.Errorf("Get(a, x) = %s, want a/x=k1", got)
+	}
+	if got := l.ByNamespace("b"); get("b", "z") != "b/z=k2" {
+		t.Errorf("Get(b, z) = %s, want b/z=k2 (%v)", get("b", "z"), got)
+	}
+	if n, _ := l.ByNamespace("b").Get("z"); n == nil {
+		t.Error("ByNamespace(b).Get(z) missing")
+	}
+	// Another object under k1 replaces a/x: a/x is gone, b/y is there.
+	c.Add(newWidget("b", "y", "k1", nil))
+	if got := get("a", "x"); got != "missing" {
+		t.Errorf("Get(a, x) after its key was taken = %s, want missing", got)
+	}
+	if got := get("b", "y"); got != "b/y=k1" {
+		t.Errorf("Get(b, y) = %s, want b/y=k1", got)
+	}
+	c.Delete(newWidget("b", "y", "k1", nil))
+	if got := get("b", "y"); got != "missing" {
+		t.Errorf("Get(b, y) after delete = %s, want missing", got)
+	}
+	// A replace keeps the name index in step.
+	c.Replace([]*widget{newWidget("c", "w", "k3", nil)}, "9")
+	if get("b", "z") != "missing" || get("c", "w") != "c/w=k3" {
+		t.Errorf("after Replace: b/z %s, c/w %s", get("b", "z"), get("c", "w"))
+	}
+}
+
 func TestLister(t *testing.T) {
 	c := NewCache(CacheOptions[*widget]{Indexers: map[string]IndexFunc[*widget]{"color": byColor}})
 	c.Add(newWidget("a", "x", "", map[string]string{"app": "web", "color": "red"}))

@@ -18,7 +18,7 @@ type Lister[T meta.Object] struct {
 func NewLister[T meta.Object](c *Cache[T]) *Lister[T] { return &Lister[T]{c: c} }
 
 // Get returns the object namespace/name (name alone for a cluster-scoped
-// type). It assumes the cache uses the default key.
+// type), whatever the cache's [KeyFunc].
 func (l *Lister[T]) Get(namespace, name string) (T, bool) { return l.c.getByName(namespace, name) }
 
 // GetByKey returns the object stored under key.
