@@ -59,13 +59,11 @@ type apiResource struct {
 
 var resourceVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 
-// subresourceDiscovery is what discovery says about each subresource:
+// subresourceDiscovery is what discovery says about each subresource the
+// server serves:
 // its kind (and group/version when not the parent's) and verbs.
 var subresourceDiscovery = map[string]apiResource{
-	"status":   {Verbs: []string{"get", "patch", "update"}},
-	"scale":    {Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}},
-	"binding":  {Kind: "Binding", Verbs: []string{"create"}},
-	"eviction": {Group: "policy", Version: "v1", Kind: "Eviction", Verbs: []string{"create"}},
+	"status": {Verbs: []string{"get", "patch", "update"}},
 }
 
 func groupVersion(group, version string) string {
