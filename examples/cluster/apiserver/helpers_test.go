@@ -188,3 +188,9 @@ func nameOf(obj map[string]any) string {
 	s, _ := metaOf(obj)["name"].(string)
 	return s
 }
+
+func newTestServer(t *testing.T, srv *apiserver.Server) *httptest.Server {
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
