@@ -6,12 +6,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/raft/wal"
 	"github.com/governor-io/governor/store/mvcc"
-	mvccprom "github.com/governor-io/governor/store/mvcc/prommetrics"
 )
 
 // Defaults for the zero fields of a [Config].
@@ -166,12 +163,13 @@ type Config struct {
 
 	// Logger receives the member's logs. Nil discards them.
 	Logger *slog.Logger
-	// Registerer, when set, receives the member's metrics with etcd's
-	// names: etcd_server_* here, etcd_disk_wal_fsync_duration_seconds from
-	// the WAL, etcd_mvcc_* from the engine (unless Engine.Metrics or
-	// WAL.Registerer say otherwise) and etcd_network_peer_* from the TCP
-	// transport the member creates when Transport is nil.
-	Registerer prometheus.Registerer
+	// Metrics, when set, receives the member's metrics; package
+	// prommetrics reports them with etcd's names: etcd_server_* here,
+	// etcd_disk_wal_fsync_duration_seconds from the WAL, etcd_mvcc_* from
+	// the engine (unless Engine.Metrics or WAL.Metrics say otherwise) and
+	// etcd_network_peer_* from the TCP transport the member creates when
+	// Transport is nil. Nil means no metrics.
+	Metrics MetricsProvider
 
 	hooks *testHooks // set by tests only
 }
@@ -234,9 +232,9 @@ func (c Config) withDefaults() Config {
 	if c.Engine.Clock == nil {
 		c.Engine.Clock = c.Clock
 	}
-	if c.Engine.Metrics == nil && c.Registerer != nil {
+	if c.Engine.Metrics == nil && c.Metrics != nil {
 		// The engine's etcd_mvcc_* metrics go with the member's.
-		c.Engine.Metrics = mvccprom.New(c.Registerer)
+		c.Engine.Metrics = c.Metrics.EngineMetrics()
 	}
 	return c
 }

@@ -171,15 +171,13 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		compactor:     newCompactor(cfg),
 	}
 	var err error
-	if n.metrics, err = newMetrics(cfg.Registerer); err != nil {
-		return nil, err
-	}
+	n.metrics = newMetrics(cfg.Metrics)
 	walOpts := cfg.WAL
 	if walOpts.Logger == nil {
 		walOpts.Logger = n.log
 	}
-	if walOpts.Registerer == nil {
-		walOpts.Registerer = cfg.Registerer
+	if walOpts.Metrics == nil && cfg.Metrics != nil {
+		walOpts.Metrics = cfg.Metrics.WALMetrics()
 	}
 	if n.snaps, err = openSnapshots(filepath.Join(cfg.Dir, "snap"), walOpts.FS, n.log); err != nil {
 		return nil, err
@@ -208,7 +206,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if listen == "" {
 			listen = n.members[n.id].PeerAddr
 		}
-		n.tr, err = NewTCPTransport(TCPConfig{ID: n.id, ListenAddr: listen, TLS: cfg.PeerTLS, Logger: n.log, Registerer: cfg.Registerer})
+		n.tr, err = NewTCPTransport(TCPConfig{ID: n.id, ListenAddr: listen, TLS: cfg.PeerTLS, Logger: n.log, Metrics: cfg.Metrics})
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/raft"
+	raftprom "github.com/governor-io/governor/raft/prommetrics"
 	"github.com/governor-io/governor/store/kv"
 )
 
@@ -167,7 +168,11 @@ func TestPeerTrafficThroughLeaderPause(t *testing.T) {
 	trs := map[uint64]*pausable{}
 	for i := uint64(1); i <= size; i++ {
 		regs[i] = prometheus.NewRegistry()
-		tcp, err := raft.NewTCPTransport(raft.TCPConfig{ID: i, ListenAddr: "127.0.0.1:0", Registerer: regs[i]})
+		met, err := raftprom.New(regs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcp, err := raft.NewTCPTransport(raft.TCPConfig{ID: i, ListenAddr: "127.0.0.1:0", Metrics: met})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
@@ -74,61 +73,23 @@ type TCPConfig struct {
 	Clock clock.Clock
 	// Logger receives connection errors. Nil discards them.
 	Logger *slog.Logger
-	// Registerer, when set, receives the transport's metrics with etcd's
-	// names: etcd_network_peer_sent_bytes_total and
+	// Metrics, when set, receives the transport's metrics; package
+	// prommetrics reports them with etcd's names:
+	// etcd_network_peer_sent_bytes_total and
 	// etcd_network_peer_received_bytes_total (the bytes of messages and
 	// snapshots, labelled To or From with the peer's ID in hex) and
 	// etcd_network_peer_sent_failures_total (messages dropped because the
-	// peer's queue was full).
-	Registerer prometheus.Registerer
+	// peer's queue was full). Nil means no metrics.
+	Metrics MetricsProvider
 }
-
-// tcpMetrics are a transport's Prometheus metrics, named as etcd names
-// them.
-type tcpMetrics struct {
-	sentBytes, receivedBytes, sentFailures *prometheus.CounterVec
-}
-
-func newTCPMetrics(reg prometheus.Registerer) (*tcpMetrics, error) {
-	m := &tcpMetrics{
-		sentBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "etcd", Subsystem: "network", Name: "peer_sent_bytes_total",
-			Help: "The total number of bytes sent to peers.",
-		}, []string{"To"}),
-		receivedBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "etcd", Subsystem: "network", Name: "peer_received_bytes_total",
-			Help: "The total number of bytes received from peers.",
-		}, []string{"From"}),
-		sentFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "etcd", Subsystem: "network", Name: "peer_sent_failures_total",
-			Help: "The total number of send failures to peers.",
-		}, []string{"To"}),
-	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.sentBytes, m.receivedBytes, m.sentFailures} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				return nil, fmt.Errorf("%w: transport metrics already registered (use one Registerer per member): %v", ErrInvalidConfig, err)
-			}
-			return nil, fmt.Errorf("raft: register transport metrics: %w", err)
-		}
-	}
-	return m, nil
-}
-
-func peerLabel(id uint64) string { return fmt.Sprintf("%x", id) }
 
 // TCPTransport is the production [Transport]: framed Raft messages over
 // TCP (optionally TLS), with a bounded queue, a writer goroutine and
 // reconnection with exponential backoff per peer.
 type TCPTransport struct {
-	cfg     TCPConfig
-	ln      net.Listener
-	h       Handler
-	metrics *tcpMetrics
+	cfg TCPConfig
+	ln  net.Listener
+	h   Handler
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -164,10 +125,6 @@ func NewTCPTransport(cfg TCPConfig) (*TCPTransport, error) {
 	if cfg.ListenAddr == "" {
 		return nil, fmt.Errorf("%w: transport needs a listen address", ErrInvalidConfig)
 	}
-	m, err := newTCPMetrics(cfg.Registerer)
-	if err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("raft: transport listen: %w", err)
@@ -176,7 +133,7 @@ func NewTCPTransport(cfg TCPConfig) (*TCPTransport, error) {
 		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &TCPTransport{cfg: cfg, ln: ln, metrics: m, ctx: ctx, cancel: cancel, peers: map[uint64]*tcpPeer{}, conns: map[net.Conn]struct{}{}}, nil
+	return &TCPTransport{cfg: cfg, ln: ln, ctx: ctx, cancel: cancel, peers: map[uint64]*tcpPeer{}, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Addr returns the listening address.
@@ -210,7 +167,7 @@ func (t *TCPTransport) AddPeer(id uint64, addr string) {
 		p.setAddr(addr)
 		return
 	}
-	p := &tcpPeer{t: t, id: id, addr: addr, queue: make(chan *raftpb.Message, t.cfg.QueueSize), stop: make(chan struct{})}
+	p := &tcpPeer{t: t, id: id, met: newPeerMetrics(t.cfg.Metrics, id), addr: addr, queue: make(chan *raftpb.Message, t.cfg.QueueSize), stop: make(chan struct{})}
 	t.peers[id] = p
 	if t.h != nil {
 		t.startPeer(p)
@@ -253,7 +210,7 @@ func (t *TCPTransport) Send(msgs []*raftpb.Message) {
 		select {
 		case p.queue <- m:
 		default:
-			t.metrics.sentFailures.WithLabelValues(peerLabel(p.id)).Inc()
+			p.met.sentFailures.Inc()
 			if t.h != nil {
 				go t.h.ReportUnreachable(p.id)
 			}
@@ -338,7 +295,10 @@ func (t *TCPTransport) serve(c net.Conn) {
 		return
 	}
 	var buf []byte
-	received := t.metrics.receivedBytes.WithLabelValues(peerLabel(from))
+	var received CounterMetric = noop{}
+	if t.cfg.Metrics != nil {
+		received = t.cfg.Metrics.NewPeerReceivedBytesMetric(from)
+	}
 	switch kind {
 	case kindStream:
 		for {
@@ -440,6 +400,7 @@ func readMessage(r io.Reader, buf *[]byte) (*raftpb.Message, error) {
 type tcpPeer struct {
 	t     *TCPTransport
 	id    uint64
+	met   peerMetrics // resolved once, so that sends do no label lookup
 	queue chan *raftpb.Message
 	stop  chan struct{}
 
@@ -541,7 +502,7 @@ func (p *tcpPeer) run() {
 
 // write writes m and whatever else is queued, then flushes.
 func (p *tcpPeer) write(conn net.Conn, bw *bufio.Writer, m *raftpb.Message, buf *[]byte) error {
-	sent := p.t.metrics.sentBytes.WithLabelValues(peerLabel(p.id))
+	sent := p.met.sentBytes
 	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	for m != nil {
 		b, err := appendFrame((*buf)[:0], m)
@@ -605,7 +566,7 @@ func (p *tcpPeer) streamSnapshot(m *raftpb.Message) error {
 		return err
 	}
 	n, err := io.Copy(bw, rc)
-	p.t.metrics.sentBytes.WithLabelValues(peerLabel(p.id)).Add(float64(len(frame) + int(n)))
+	p.met.sentBytes.Add(float64(len(frame) + int(n)))
 	if err != nil || n != size {
 		return fmt.Errorf("raft: snapshot stream: wrote %d of %d bytes: %v", n, size, err)
 	}

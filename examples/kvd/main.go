@@ -59,6 +59,7 @@ import (
 
 	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/raft/client"
+	raftprom "github.com/governor-io/governor/raft/prommetrics"
 	"github.com/governor-io/governor/store/kv"
 )
 
@@ -143,7 +144,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: *id, ListenAddr: *peer, Logger: log, Registerer: reg})
+	met, err := raftprom.New(reg)
+	if err != nil {
+		cln.Close()
+		return err
+	}
+	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: *id, ListenAddr: *peer, Logger: log, Metrics: met})
 	if err != nil {
 		cln.Close()
 		return err
@@ -159,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		CompactionRevisions: *keepRevs,
 		DisableForwarding:   *noFwd,
 		Logger:              log,
-		Registerer:          reg,
+		Metrics:             met,
 	}
 	switch {
 	case *cluster != "":

@@ -85,6 +85,8 @@
 //
 // # Metrics
 //
-// With [Options].Registerer set, the WAL records the duration of every fsync
-// in etcd_disk_wal_fsync_duration_seconds (etcd's name and buckets).
+// With [Options].Metrics set, the WAL records the duration of every fsync;
+// [github.com/governor-io/governor/raft/wal/prommetrics] reports it to
+// Prometheus as etcd_disk_wal_fsync_duration_seconds (etcd's name and
+// buckets).
 package wal

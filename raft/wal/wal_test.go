@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/governor-io/governor/raft/wal"
+	"github.com/governor-io/governor/raft/wal/prommetrics"
 	"github.com/governor-io/governor/raft/wal/waltest"
 )
 
@@ -429,8 +430,12 @@ func segmentFiles(t *testing.T, dir string) []string {
 
 func TestMetricsCountEveryFsync(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
+	provider, err := prommetrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	fsys := waltest.NewMemFS()
-	opts := wal.Options{FS: fsys, Registerer: reg, SegmentSize: 1 << 16}
+	opts := wal.Options{FS: fsys, Metrics: provider, SegmentSize: 1 << 16}
 	w := mustCreate(t, "/wal", opts)
 	for i := uint64(1); i <= 5; i++ {
 		if err := w.Save(nil, span(1, i, i)); err != nil {
@@ -438,7 +443,7 @@ func TestMetricsCountEveryFsync(t *testing.T) {
 		}
 	}
 	mustClose(t, w)
-	// Reopening with the same registry shares the histogram.
+	// Reopening with the same provider observes the same histogram.
 	w = mustOpen(t, "/wal", opts)
 	if err := w.Save(nil, span(1, 6, 6)); err != nil {
 		t.Fatal(err)

@@ -180,7 +180,7 @@ func TestMetricsRegistrationError(t *testing.T) {
 }
 
 func TestNoMetrics(t *testing.T) {
-	// Without a Registerer nothing is registered anywhere: the default
+	// Without a provider nothing is registered anywhere: the default
 	// registry keeps only what it had.
 	before := testutil.CollectAndCount(prometheus.DefaultRegisterer.(prometheus.Collector))
 	e := mvcc.New(mvcc.Options{})
