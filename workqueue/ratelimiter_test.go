@@ -2,6 +2,7 @@ package workqueue
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -168,13 +169,17 @@ func TestDefaultControllerRateLimiter(t *testing.T) {
 func TestRateLimiterConstructorsRejectBadInput(t *testing.T) {
 	exp, _ := NewExponentialRateLimiter[int](time.Millisecond, time.Second)
 	errs := map[string]error{}
-	_, errs["exponential base 0"] = NewExponentialRateLimiter[int](0, time.Second)
+	_, errs["exponential base negative"] = NewExponentialRateLimiter[int](-1, time.Second)
+	_, errs["exponential max negative"] = NewExponentialRateLimiter[int](0, -1)
+	_, errs["exponential max < default base"] = NewExponentialRateLimiter[int](0, time.Millisecond)
 	_, errs["exponential max < base"] = NewExponentialRateLimiter[int](time.Second, time.Millisecond)
 	_, errs["fast-slow negative"] = NewFastSlowRateLimiter[int](-1, time.Second, 1)
 	_, errs["fast-slow slow < fast"] = NewFastSlowRateLimiter[int](time.Second, time.Millisecond, 1)
 	_, errs["fast-slow negative attempts"] = NewFastSlowRateLimiter[int](0, time.Second, -1)
-	_, errs["bucket qps 0"] = NewBucketRateLimiter[int](nil, 0, 1)
-	_, errs["bucket burst 0"] = NewBucketRateLimiter[int](nil, 1, 0)
+	_, errs["fast-slow default slow < fast"] = NewFastSlowRateLimiter[int](time.Minute, 0, 1)
+	_, errs["bucket qps negative"] = NewBucketRateLimiter[int](nil, -1, 1)
+	_, errs["bucket qps NaN"] = NewBucketRateLimiter[int](nil, math.NaN(), 1)
+	_, errs["bucket burst negative"] = NewBucketRateLimiter[int](nil, 1, -1)
 	_, errs["max-of empty"] = NewMaxOfRateLimiter[int]()
 	_, errs["max-of nil"] = NewMaxOfRateLimiter[int](exp, nil)
 	_, errs["max-wait nil"] = NewMaxWaitRateLimiter[int](nil, time.Second)
@@ -183,5 +188,78 @@ func TestRateLimiterConstructorsRejectBadInput(t *testing.T) {
 		if !errors.Is(err, ErrInvalidLimiter) {
 			t.Errorf("%s: err = %v, want ErrInvalidLimiter", name, err)
 		}
+	}
+}
+
+// TestRateLimiterZeroValuesHaveDefaults checks that every limiter, as a
+// zero struct literal and from its constructor with zero parameters (and a
+// nil clock), works and uses the documented defaults.
+func TestRateLimiterZeroValuesHaveDefaults(t *testing.T) {
+	must := func(r RateLimiter[string], err error) RateLimiter[string] {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	exp := func() RateLimiter[string] { return must(NewExponentialRateLimiter[string](0, 0)) }
+	tests := []struct {
+		name string
+		r    RateLimiter[string]
+		// want are the delays of the first retries of one item.
+		want []time.Duration
+		// counts: NumRequeues follows the retries.
+		counts bool
+	}{
+		{"exponential literal", &ExponentialRateLimiter[string]{}, []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}, true},
+		{"exponential new(0, 0)", exp(), []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}, true},
+		{"fast-slow literal", &FastSlowRateLimiter[string]{}, []time.Duration{5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 10 * time.Second}, true},
+		{"fast-slow new(0, 0, 0)", must(NewFastSlowRateLimiter[string](0, 0, 0)), []time.Duration{5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 5 * time.Millisecond, 10 * time.Second}, true},
+		// The wall clock: the first DefaultBurst tokens are there at once.
+		{"bucket literal", &BucketRateLimiter[string]{}, []time.Duration{0, 0, 0}, false},
+		{"bucket new(nil, 0, 0)", must(NewBucketRateLimiter[string](nil, 0, 0)), []time.Duration{0, 0, 0}, false},
+		{"max-of literal", &MaxOfRateLimiter[string]{}, []time.Duration{0, 0}, false},
+		{"max-wait literal", &MaxWaitRateLimiter[string]{}, []time.Duration{0, 0}, false},
+		{"max-wait new(exp, 0)", must(NewMaxWaitRateLimiter(exp(), 0)), []time.Duration{5 * time.Millisecond, 10 * time.Millisecond}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, want := range tt.want {
+				if got := tt.r.When("a"); got != want {
+					t.Fatalf("retry %d: When = %v, want %v", i+1, got, want)
+				}
+			}
+			wantN := 0
+			if tt.counts {
+				wantN = len(tt.want)
+			}
+			if n := tt.r.NumRequeues("a"); n != wantN {
+				t.Errorf("NumRequeues = %d, want %d", n, wantN)
+			}
+			tt.r.Forget("a")
+			if n := tt.r.NumRequeues("a"); n != 0 {
+				t.Errorf("NumRequeues after Forget = %d, want 0", n)
+			}
+		})
+	}
+	// The zero bucket allows DefaultBurst at once, then DefaultQPS.
+	fake := clocktest.New(time.Unix(0, 0))
+	b := must(NewBucketRateLimiter[string](fake, 0, 0))
+	for i := range DefaultBurst {
+		if d := b.When("x"); d != 0 {
+			t.Fatalf("token %d: When = %v, want 0", i, d)
+		}
+	}
+	if d := b.When("x"); d != time.Second/DefaultQPS {
+		t.Fatalf("past the burst: When = %v, want %v", d, time.Second/DefaultQPS)
+	}
+	// The default exponential backoff stops at DefaultMaxDelay.
+	e := &ExponentialRateLimiter[string]{}
+	var d time.Duration
+	for range 40 {
+		d = e.When("x")
+	}
+	if d != DefaultMaxDelay {
+		t.Fatalf("after 40 retries: When = %v, want %v", d, DefaultMaxDelay)
 	}
 }
