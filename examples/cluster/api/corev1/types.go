@@ -63,7 +63,7 @@ type NodeSpec struct {
 	Taints              []Taint         `json:"taints,omitempty"`
 	ConfigSource        json.RawMessage `json:"configSource,omitempty"`
 	DoNotUseExternalID  string          `json:"externalID,omitempty"`
-	PodPreemptionPolicy *string         `json:"podPreemptionPolicy,omitempty"`
+	PodPreemptionPolicy json.RawMessage `json:"podPreemptionPolicy,omitempty"`
 }
 
 // Taint repels pods that do not tolerate it.
