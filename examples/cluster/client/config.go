@@ -277,5 +277,10 @@ func (t TLSConfig) transport() (*http.Transport, error) {
 		MaxIdleConns:        100,
 		MaxIdleConnsPerHost: 100,
 		IdleConnTimeout:     90 * time.Second,
+		// A watch on a connection whose peer vanished (a host gone, a
+		// NAT entry dropped) would otherwise wait for data forever: ping
+		// an HTTP/2 connection that has been silent for 30s and drop it
+		// if the answer takes over 15s, as client-go does.
+		HTTP2: &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second},
 	}, nil
 }

@@ -15,11 +15,12 @@
 //	pod, err := pods.Get(ctx, "default", "web")
 //	if errors.Is(err, meta.ErrNotFound) { ... }
 //
-// A Resource offers what a [github.com/governor-io/governor/store.Store] offers: Get, List (and ListAll,
-// which pages through), Watch, Create, Update, UpdateStatus, Patch (merge,
-// JSON and strategic merge), Delete (with preconditions and a propagation
-// policy), DeleteCollection, and subresources ([Resource.Subresource]:
-// binding, eviction, scale). It implements [informer.ListerWatcher], so
+// A Resource offers what a [github.com/governor-io/governor/store.Store]
+// offers: Get, List (and ListAll, which pages through), Watch, Create,
+// Update, UpdateStatus, Patch (merge, JSON and strategic merge), Delete
+// (with preconditions, a propagation policy and a grace period),
+// DeleteCollection, and subresources ([Resource.Subresource]: binding,
+// eviction, scale). It implements [informer.ListerWatcher], so
 // informer.New(client.For(c, corev1.Pods), opts) keeps a cache of the
 // server's pods, following watches, bookmarks, streaming initial lists
 // and Expired resourceVersions as it does in-process.

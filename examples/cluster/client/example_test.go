@@ -99,3 +99,41 @@ func ExampleResource_Watch() {
 	// MODIFIED big 4 8
 	// ERROR expired: true
 }
+
+// A kubeconfig names the server, its CA and the user's credentials; the
+// context picks one pair of them.
+func ExampleParseKubeconfig() {
+	kubeconfig := []byte(`
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:6443
+    certificate-authority: pki/ca.crt
+users:
+- name: scheduler
+  user:
+    client-certificate: pki/scheduler.crt
+    client-key: pki/scheduler.key
+- name: admin
+  user:
+    token: s3cret
+contexts:
+- name: scheduler
+  context: {cluster: local, user: scheduler}
+- name: admin
+  context: {cluster: local, user: admin, namespace: team-a}
+current-context: admin
+`)
+	cfg, err := client.ParseKubeconfig(kubeconfig, "/etc/governor", "scheduler")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(cfg.Host, cfg.TLS.CAFile, cfg.TLS.CertFile)
+	cfg, _ = client.ParseKubeconfig(kubeconfig, "/etc/governor", "")
+	fmt.Println(cfg.BearerToken, cfg.Namespace)
+	// Output:
+	// https://127.0.0.1:6443 /etc/governor/pki/ca.crt /etc/governor/pki/scheduler.crt
+	// s3cret team-a
+}

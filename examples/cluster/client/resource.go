@@ -16,11 +16,11 @@ import (
 	"github.com/governor-io/governor/store/meta"
 )
 
-// Resource is the typed client of one resource, such as pods: what a
-// [github.com/governor-io/governor/store.Store] offers in-process, over the wire. It implements
-// [informer.ListerWatcher], so that an informer (and the reconcilers over
-// it) runs against an API server exactly as against a store. Make one with
-// [For]; it is safe for concurrent use.
+// Resource is the typed client of one resource, such as pods: over the
+// wire, what a [github.com/governor-io/governor/store.Store] offers
+// in-process. It implements [informer.ListerWatcher], so that an informer
+// (and the reconcilers over it) runs against an API server exactly as
+// against a store. Make one with [For]; it is safe for concurrent use.
 //
 // Calls that name one object take its namespace ("" for a cluster-scoped
 // resource) and name; List, Watch and DeleteCollection take the namespace
@@ -289,8 +289,8 @@ type wireList struct {
 	Items []json.RawMessage `json:"items"`
 }
 
-// List returns one page of the objects opts select, as [github.com/governor-io/governor/store.Store.List]
-// does: ResourceVersion "" reads the server's current state, "0" lets it
+// List returns one page of the objects opts select, as
+// [github.com/governor-io/governor/store.Store.List] does: ResourceVersion "" reads the server's current state, "0" lets it
 // answer from its cache, and "N" reads exactly revision N
 // (resourceVersionMatch=Exact). With a Limit, a page holds at most that
 // many items and a Continue token when there may be more; [Resource.ListAll]

@@ -358,3 +358,42 @@ func TestEncodeKeepsTheCallersObjectAndFillsTypeMeta(t *testing.T) {
 		t.Errorf("encoded %s has kind twice", b)
 	}
 }
+
+func TestSubresourceCreateTakesASuccessStatus(t *testing.T) {
+	f := newFakeServer(t)
+	r := For(f.client(t, Config{}), widgets)
+	f.intercept = func(w http.ResponseWriter, req *http.Request) bool {
+		if !strings.HasSuffix(req.URL.Path, "/binding") {
+			return false
+		}
+		writeJSON(w, http.StatusCreated, meta.Status{TypeMeta: meta.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: meta.StatusSuccess, Code: 201})
+		return true
+	}
+	type binding struct {
+		meta.TypeMeta
+		Metadata meta.ObjectMeta `json:"metadata"`
+		Target   struct {
+			Kind string `json:"kind"`
+			Name string `json:"name"`
+		} `json:"target"`
+	}
+	b := binding{TypeMeta: meta.TypeMeta{Kind: "Binding", APIVersion: "v1"}, Metadata: meta.ObjectMeta{Name: "a", Namespace: "default"}}
+	b.Target.Kind, b.Target.Name = "Node", "node-1"
+	out := binding{}
+	if err := r.Subresource("binding").Create(context.Background(), "default", "a", &b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Target.Name != "" {
+		t.Errorf("a Success Status filled the answer: %+v", out)
+	}
+	req := f.recorded()[0]
+	if req.Method != http.MethodPost || req.Path != "/apis/example.dev/v1/namespaces/default/widgets/a/binding" ||
+		!strings.Contains(req.Body, `"target":{"kind":"Node","name":"node-1"}`) || req.ContentType != "application/json" {
+		t.Errorf("binding sent %+v", req)
+	}
+	// Errors of a subresource are Store errors too.
+	err := r.Subresource("scale").Get(context.Background(), "default", "missing", &scale{})
+	if !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("scale of a missing widget: %v, want NotFound", err)
+	}
+}

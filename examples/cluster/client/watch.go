@@ -20,8 +20,8 @@ type wireEvent struct {
 }
 
 // Watch opens a watch on the objects opts select and returns its events,
-// as [github.com/governor-io/governor/store.Store.Watch] does: ResourceVersion "" (or "0") starts with an
-// ADDED event for each current object, "N" sends every change after N.
+// as [github.com/governor-io/governor/store.Store.Watch] does:
+// ResourceVersion "" (or "0") starts with an ADDED event for each current object, "N" sends every change after N.
 // AllowWatchBookmarks asks for BOOKMARK events; SendInitialEvents asks
 // for the current state as ADDED events ended by a bookmark annotated
 // [meta.InitialEventsEndAnnotation] (sent with
