@@ -2,7 +2,6 @@ package reconcile_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/governor-io/governor/reconcile"
@@ -31,22 +30,22 @@ type backupReconciler struct {
 
 func (r *backupReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	b, err := r.backups.Get(req.Namespace, req.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return reconcile.Done(), nil
+	if err != nil {
+		return reconcile.Done(), reconcile.IgnoreNotFound(err)
 	}
-	name := b.Name + "-job"
-	if _, err := r.jobs.Get(b.Namespace, name); err == nil {
+	if len(r.jobs.ControlledBy(b)) > 0 {
 		return reconcile.Done(), nil // the cache already has our own last write
 	}
-	yes := true
-	job := &BackupJob{ObjectMeta: store.ObjectMeta{Namespace: b.Namespace, Name: name, OwnerReferences: []store.OwnerReference{{
-		APIVersion: b.APIVersion, Kind: b.Kind, Name: b.Name, UID: b.UID, Controller: &yes}}}}
+	job := &BackupJob{ObjectMeta: store.ObjectMeta{Namespace: b.Namespace, Name: b.Name + "-job"}}
+	if err := store.SetControllerReference(b, job); err != nil { // b's kind, apiVersion and uid
+		return reconcile.Done(), err
+	}
 	if _, err := r.jobs.Create(ctx, job); err != nil {
 		return reconcile.Done(), err
 	}
-	reconcile.LoggerFrom(ctx).Info("created job", "job", name) // carries controller= and request=
-	fmt.Println("created", name)
-	r.created <- name
+	reconcile.LoggerFrom(ctx).Info("created job", "job", job.Name) // carries controller= and request=
+	fmt.Println("created", job.Name)
+	r.created <- job.Name
 	return reconcile.Done(), nil
 }
 
