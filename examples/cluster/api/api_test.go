@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func TestHumanDurationMatchesKubectl(t *testing.T) {
@@ -44,11 +44,11 @@ func TestHumanDurationMatchesKubectl(t *testing.T) {
 }
 
 func TestAgeOfZeroTimeIsUnknown(t *testing.T) {
-	if got := api.Age(store.Time{}, time.Now()); got != "<unknown>" {
+	if got := api.Age(meta.Time{}, time.Now()); got != "<unknown>" {
 		t.Fatalf("Age(zero) = %q", got)
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if got := api.Age(store.NewTime(now.Add(-90*time.Second)), now); got != "90s" {
+	if got := api.Age(meta.NewTime(now.Add(-90*time.Second)), now); got != "90s" {
 		t.Fatalf("Age = %q, want 90s", got)
 	}
 }
@@ -94,7 +94,7 @@ func TestLabelSelectorSelectsAsKubernetes(t *testing.T) {
 		{Key: "a", Operator: "Near", Values: []string{"x"}},
 	} {
 		_, err := (&api.LabelSelector{MatchExpressions: []api.LabelSelectorRequirement{bad}}).Selector()
-		if !errors.Is(err, store.ErrInvalid) {
+		if !errors.Is(err, meta.ErrInvalid) {
 			t.Errorf("Selector(%v) = %v, want Invalid", bad, err)
 		}
 	}
@@ -158,18 +158,18 @@ func TestNameValidators(t *testing.T) {
 func TestValidateObjectMeta(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		meta       store.ObjectMeta
+		meta       meta.ObjectMeta
 		namespaced bool
 		fields     []string
 	}{
-		{"ok", store.ObjectMeta{Name: "a", Namespace: "ns", Labels: map[string]string{"example.com/x": "y"}}, true, nil},
-		{"generateName", store.ObjectMeta{GenerateName: "a-", Namespace: "ns"}, true, nil},
-		{"no name", store.ObjectMeta{Namespace: "ns"}, true, []string{"metadata.name"}},
-		{"no namespace", store.ObjectMeta{Name: "a"}, true, []string{"metadata.namespace"}},
-		{"namespace on cluster type", store.ObjectMeta{Name: "a", Namespace: "ns"}, false, []string{"metadata.namespace"}},
-		{"bad label", store.ObjectMeta{Name: "a", Labels: map[string]string{"a b": "c"}}, false, []string{"metadata.labels"}},
-		{"bad label value", store.ObjectMeta{Name: "a", Labels: map[string]string{"a": "-c"}}, false, []string{"metadata.labels"}},
-		{"bad owner", store.ObjectMeta{Name: "a", OwnerReferences: []store.OwnerReference{{Kind: "X", Name: "y", UID: "u"}}}, false,
+		{"ok", meta.ObjectMeta{Name: "a", Namespace: "ns", Labels: map[string]string{"example.com/x": "y"}}, true, nil},
+		{"generateName", meta.ObjectMeta{GenerateName: "a-", Namespace: "ns"}, true, nil},
+		{"no name", meta.ObjectMeta{Namespace: "ns"}, true, []string{"metadata.name"}},
+		{"no namespace", meta.ObjectMeta{Name: "a"}, true, []string{"metadata.namespace"}},
+		{"namespace on cluster type", meta.ObjectMeta{Name: "a", Namespace: "ns"}, false, []string{"metadata.namespace"}},
+		{"bad label", meta.ObjectMeta{Name: "a", Labels: map[string]string{"a b": "c"}}, false, []string{"metadata.labels"}},
+		{"bad label value", meta.ObjectMeta{Name: "a", Labels: map[string]string{"a": "-c"}}, false, []string{"metadata.labels"}},
+		{"bad owner", meta.ObjectMeta{Name: "a", OwnerReferences: []meta.OwnerReference{{Kind: "X", Name: "y", UID: "u"}}}, false,
 			[]string{"metadata.ownerReferences[0].apiVersion"}},
 	} {
 		causes := api.ValidateObjectMeta(&tc.meta, tc.namespaced, api.DNS1123Subdomain)
@@ -200,9 +200,9 @@ func TestEraseDelegatesToTypedFunctions(t *testing.T) {
 		Fields:   map[string]func(*Widget) string{"spec.size": func(w *Widget) string { return fmt.Sprint(w.Spec.Size) }},
 		Cells:    func(w *Widget, _ time.Time) []any { return []any{w.Name} },
 		Default:  func(w *Widget) { w.Spec.Size = 1 },
-		Validate: func(w *Widget) []store.Cause { return []store.Cause{api.Required("spec.size", "")} },
-		ValidateUpdate: func(o, n *Widget) []store.Cause {
-			return []store.Cause{api.Invalid("spec.size", n.Spec.Size, fmt.Sprint("was ", o.Spec.Size))}
+		Validate: func(w *Widget) []meta.Cause { return []meta.Cause{api.Required("spec.size", "")} },
+		ValidateUpdate: func(o, n *Widget) []meta.Cause {
+			return []meta.Cause{api.Invalid("spec.size", n.Spec.Size, fmt.Sprint("was ", o.Spec.Size))}
 		},
 		Scale: &api.ScaleAccess[*Widget]{
 			SpecReplicas:    func(w *Widget) int32 { return w.Spec.Size },

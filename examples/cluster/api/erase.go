@@ -3,10 +3,10 @@ package api
 import (
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
-// Erase returns t with its type parameter erased to [store.Object], so
+// Erase returns t with its type parameter erased to [meta.Object], so
 // that resources of different Go types can sit in one list (package
 // api/builtin) and go through one instantiation of generic code such as
 // an API server's Register. Every function of the result asserts its
@@ -16,43 +16,43 @@ import (
 // code that reflects on the Go type of the objects (a strategic merge
 // patch reading struct tags, say) must use reflect.TypeOf(t.New()), not
 // the type parameter.
-func (t Type[T]) Erase() Type[store.Object] {
-	if e, ok := any(t).(Type[store.Object]); ok {
+func (t Type[T]) Erase() Type[meta.Object] {
+	if e, ok := any(t).(Type[meta.Object]); ok {
 		return e
 	}
-	out := Type[store.Object]{
+	out := Type[meta.Object]{
 		Group: t.Group, Version: t.Version, Kind: t.Kind, Resource: t.Resource, Singular: t.Singular,
 		Namespaced: t.Namespaced, ShortNames: t.ShortNames, Categories: t.Categories,
 		Subresources: t.Subresources, Columns: t.Columns,
 	}
 	if t.Fields != nil {
-		out.Fields = make(map[string]func(store.Object) string, len(t.Fields))
+		out.Fields = make(map[string]func(meta.Object) string, len(t.Fields))
 		for name, f := range t.Fields {
-			out.Fields[name] = func(o store.Object) string { return f(o.(T)) }
+			out.Fields[name] = func(o meta.Object) string { return f(o.(T)) }
 		}
 	}
 	if f := t.Cells; f != nil {
-		out.Cells = func(o store.Object, now time.Time) []any { return f(o.(T), now) }
+		out.Cells = func(o meta.Object, now time.Time) []any { return f(o.(T), now) }
 	}
 	if f := t.Default; f != nil {
-		out.Default = func(o store.Object) { f(o.(T)) }
+		out.Default = func(o meta.Object) { f(o.(T)) }
 	}
 	if f := t.Validate; f != nil {
-		out.Validate = func(o store.Object) []store.Cause { return f(o.(T)) }
+		out.Validate = func(o meta.Object) []meta.Cause { return f(o.(T)) }
 	}
 	if f := t.ValidateUpdate; f != nil {
-		out.ValidateUpdate = func(o, n store.Object) []store.Cause { return f(o.(T), n.(T)) }
+		out.ValidateUpdate = func(o, n meta.Object) []meta.Cause { return f(o.(T), n.(T)) }
 	}
 	if s := t.Scale; s != nil {
-		out.Scale = &ScaleAccess[store.Object]{
-			SpecReplicas:    func(o store.Object) int32 { return s.SpecReplicas(o.(T)) },
-			SetSpecReplicas: func(o store.Object, n int32) { s.SetSpecReplicas(o.(T), n) },
-			StatusReplicas:  func(o store.Object) int32 { return s.StatusReplicas(o.(T)) },
-			Selector:        func(o store.Object) string { return s.Selector(o.(T)) },
+		out.Scale = &ScaleAccess[meta.Object]{
+			SpecReplicas:    func(o meta.Object) int32 { return s.SpecReplicas(o.(T)) },
+			SetSpecReplicas: func(o meta.Object, n int32) { s.SetSpecReplicas(o.(T), n) },
+			StatusReplicas:  func(o meta.Object) int32 { return s.StatusReplicas(o.(T)) },
+			Selector:        func(o meta.Object) string { return s.Selector(o.(T)) },
 		}
 	}
 	if f := t.New; f != nil {
-		out.New = func() store.Object { return f() }
+		out.New = func() meta.Object { return f() }
 	}
 	return out
 }

@@ -5,14 +5,14 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Widget is a resource of the example group "example.dev".
 type Widget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             struct {
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            struct {
 		Size int32 `json:"size"`
 	} `json:"spec"`
 }
@@ -31,7 +31,7 @@ func ExampleType() {
 		Cells: func(w *Widget, now time.Time) []any { return []any{w.Name, int64(w.Spec.Size)} },
 		New:   func() *Widget { return new(Widget) },
 	}
-	w := &Widget{ObjectMeta: store.ObjectMeta{Name: "big"}}
+	w := &Widget{ObjectMeta: meta.ObjectMeta{Name: "big"}}
 	w.Spec.Size = 3
 	fmt.Println(widgets.APIVersion(), widgets.ListKind(), widgets.GroupResource())
 	fmt.Println(widgets.StoreResource().Name, widgets.Cells(w, time.Now()))

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // LabelSelector is a label query over a set of objects, with the JSON of
@@ -69,11 +69,11 @@ func (s *LabelSelector) String() string {
 	return strings.Join(parts, ",")
 }
 
-// Selector converts s to a [store.LabelSelector]. A nil s selects nothing
+// Selector converts s to a [meta.LabelSelector]. A nil s selects nothing
 // and an empty one everything, as Kubernetes' LabelSelectorAsSelector
 // does; an unknown operator, an In or NotIn without values, or a bad key
 // or value gives an Invalid error.
-func (s *LabelSelector) Selector() (store.LabelSelector, error) {
+func (s *LabelSelector) Selector() (meta.LabelSelector, error) {
 	if s == nil {
 		return nothing{}, nil
 	}
@@ -81,23 +81,23 @@ func (s *LabelSelector) Selector() (store.LabelSelector, error) {
 		switch r.Operator {
 		case LabelSelectorOpIn, LabelSelectorOpNotIn:
 			if len(r.Values) == 0 {
-				return nil, store.NewInvalid("", "", store.Cause{Type: store.CauseTypeFieldValueRequired,
+				return nil, meta.NewInvalid("", "", meta.Cause{Type: meta.CauseTypeFieldValueRequired,
 					Field:   fmt.Sprintf("matchExpressions[%d].values", i),
 					Message: "must be specified when `operator` is 'In' or 'NotIn'"})
 			}
 		case LabelSelectorOpExists, LabelSelectorOpDoesNotExist:
 			if len(r.Values) > 0 {
-				return nil, store.NewInvalid("", "", store.Cause{Type: store.CauseTypeFieldValueForbidden,
+				return nil, meta.NewInvalid("", "", meta.Cause{Type: meta.CauseTypeFieldValueForbidden,
 					Field:   fmt.Sprintf("matchExpressions[%d].values", i),
 					Message: "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"})
 			}
 		default:
-			return nil, store.NewInvalid("", "", store.Cause{Type: store.CauseTypeFieldValueNotSupported,
+			return nil, meta.NewInvalid("", "", meta.Cause{Type: meta.CauseTypeFieldValueNotSupported,
 				Field:   fmt.Sprintf("matchExpressions[%d].operator", i),
 				Message: fmt.Sprintf("Unsupported value: %q", r.Operator)})
 		}
 	}
-	return store.ParseLabelSelector(s.String())
+	return meta.ParseLabelSelector(s.String())
 }
 
 // nothing is the selector of a nil [LabelSelector]: it matches no labels.
@@ -176,12 +176,12 @@ func (v IntOrString) ScaledValue(total int, roundUp bool) (int, error) {
 // DeleteOptions is the body of a DELETE, a deletecollection or an
 // eviction, with the JSON of Kubernetes' metav1.DeleteOptions.
 type DeleteOptions struct {
-	store.TypeMeta
+	meta.TypeMeta
 	// GracePeriodSeconds is how long the object may take to go away; 0
 	// means now.
 	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
 	// Preconditions must hold for the deletion to go ahead.
-	Preconditions *store.Preconditions `json:"preconditions,omitempty"`
+	Preconditions *meta.Preconditions `json:"preconditions,omitempty"`
 	// OrphanDependents is the deprecated form of PropagationPolicy.
 	OrphanDependents *bool `json:"orphanDependents,omitempty"`
 	// PropagationPolicy is Orphan, Background or Foreground.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // NameColumn is the NAME column every table starts with.
@@ -22,7 +22,7 @@ var CreatedAtColumn = TableColumn{Name: "Created At", Type: "date",
 
 // Age returns the time since t in kubectl's short form ("45s", "3m20s",
 // "5h", "12d"), or "<unknown>" when t is zero.
-func Age(t store.Time, now time.Time) string {
+func Age(t meta.Time, now time.Time) string {
 	if t.IsZero() {
 		return "<unknown>"
 	}

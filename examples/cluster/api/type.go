@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Type describes one served resource: what discovery says about it, how
@@ -13,7 +14,7 @@ import (
 //
 // A Type is a plain value, built once per resource (corev1.Pods,
 // appsv1.Deployments, ...) and read-only afterwards.
-type Type[T store.Object] struct {
+type Type[T meta.Object] struct {
 	// Group is the API group, "" for the core group ("apps",
 	// "rbac.authorization.k8s.io", ...).
 	Group string
@@ -56,10 +57,10 @@ type Type[T store.Object] struct {
 	// Validate checks an object before it is created or updated, and
 	// returns the offending fields. nil means no checks beyond the
 	// store's own.
-	Validate func(obj T) []store.Cause
+	Validate func(obj T) []meta.Cause
 	// ValidateUpdate, if set, also checks an update against the stored
 	// object (immutable fields, say).
-	ValidateUpdate func(oldObj, newObj T) []store.Cause
+	ValidateUpdate func(oldObj, newObj T) []meta.Cause
 	// Scale reads and writes the replica count for the "scale"
 	// subresource. It is nil unless Subresources holds "scale".
 	Scale *ScaleAccess[T]
@@ -89,7 +90,7 @@ type TableColumn struct {
 // ScaleAccess gives the "scale" subresource of a type its view of an
 // object, as an autoscaling/v1 Scale: the desired replicas (read and
 // written), the observed replicas and the label selector of the pods.
-type ScaleAccess[T store.Object] struct {
+type ScaleAccess[T meta.Object] struct {
 	// SpecReplicas returns the desired number of replicas.
 	SpecReplicas func(obj T) int32
 	// SetSpecReplicas sets the desired number of replicas.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // NameValidator checks an object's name, or with prefix set a
@@ -109,35 +109,35 @@ func PathSegmentName(name string, prefix bool) []string {
 }
 
 // Required returns the cause of a missing required field.
-func Required(field, detail string) store.Cause {
+func Required(field, detail string) meta.Cause {
 	msg := "Required value"
 	if detail != "" {
 		msg += ": " + detail
 	}
-	return store.Cause{Type: store.CauseTypeFieldValueRequired, Field: field, Message: msg}
+	return meta.Cause{Type: meta.CauseTypeFieldValueRequired, Field: field, Message: msg}
 }
 
 // Invalid returns the cause of a field whose value is not allowed.
-func Invalid(field string, value any, detail string) store.Cause {
-	return store.Cause{Type: store.CauseTypeFieldValueInvalid, Field: field,
+func Invalid(field string, value any, detail string) meta.Cause {
+	return meta.Cause{Type: meta.CauseTypeFieldValueInvalid, Field: field,
 		Message: fmt.Sprintf("Invalid value: %s: %s", quoteValue(value), detail)}
 }
 
 // NotSupported returns the cause of a field whose value is not one of
 // supported.
-func NotSupported(field string, value any, supported ...string) store.Cause {
+func NotSupported(field string, value any, supported ...string) meta.Cause {
 	q := make([]string, len(supported))
 	for i, s := range supported {
 		q[i] = fmt.Sprintf("%q", s)
 	}
-	return store.Cause{Type: store.CauseTypeFieldValueNotSupported, Field: field,
+	return meta.Cause{Type: meta.CauseTypeFieldValueNotSupported, Field: field,
 		Message: fmt.Sprintf("Unsupported value: %s: supported values: %s", quoteValue(value), strings.Join(q, ", "))}
 }
 
 // Forbidden returns the cause of a field that may not be set (or
 // changed).
-func Forbidden(field, detail string) store.Cause {
-	return store.Cause{Type: store.CauseTypeFieldValueForbidden, Field: field, Message: "Forbidden: " + detail}
+func Forbidden(field, detail string) meta.Cause {
+	return meta.Cause{Type: meta.CauseTypeFieldValueForbidden, Field: field, Message: "Forbidden: " + detail}
 }
 
 func quoteValue(v any) string {
@@ -150,8 +150,8 @@ func quoteValue(v any) string {
 // ValidateObjectMeta checks the metadata every object carries: a name
 // (or generateName) that validName accepts, a namespace exactly when the
 // type is namespaced, and well-formed labels and annotations.
-func ValidateObjectMeta(m *store.ObjectMeta, namespaced bool, validName NameValidator) []store.Cause {
-	var causes []store.Cause
+func ValidateObjectMeta(m *meta.ObjectMeta, namespaced bool, validName NameValidator) []meta.Cause {
+	var causes []meta.Cause
 	switch {
 	case m.Name != "":
 		for _, msg := range validName(m.Name, false) {
@@ -201,8 +201,8 @@ func ValidateObjectMeta(m *store.ObjectMeta, namespaced bool, validName NameVali
 }
 
 // ValidateLabels checks label keys (qualified names) and values.
-func ValidateLabels(labels map[string]string, field string) []store.Cause {
-	var causes []store.Cause
+func ValidateLabels(labels map[string]string, field string) []meta.Cause {
+	var causes []meta.Cause
 	for k, v := range labels {
 		if msg := qualifiedName(k); msg != "" {
 			causes = append(causes, Invalid(field, k, msg))
@@ -220,8 +220,8 @@ const totalAnnotationSizeLimit = 256 * 1024
 
 // ValidateAnnotations checks annotation keys (qualified names) and the
 // total size, at most 256 KiB.
-func ValidateAnnotations(annotations map[string]string, field string) []store.Cause {
-	var causes []store.Cause
+func ValidateAnnotations(annotations map[string]string, field string) []meta.Cause {
+	var causes []meta.Cause
 	size := 0
 	for k, v := range annotations {
 		if msg := qualifiedName(strings.ToLower(k)); msg != "" {
@@ -230,7 +230,7 @@ func ValidateAnnotations(annotations map[string]string, field string) []store.Ca
 		size += len(k) + len(v)
 	}
 	if size > totalAnnotationSizeLimit {
-		causes = append(causes, store.Cause{Type: store.CauseTypeFieldValueTooLong, Field: field,
+		causes = append(causes, meta.Cause{Type: meta.CauseTypeFieldValueTooLong, Field: field,
 			Message: fmt.Sprintf("Too long: may not be more than %d bytes", totalAnnotationSizeLimit)})
 	}
 	return causes

@@ -10,22 +10,22 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // MutatingWebhookConfiguration lists webhooks that may change objects
 // on their way into storage.
 type MutatingWebhookConfiguration struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Webhooks         []MutatingWebhook `json:"webhooks,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Webhooks        []MutatingWebhook `json:"webhooks,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 }
 
 // ValidatingWebhookConfiguration lists webhooks that may reject objects.
 type ValidatingWebhookConfiguration struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Webhooks         []ValidatingWebhook `json:"webhooks,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Webhooks        []ValidatingWebhook `json:"webhooks,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 }
 
 // ValidatingWebhook is one validating webhook and what it applies to.
@@ -107,8 +107,8 @@ type webhook struct {
 	versions      []string
 }
 
-func validateWebhooks(hooks []webhook) []store.Cause {
-	var causes []store.Cause
+func validateWebhooks(hooks []webhook) []meta.Cause {
+	var causes []meta.Cause
 	names := map[string]bool{}
 	for i, h := range hooks {
 		p := fmt.Sprintf("webhooks[%d]", i)
@@ -117,7 +117,7 @@ func validateWebhooks(hooks []webhook) []store.Cause {
 		} else if msgs := api.DNS1123Subdomain(h.name, false); len(msgs) > 0 {
 			causes = append(causes, api.Invalid(p+".name", h.name, "should be a domain with at least three segments separated by dots"))
 		} else if names[h.name] {
-			causes = append(causes, store.Cause{Type: "FieldValueDuplicate", Field: p + ".name", Message: fmt.Sprintf("Duplicate value: %q", h.name)})
+			causes = append(causes, meta.Cause{Type: "FieldValueDuplicate", Field: p + ".name", Message: fmt.Sprintf("Duplicate value: %q", h.name)})
 		}
 		names[h.name] = true
 		switch c := h.client; {
@@ -180,7 +180,7 @@ var MutatingWebhookConfigurations = api.Type[*MutatingWebhookConfiguration]{
 			}
 		}
 	},
-	Validate: func(c *MutatingWebhookConfiguration) []store.Cause {
+	Validate: func(c *MutatingWebhookConfiguration) []meta.Cause {
 		causes := api.ValidateObjectMeta(&c.ObjectMeta, false, api.DNS1123Subdomain)
 		hooks := make([]webhook, len(c.Webhooks))
 		for i, h := range c.Webhooks {
@@ -207,7 +207,7 @@ var ValidatingWebhookConfigurations = api.Type[*ValidatingWebhookConfiguration]{
 			defaultWebhook(&h.FailurePolicy, &h.MatchPolicy, &h.TimeoutSeconds, &h.NamespaceSelector, &h.ObjectSelector)
 		}
 	},
-	Validate: func(c *ValidatingWebhookConfiguration) []store.Cause {
+	Validate: func(c *ValidatingWebhookConfiguration) []meta.Cause {
 		causes := api.ValidateObjectMeta(&c.ObjectMeta, false, api.DNS1123Subdomain)
 		hooks := make([]webhook, len(c.Webhooks))
 		for i, h := range c.Webhooks {

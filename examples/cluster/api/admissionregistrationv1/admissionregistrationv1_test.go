@@ -5,12 +5,12 @@ import (
 	"testing"
 
 	"github.com/governor-io/governor/examples/cluster/api/admissionregistrationv1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func config() *admissionregistrationv1.ValidatingWebhookConfiguration {
 	none := "None"
-	return &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: store.ObjectMeta{Name: "policy"},
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: meta.ObjectMeta{Name: "policy"},
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{{Name: "pods.policy.example.com",
 			ClientConfig: admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Namespace: "p", Name: "hook"}},
 			SideEffects:  &none, AdmissionReviewVersions: []string{"v1"}}}}
@@ -40,7 +40,7 @@ func TestWebhookValidation(t *testing.T) {
 			t.Errorf("no cause for %s in %v", f, causes)
 		}
 	}
-	m := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: store.ObjectMeta{Name: "m"},
+	m := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: meta.ObjectMeta{Name: "m"},
 		Webhooks: []admissionregistrationv1.MutatingWebhook{{Name: "a.b.c"}}}
 	admissionregistrationv1.MutatingWebhookConfigurations.Default(m)
 	if *m.Webhooks[0].ReinvocationPolicy != "Never" {

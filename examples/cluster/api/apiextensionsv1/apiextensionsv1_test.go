@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/governor-io/governor/examples/cluster/api/apiextensionsv1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 const crdJSON = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
@@ -108,7 +108,7 @@ func TestCRDValidation(t *testing.T) {
 			t.Errorf("%s: causes %v, want one for %s", tc.name, causes, tc.field)
 		}
 	}
-	changed := store.DeepCopy(crd)
+	changed := meta.DeepCopy(crd)
 	changed.Spec.Scope = "Cluster"
 	if c := apiextensionsv1.CustomResourceDefinitions.ValidateUpdate(crd, changed); len(c) != 1 {
 		t.Fatalf("scope change: %v", c)

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // CustomResourceDefinitions describes the customresourcedefinitions
@@ -56,7 +56,7 @@ func (c *CustomResourceDefinition) Namespaced() bool { return c.Spec.Scope == "N
 // is "<plural>.<group>", the group has a dot, the names are DNS labels,
 // the scope is known, and exactly one served-or-not version is the
 // storage version, each with a structural schema.
-func validateCRD(c *CustomResourceDefinition) []store.Cause {
+func validateCRD(c *CustomResourceDefinition) []meta.Cause {
 	causes := api.ValidateObjectMeta(&c.ObjectMeta, false, api.DNS1123Subdomain)
 	s := &c.Spec
 	if want := s.Names.Plural + "." + s.Group; c.Name != want {
@@ -109,7 +109,7 @@ func validateCRD(c *CustomResourceDefinition) []store.Cause {
 			storage++
 		}
 		if seen[v.Name] {
-			causes = append(causes, store.Cause{Type: "FieldValueDuplicate", Field: p + ".name", Message: fmt.Sprintf("Duplicate value: %q", v.Name)})
+			causes = append(causes, meta.Cause{Type: "FieldValueDuplicate", Field: p + ".name", Message: fmt.Sprintf("Duplicate value: %q", v.Name)})
 		}
 		seen[v.Name] = true
 		for _, msg := range api.DNS1035Label(v.Name, false) {
@@ -155,8 +155,8 @@ func validateCRD(c *CustomResourceDefinition) []store.Cause {
 // validateStructural checks the parts of a structural schema the API
 // server relies on: every node has a type unless it preserves unknown
 // fields or is int-or-string, and the root is an object.
-func validateStructural(s *JSONSchemaProps, path string, root bool) []store.Cause {
-	var causes []store.Cause
+func validateStructural(s *JSONSchemaProps, path string, root bool) []meta.Cause {
+	var causes []meta.Cause
 	preserve := s.XPreserveUnknownFields != nil && *s.XPreserveUnknownFields
 	if s.Type == "" && !preserve && !s.XIntOrString && !root {
 		causes = append(causes, api.Required(path+".type", "must not be empty for specified object fields"))
@@ -194,8 +194,8 @@ func validateStructural(s *JSONSchemaProps, path string, root bool) []store.Caus
 // validateCRDUpdate forbids what would orphan stored objects: a change
 // of group or scope, or dropping a version that objects are still stored
 // in.
-func validateCRDUpdate(o, n *CustomResourceDefinition) []store.Cause {
-	var causes []store.Cause
+func validateCRDUpdate(o, n *CustomResourceDefinition) []meta.Cause {
+	var causes []meta.Cause
 	if o.Spec.Group != n.Spec.Group {
 		causes = append(causes, api.Invalid("spec.group", n.Spec.Group, "field is immutable"))
 	}

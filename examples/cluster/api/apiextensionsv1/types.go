@@ -8,17 +8,17 @@ import (
 	"bytes"
 	"encoding/json"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // CustomResourceDefinition adds a resource to the API:
 // apiextensions.k8s.io/v1 CustomResourceDefinition (cluster-scoped,
 // named "<plural>.<group>").
 type CustomResourceDefinition struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             CustomResourceDefinitionSpec   `json:"spec"`
-	Status           CustomResourceDefinitionStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            CustomResourceDefinitionSpec   `json:"spec"`
+	Status          CustomResourceDefinitionStatus `json:"status,omitempty"`
 }
 
 // CustomResourceDefinitionSpec describes the resource a CRD adds.
@@ -137,12 +137,12 @@ type CustomResourceDefinitionStatus struct {
 // CustomResourceDefinitionCondition is one condition of a CRD
 // ("Established", "NamesAccepted", "Terminating").
 type CustomResourceDefinitionCondition struct {
-	Type               string                `json:"type"`
-	Status             store.ConditionStatus `json:"status"`
-	LastTransitionTime store.Time            `json:"lastTransitionTime,omitempty"`
-	Reason             string                `json:"reason,omitempty"`
-	Message            string                `json:"message,omitempty"`
-	ObservedGeneration int64                 `json:"observedGeneration,omitempty"`
+	Type               string               `json:"type"`
+	Status             meta.ConditionStatus `json:"status"`
+	LastTransitionTime meta.Time            `json:"lastTransitionTime,omitempty"`
+	Reason             string               `json:"reason,omitempty"`
+	Message            string               `json:"message,omitempty"`
+	ObservedGeneration int64                `json:"observedGeneration,omitempty"`
 }
 
 // JSONSchemaProps is an OpenAPI v3 schema, as a CRD gives it.

@@ -8,18 +8,18 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/api/appsv1"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func deployment() *appsv1.Deployment {
 	return &appsv1.Deployment{
-		ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: store.NewTime(now.Add(-time.Hour))},
+		ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: meta.NewTime(now.Add(-time.Hour))},
 		Spec: appsv1.DeploymentSpec{
 			Selector: &api.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: store.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				ObjectMeta: meta.ObjectMeta{Labels: map[string]string{"app": "web"}},
 				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "nginx", Image: "nginx:1.27"}, {Name: "log", Image: "busybox"}}},
 			},
 		},
@@ -63,14 +63,14 @@ func TestDeploymentDefaultsAndValidation(t *testing.T) {
 		{"restart never", func(d *appsv1.Deployment) { d.Spec.Template.Spec.RestartPolicy = "Never" }, "spec.template.spec.restartPolicy"},
 		{"no image", func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "" }, "spec.template.spec.containers[0].image"},
 	} {
-		q := store.DeepCopy(d)
+		q := meta.DeepCopy(d)
 		tc.edit(q)
 		causes := appsv1.Deployments.Validate(q)
 		if len(causes) == 0 || causes[0].Field != tc.field {
 			t.Errorf("%s: causes %v, want field %s", tc.name, causes, tc.field)
 		}
 	}
-	changed := store.DeepCopy(d)
+	changed := meta.DeepCopy(d)
 	changed.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
 	if causes := appsv1.Deployments.ValidateUpdate(d, changed); len(causes) != 1 {
 		t.Fatalf("selector change allowed: %v", causes)

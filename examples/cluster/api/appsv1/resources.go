@@ -8,7 +8,7 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // ReplicaSets describes the replicasets resource, with its status and
@@ -41,11 +41,11 @@ var ReplicaSets = api.Type[*ReplicaSet]{
 		}
 		corev1.DefaultPodSpec(&r.Spec.Template.Spec)
 	},
-	Validate: func(r *ReplicaSet) []store.Cause {
+	Validate: func(r *ReplicaSet) []meta.Cause {
 		causes := api.ValidateObjectMeta(&r.ObjectMeta, true, api.DNS1123Subdomain)
 		return append(causes, validateWorkload(r.Spec.Replicas, r.Spec.Selector, &r.Spec.Template, r.Spec.MinReadySeconds)...)
 	},
-	ValidateUpdate: func(o, n *ReplicaSet) []store.Cause {
+	ValidateUpdate: func(o, n *ReplicaSet) []meta.Cause {
 		return immutableSelector(o.Spec.Selector, n.Spec.Selector)
 	},
 	Scale: &api.ScaleAccess[*ReplicaSet]{
@@ -106,7 +106,7 @@ var Deployments = api.Type[*Deployment]{
 		}
 		corev1.DefaultPodSpec(&d.Spec.Template.Spec)
 	},
-	Validate: func(d *Deployment) []store.Cause {
+	Validate: func(d *Deployment) []meta.Cause {
 		causes := api.ValidateObjectMeta(&d.ObjectMeta, true, api.DNS1123Subdomain)
 		causes = append(causes, validateWorkload(d.Spec.Replicas, d.Spec.Selector, &d.Spec.Template, d.Spec.MinReadySeconds)...)
 		switch d.Spec.Strategy.Type {
@@ -132,7 +132,7 @@ var Deployments = api.Type[*Deployment]{
 		}
 		return causes
 	},
-	ValidateUpdate: func(o, n *Deployment) []store.Cause {
+	ValidateUpdate: func(o, n *Deployment) []meta.Cause {
 		return immutableSelector(o.Spec.Selector, n.Spec.Selector)
 	},
 	Scale: &api.ScaleAccess[*Deployment]{
@@ -162,22 +162,22 @@ func isZero(v *api.IntOrString) bool {
 	return err == nil && n == 0
 }
 
-func validateSurge(field string, v *api.IntOrString) []store.Cause {
+func validateSurge(field string, v *api.IntOrString) []meta.Cause {
 	if v == nil {
 		return nil
 	}
 	if v.IsString {
 		n, err := v.ScaledValue(100, false)
 		if err != nil {
-			return []store.Cause{api.Invalid(field, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%'")}
+			return []meta.Cause{api.Invalid(field, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%'")}
 		}
 		if n < 0 || n > 100 {
-			return []store.Cause{api.Invalid(field, v.StrVal, "must not be greater than 100%")}
+			return []meta.Cause{api.Invalid(field, v.StrVal, "must not be greater than 100%")}
 		}
 		return nil
 	}
 	if v.IntVal < 0 {
-		return []store.Cause{api.Invalid(field, v.IntVal, "must be greater than or equal to 0")}
+		return []meta.Cause{api.Invalid(field, v.IntVal, "must be greater than or equal to 0")}
 	}
 	return nil
 }
@@ -185,8 +185,8 @@ func validateSurge(field string, v *api.IntOrString) []store.Cause {
 // validateWorkload checks what replica sets and deployments share: a
 // non-negative replica count, a non-empty selector that the template's
 // labels match, and a valid template.
-func validateWorkload(replicas *int32, sel *api.LabelSelector, tpl *corev1.PodTemplateSpec, minReady int32) []store.Cause {
-	var causes []store.Cause
+func validateWorkload(replicas *int32, sel *api.LabelSelector, tpl *corev1.PodTemplateSpec, minReady int32) []meta.Cause {
+	var causes []meta.Cause
 	if replicas != nil && *replicas < 0 {
 		causes = append(causes, api.Invalid("spec.replicas", *replicas, "must be greater than or equal to 0"))
 	}
@@ -209,9 +209,9 @@ func validateWorkload(replicas *int32, sel *api.LabelSelector, tpl *corev1.PodTe
 	return causes
 }
 
-func immutableSelector(o, n *api.LabelSelector) []store.Cause {
+func immutableSelector(o, n *api.LabelSelector) []meta.Cause {
 	if o.String() != n.String() {
-		return []store.Cause{api.Invalid("spec.selector", n.String(), "field is immutable")}
+		return []meta.Cause{api.Invalid("spec.selector", n.String(), "field is immutable")}
 	}
 	return nil
 }

@@ -5,16 +5,16 @@ package appsv1
 import (
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // ReplicaSet keeps a number of identical pods running: apps/v1
 // ReplicaSet.
 type ReplicaSet struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             ReplicaSetSpec   `json:"spec,omitempty"`
-	Status           ReplicaSetStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            ReplicaSetSpec   `json:"spec,omitempty"`
+	Status          ReplicaSetStatus `json:"status,omitempty"`
 }
 
 // ReplicaSetSpec is the desired state of a [ReplicaSet].
@@ -41,7 +41,7 @@ type ReplicaSetStatus struct {
 type ReplicaSetCondition struct {
 	Type               string                 `json:"type"`
 	Status             corev1.ConditionStatus `json:"status"`
-	LastTransitionTime store.Time             `json:"lastTransitionTime,omitempty"`
+	LastTransitionTime meta.Time              `json:"lastTransitionTime,omitempty"`
 	Reason             string                 `json:"reason,omitempty"`
 	Message            string                 `json:"message,omitempty"`
 }
@@ -49,10 +49,10 @@ type ReplicaSetCondition struct {
 // Deployment rolls out a pod template through replica sets: apps/v1
 // Deployment.
 type Deployment struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             DeploymentSpec   `json:"spec,omitempty"`
-	Status           DeploymentStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            DeploymentSpec   `json:"spec,omitempty"`
+	Status          DeploymentStatus `json:"status,omitempty"`
 }
 
 // DeploymentSpec is the desired state of a [Deployment].
@@ -106,8 +106,8 @@ type DeploymentStatus struct {
 type DeploymentCondition struct {
 	Type               string                 `json:"type"`
 	Status             corev1.ConditionStatus `json:"status"`
-	LastUpdateTime     store.Time             `json:"lastUpdateTime,omitempty"`
-	LastTransitionTime store.Time             `json:"lastTransitionTime,omitempty"`
+	LastUpdateTime     meta.Time              `json:"lastUpdateTime,omitempty"`
+	LastTransitionTime meta.Time              `json:"lastTransitionTime,omitempty"`
 	Reason             string                 `json:"reason,omitempty"`
 	Message            string                 `json:"message,omitempty"`
 }

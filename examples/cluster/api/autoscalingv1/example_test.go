@@ -5,14 +5,14 @@ import (
 	"fmt"
 
 	"github.com/governor-io/governor/examples/cluster/api/autoscalingv1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // The body kubectl scale reads from deployments/NAME/scale.
 func ExampleScale() {
 	s := autoscalingv1.Scale{
-		TypeMeta:   store.TypeMeta{Kind: "Scale", APIVersion: autoscalingv1.APIVersion},
-		ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default"},
+		TypeMeta:   meta.TypeMeta{Kind: "Scale", APIVersion: autoscalingv1.APIVersion},
+		ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec:       autoscalingv1.ScaleSpec{Replicas: 3},
 		Status:     autoscalingv1.ScaleStatus{Replicas: 2, Selector: "app=web"},
 	}

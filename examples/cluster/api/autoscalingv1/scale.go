@@ -3,14 +3,14 @@
 // (kubectl scale reads and writes it).
 package autoscalingv1
 
-import "github.com/governor-io/governor/store"
+import "github.com/governor-io/governor/store/meta"
 
 // Scale is the replica count of a scalable object: autoscaling/v1 Scale.
 type Scale struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             ScaleSpec   `json:"spec,omitempty"`
-	Status           ScaleStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            ScaleSpec   `json:"spec,omitempty"`
+	Status          ScaleStatus `json:"status,omitempty"`
 }
 
 // ScaleSpec is the desired replica count.

@@ -1,7 +1,7 @@
 // Package builtin lists every built-in resource of the control plane,
 // for an API server to install:
 //
-//	err := builtin.Install(builtin.RegistrarFunc(func(t api.Type[store.Object]) error {
+//	err := builtin.Install(builtin.RegistrarFunc(func(t api.Type[meta.Object]) error {
 //		return apiserver.Register(srv, t)
 //	}))
 //
@@ -23,24 +23,24 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api/eventsv1"
 	"github.com/governor-io/governor/examples/cluster/api/rbacv1"
 	"github.com/governor-io/governor/examples/cluster/api/schedulingv1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Registrar installs one resource; an API server implements it.
 type Registrar interface {
-	Register(t api.Type[store.Object]) error
+	Register(t api.Type[meta.Object]) error
 }
 
 // RegistrarFunc adapts a function to [Registrar].
-type RegistrarFunc func(t api.Type[store.Object]) error
+type RegistrarFunc func(t api.Type[meta.Object]) error
 
 // Register calls f(t).
-func (f RegistrarFunc) Register(t api.Type[store.Object]) error { return f(t) }
+func (f RegistrarFunc) Register(t api.Type[meta.Object]) error { return f(t) }
 
 // All returns every built-in resource, core group first, then the named
 // groups in the order discovery lists them.
-func All() []api.Type[store.Object] {
-	return []api.Type[store.Object]{
+func All() []api.Type[meta.Object] {
+	return []api.Type[meta.Object]{
 		corev1.Namespaces.Erase(),
 		corev1.Pods.Erase(),
 		corev1.Nodes.Erase(),

@@ -11,12 +11,12 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/api/builtin"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func Example() {
 	var names []string
-	_ = builtin.Install(builtin.RegistrarFunc(func(t api.Type[store.Object]) error {
+	_ = builtin.Install(builtin.RegistrarFunc(func(t api.Type[meta.Object]) error {
 		if t.Group == "" {
 			names = append(names, t.Resource)
 		}
@@ -86,7 +86,7 @@ func TestEveryBuiltinIsComplete(t *testing.T) {
 			t.Errorf("%s: %v", gr, err)
 		}
 		// Deep copies share nothing with the original and equal it.
-		cp := store.DeepCopy(obj)
+		cp := meta.DeepCopy(obj)
 		if !reflect.DeepEqual(cp, obj) {
 			t.Errorf("%s: DeepCopy differs", gr)
 		}
@@ -99,7 +99,7 @@ func TestEveryBuiltinIsComplete(t *testing.T) {
 func TestInstallStopsAtFirstError(t *testing.T) {
 	boom := errors.New("boom")
 	n := 0
-	err := builtin.Install(builtin.RegistrarFunc(func(t api.Type[store.Object]) error {
+	err := builtin.Install(builtin.RegistrarFunc(func(t api.Type[meta.Object]) error {
 		n++
 		if t.Resource == "pods" {
 			return boom

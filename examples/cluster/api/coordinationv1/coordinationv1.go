@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Lease is coordination.k8s.io/v1 Lease: [store.Lease].
@@ -28,7 +29,7 @@ var Leases = api.Type[*Lease]{
 		}
 		return []any{l.Name, holder, api.Age(l.CreationTimestamp, now)}
 	},
-	Validate: func(l *Lease) []store.Cause {
+	Validate: func(l *Lease) []meta.Cause {
 		causes := api.ValidateObjectMeta(&l.ObjectMeta, true, api.DNS1123Subdomain)
 		if d := l.Spec.LeaseDurationSeconds; d != nil && *d <= 0 {
 			causes = append(causes, api.Invalid("spec.leaseDurationSeconds", *d, "must be greater than 0"))

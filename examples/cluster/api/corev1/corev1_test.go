@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -52,10 +52,10 @@ func TestPodStatusColumnFollowsKubectl(t *testing.T) {
 				ContainerStatuses:     []corev1.ContainerStatus{{Name: "a", Ready: true, State: running}}}}, "2/2", "Running"},
 		{"scheduling gated", corev1.Pod{Spec: corev1.PodSpec{Containers: one}, Status: corev1.PodStatus{Phase: "Pending",
 			Conditions: []corev1.PodCondition{{Type: "PodScheduled", Status: "False", Reason: "SchedulingGated"}}}}, "0/1", "SchedulingGated"},
-		{"terminating", corev1.Pod{ObjectMeta: store.ObjectMeta{DeletionTimestamp: &store.Time{Time: now}},
+		{"terminating", corev1.Pod{ObjectMeta: meta.ObjectMeta{DeletionTimestamp: &meta.Time{Time: now}},
 			Spec: corev1.PodSpec{Containers: one}, Status: corev1.PodStatus{Phase: "Running",
 				ContainerStatuses: []corev1.ContainerStatus{{Name: "a", Ready: true, State: running}}}}, "1/1", "Terminating"},
-		{"node lost", corev1.Pod{ObjectMeta: store.ObjectMeta{DeletionTimestamp: &store.Time{Time: now}},
+		{"node lost", corev1.Pod{ObjectMeta: meta.ObjectMeta{DeletionTimestamp: &meta.Time{Time: now}},
 			Spec: corev1.PodSpec{Containers: one}, Status: corev1.PodStatus{Phase: "Running", Reason: "NodeLost"}}, "0/1", "Unknown"},
 		{"evicted", corev1.Pod{Spec: corev1.PodSpec{Containers: one}, Status: corev1.PodStatus{Phase: "Failed", Reason: "Evicted"}}, "0/1", "Evicted"},
 	} {
@@ -75,14 +75,14 @@ func TestPodRestartsShowsLastRestart(t *testing.T) {
 	p := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}}},
 		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "a", RestartCount: 3,
 			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-				FinishedAt: store.NewTime(now.Add(-90 * time.Second))}}}}}}
+				FinishedAt: meta.NewTime(now.Add(-90 * time.Second))}}}}}}
 	if got := corev1.Pods.Cells(p, now)[3]; got != "3 (90s ago)" {
 		t.Fatalf("RESTARTS = %v", got)
 	}
 }
 
 func TestPodDefaultsAndValidation(t *testing.T) {
-	p := &corev1.Pod{ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default"},
+	p := &corev1.Pod{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx", Ports: []corev1.ContainerPort{{ContainerPort: 80}}},
 			{Name: "d", Image: "busybox:1.36", Resources: corev1.ResourceRequirements{
 				Limits: corev1.ResourceList{"cpu": "1", "memory": "1Gi"}, Requests: corev1.ResourceList{"cpu": "1000m", "memory": "1Gi"}}}}}}
@@ -111,16 +111,16 @@ func TestPodDefaultsAndValidation(t *testing.T) {
 		{"bad name", func(p *corev1.Pod) { p.Name = "Web" }, "metadata.name"},
 		{"bad toleration", func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{{Operator: "Maybe"}} }, "spec.tolerations[0].operator"},
 	} {
-		q := store.DeepCopy(p)
+		q := meta.DeepCopy(p)
 		tc.edit(q)
 		causes := corev1.Pods.Validate(q)
 		if len(causes) == 0 || causes[0].Field != tc.field {
 			t.Errorf("%s: causes %v, want field %s", tc.name, causes, tc.field)
 		}
 	}
-	bound := store.DeepCopy(p)
+	bound := meta.DeepCopy(p)
 	bound.Spec.NodeName = "n1"
-	moved := store.DeepCopy(bound)
+	moved := meta.DeepCopy(bound)
 	moved.Spec.NodeName = "n2"
 	if causes := corev1.Pods.ValidateUpdate(bound, moved); len(causes) != 1 || causes[0].Field != "spec.nodeName" {
 		t.Fatalf("moving a bound pod: %v", causes)
@@ -176,7 +176,7 @@ func TestQuantity(t *testing.T) {
 }
 
 func TestNodeServiceAndEventCells(t *testing.T) {
-	n := &corev1.Node{ObjectMeta: store.ObjectMeta{Name: "n1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}},
+	n := &corev1.Node{ObjectMeta: meta.ObjectMeta{Name: "n1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}},
 		Spec: corev1.NodeSpec{Unschedulable: true},
 		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: "Ready", Status: "True"}},
 			Addresses: []corev1.NodeAddress{{Type: "InternalIP", Address: "10.0.0.1"}},
@@ -185,7 +185,7 @@ func TestNodeServiceAndEventCells(t *testing.T) {
 	if cells[1] != "Ready,SchedulingDisabled" || cells[2] != "control-plane" || cells[4] != "v1.37.2" || cells[5] != "10.0.0.1" || cells[6] != "<none>" {
 		t.Fatalf("node cells %v", cells)
 	}
-	s := &corev1.Service{ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default"},
+	s := &corev1.Service{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: corev1.ServiceSpec{Type: "NodePort", ClusterIP: "10.96.0.10", Selector: map[string]string{"app": "web"},
 			Ports: []corev1.ServicePort{{Port: 80, NodePort: 30080, Protocol: "TCP"}}}}
 	cells = corev1.Services.Cells(s, now)
@@ -196,8 +196,8 @@ func TestNodeServiceAndEventCells(t *testing.T) {
 	if cells = corev1.Services.Cells(s, now); cells[3] != "<pending>" {
 		t.Fatalf("pending load balancer: %v", cells[3])
 	}
-	e := &corev1.Event{ObjectMeta: store.ObjectMeta{Name: "web.1"}, Type: "Normal", Reason: "Scheduled", Message: "assigned",
-		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web"}, FirstTimestamp: store.NewTime(now.Add(-time.Minute)),
+	e := &corev1.Event{ObjectMeta: meta.ObjectMeta{Name: "web.1"}, Type: "Normal", Reason: "Scheduled", Message: "assigned",
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web"}, FirstTimestamp: meta.NewTime(now.Add(-time.Minute)),
 		Source: corev1.EventSource{Component: "default-scheduler"}}
 	cells = corev1.Events.Cells(e, now)
 	if cells[0] != "60s" || cells[3] != "pod/web" || cells[5] != "default-scheduler" || cells[8] != "1" || cells[9] != "web.1" {
@@ -206,7 +206,7 @@ func TestNodeServiceAndEventCells(t *testing.T) {
 }
 
 func TestServiceDefaultsAndValidation(t *testing.T) {
-	s := &corev1.Service{ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default"},
+	s := &corev1.Service{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}
 	corev1.Services.Default(s)
 	if s.Spec.Type != "ClusterIP" || s.Spec.Ports[0].Protocol != "TCP" || s.Spec.Ports[0].TargetPort.IntVal != 80 || s.Spec.SessionAffinity != "None" {
@@ -222,7 +222,7 @@ func TestServiceDefaultsAndValidation(t *testing.T) {
 }
 
 func TestConfigMapAndSecretValidation(t *testing.T) {
-	cm := &corev1.ConfigMap{ObjectMeta: store.ObjectMeta{Name: "c", Namespace: "d"}, Data: map[string]string{"a b": "x"}}
+	cm := &corev1.ConfigMap{ObjectMeta: meta.ObjectMeta{Name: "c", Namespace: "d"}, Data: map[string]string{"a b": "x"}}
 	if causes := corev1.ConfigMaps.Validate(cm); len(causes) != 1 || causes[0].Field != "data[a b]" {
 		t.Fatalf("bad key: %v", causes)
 	}
@@ -232,12 +232,12 @@ func TestConfigMapAndSecretValidation(t *testing.T) {
 	if causes := corev1.ConfigMaps.ValidateUpdate(old, upd); len(causes) != 1 {
 		t.Fatalf("immutable config map changed: %v", causes)
 	}
-	sec := &corev1.Secret{ObjectMeta: store.ObjectMeta{Name: "s", Namespace: "d"}}
+	sec := &corev1.Secret{ObjectMeta: meta.ObjectMeta{Name: "s", Namespace: "d"}}
 	corev1.Secrets.Default(sec)
 	if sec.Type != "Opaque" {
 		t.Fatalf("secret type %q", sec.Type)
 	}
-	changed := store.DeepCopy(sec)
+	changed := meta.DeepCopy(sec)
 	changed.Type = "kubernetes.io/tls"
 	if causes := corev1.Secrets.ValidateUpdate(sec, changed); len(causes) != 1 || causes[0].Field != "type" {
 		t.Fatalf("secret type change: %v", causes)

@@ -5,14 +5,14 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // The row kubectl prints for a running pod, and its -o wide columns.
 func ExamplePods() {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	pod := &corev1.Pod{
-		ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: store.NewTime(now.Add(-5 * time.Minute))},
+		ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: meta.NewTime(now.Add(-5 * time.Minute))},
 		Spec:       corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "nginx", Image: "nginx:1.27"}}},
 		Status: corev1.PodStatus{
 			Phase: corev1.PodRunning,

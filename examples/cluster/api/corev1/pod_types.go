@@ -3,16 +3,16 @@ package corev1
 import (
 	"encoding/json"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Pod is a group of containers that run together on one node: core/v1
 // Pod.
 type Pod struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             PodSpec   `json:"spec,omitempty"`
-	Status           PodStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            PodSpec   `json:"spec,omitempty"`
+	Status          PodStatus `json:"status,omitempty"`
 }
 
 // PodSpec is the desired state of a [Pod]. The fields the control plane
@@ -199,7 +199,7 @@ type PodStatus struct {
 	HostIPs                              []HostIP              `json:"hostIPs,omitempty" patchStrategy:"merge" patchMergeKey:"ip"`
 	PodIP                                string                `json:"podIP,omitempty"`
 	PodIPs                               []PodIP               `json:"podIPs,omitempty" patchStrategy:"merge" patchMergeKey:"ip"`
-	StartTime                            *store.Time           `json:"startTime,omitempty"`
+	StartTime                            *meta.Time            `json:"startTime,omitempty"`
 	InitContainerStatuses                []ContainerStatus     `json:"initContainerStatuses,omitempty"`
 	ContainerStatuses                    []ContainerStatus     `json:"containerStatuses,omitempty"`
 	QOSClass                             string                `json:"qosClass,omitempty"`
@@ -234,13 +234,13 @@ const (
 )
 
 // ConditionStatus is True, False or Unknown.
-type ConditionStatus = store.ConditionStatus
+type ConditionStatus = meta.ConditionStatus
 
 // The values of [ConditionStatus].
 const (
-	ConditionTrue    = store.ConditionTrue
-	ConditionFalse   = store.ConditionFalse
-	ConditionUnknown = store.ConditionUnknown
+	ConditionTrue    = meta.ConditionTrue
+	ConditionFalse   = meta.ConditionFalse
+	ConditionUnknown = meta.ConditionUnknown
 )
 
 // PodCondition is one condition of a pod.
@@ -248,8 +248,8 @@ type PodCondition struct {
 	Type               string          `json:"type"`
 	ObservedGeneration int64           `json:"observedGeneration,omitempty"`
 	Status             ConditionStatus `json:"status"`
-	LastProbeTime      store.Time      `json:"lastProbeTime,omitempty"`
-	LastTransitionTime store.Time      `json:"lastTransitionTime,omitempty"`
+	LastProbeTime      meta.Time       `json:"lastProbeTime,omitempty"`
+	LastTransitionTime meta.Time       `json:"lastTransitionTime,omitempty"`
 	Reason             string          `json:"reason,omitempty"`
 	Message            string          `json:"message,omitempty"`
 }
@@ -298,32 +298,32 @@ type ContainerStateWaiting struct {
 
 // ContainerStateRunning is a running container.
 type ContainerStateRunning struct {
-	StartedAt store.Time `json:"startedAt,omitempty"`
+	StartedAt meta.Time `json:"startedAt,omitempty"`
 }
 
 // ContainerStateTerminated is a container that has exited.
 type ContainerStateTerminated struct {
-	ExitCode    int32      `json:"exitCode"`
-	Signal      int32      `json:"signal,omitempty"`
-	Reason      string     `json:"reason,omitempty"`
-	Message     string     `json:"message,omitempty"`
-	StartedAt   store.Time `json:"startedAt,omitempty"`
-	FinishedAt  store.Time `json:"finishedAt,omitempty"`
-	ContainerID string     `json:"containerID,omitempty"`
+	ExitCode    int32     `json:"exitCode"`
+	Signal      int32     `json:"signal,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Message     string    `json:"message,omitempty"`
+	StartedAt   meta.Time `json:"startedAt,omitempty"`
+	FinishedAt  meta.Time `json:"finishedAt,omitempty"`
+	ContainerID string    `json:"containerID,omitempty"`
 }
 
 // PodTemplateSpec is the template of the pods a controller creates.
 type PodTemplateSpec struct {
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             PodSpec `json:"spec,omitempty"`
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            PodSpec `json:"spec,omitempty"`
 }
 
 // Binding binds a pod to a node: the body of the pods/binding
 // subresource, which the scheduler posts.
 type Binding struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Target           ObjectReference `json:"target"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Target          ObjectReference `json:"target"`
 }
 
 // ObjectReference points at an object, or a field of it.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Pods describes the pods resource, with its status, binding and eviction
@@ -49,9 +49,9 @@ var Pods = api.Type[*Pod]{
 		}
 	},
 	Validate: validatePod,
-	ValidateUpdate: func(oldPod, newPod *Pod) []store.Cause {
+	ValidateUpdate: func(oldPod, newPod *Pod) []meta.Cause {
 		if oldPod.Spec.NodeName != "" && newPod.Spec.NodeName != oldPod.Spec.NodeName {
-			return []store.Cause{api.Forbidden("spec.nodeName", "pod updates may not change the node a pod is bound to")}
+			return []meta.Cause{api.Forbidden("spec.nodeName", "pod updates may not change the node a pod is bound to")}
 		}
 		return nil
 	},
@@ -189,7 +189,7 @@ func orNone(s string) string {
 // validatePod checks what Kubernetes requires of every pod: valid
 // metadata, at least one container, unique DNS-label container names, an
 // image per container, known restart and DNS policies and valid ports.
-func validatePod(p *Pod) []store.Cause {
+func validatePod(p *Pod) []meta.Cause {
 	causes := api.ValidateObjectMeta(&p.ObjectMeta, true, api.DNS1123Subdomain)
 	causes = append(causes, ValidatePodSpec(&p.Spec, "spec")...)
 	return causes
@@ -197,8 +197,8 @@ func validatePod(p *Pod) []store.Cause {
 
 // ValidatePodSpec checks a pod spec (of a pod or of a pod template) and
 // names the offending fields under path.
-func ValidatePodSpec(s *PodSpec, path string) []store.Cause {
-	var causes []store.Cause
+func ValidatePodSpec(s *PodSpec, path string) []meta.Cause {
+	var causes []meta.Cause
 	if len(s.Containers) == 0 {
 		causes = append(causes, api.Required(path+".containers", ""))
 	}
@@ -213,7 +213,7 @@ func ValidatePodSpec(s *PodSpec, path string) []store.Cause {
 					causes = append(causes, api.Invalid(p+".name", c.Name, msg))
 				}
 				if names[c.Name] {
-					causes = append(causes, store.Cause{Type: "FieldValueDuplicate", Field: p + ".name",
+					causes = append(causes, meta.Cause{Type: "FieldValueDuplicate", Field: p + ".name",
 						Message: fmt.Sprintf("Duplicate value: %q", c.Name)})
 				}
 				names[c.Name] = true

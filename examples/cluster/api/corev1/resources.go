@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Namespaces describes the namespaces resource (cluster-scoped).
@@ -27,7 +27,7 @@ var Namespaces = api.Type[*Namespace]{
 			n.Status.Phase = NamespaceActive
 		}
 	},
-	Validate: func(n *Namespace) []store.Cause {
+	Validate: func(n *Namespace) []meta.Cause {
 		return api.ValidateObjectMeta(&n.ObjectMeta, false, api.DNS1123Label)
 	},
 	New: func() *Namespace { return new(Namespace) },
@@ -54,7 +54,7 @@ var Nodes = api.Type[*Node]{
 		api.WideColumn("Container-Runtime", "Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2)."),
 	),
 	Cells: nodeCells,
-	Validate: func(n *Node) []store.Cause {
+	Validate: func(n *Node) []meta.Cause {
 		causes := api.ValidateObjectMeta(&n.ObjectMeta, false, api.DNS1123Subdomain)
 		for i, t := range n.Spec.Taints {
 			p := fmt.Sprintf("spec.taints[%d]", i)
@@ -227,7 +227,7 @@ func selectorCell(sel map[string]string) string {
 	return strings.Join(parts, ",")
 }
 
-func validateService(s *Service) []store.Cause {
+func validateService(s *Service) []meta.Cause {
 	causes := api.ValidateObjectMeta(&s.ObjectMeta, true, api.DNS1035Label)
 	switch s.Spec.Type {
 	case "", ServiceTypeClusterIP, ServiceTypeNodePort, ServiceTypeLoadBalancer:
@@ -257,7 +257,7 @@ func validateService(s *Service) []store.Cause {
 		}
 		key := strconv.Itoa(int(p.Port)) + "/" + p.Protocol
 		if seen[key] {
-			causes = append(causes, store.Cause{Type: "FieldValueDuplicate", Field: f, Message: fmt.Sprintf("Duplicate value: %q", key)})
+			causes = append(causes, meta.Cause{Type: "FieldValueDuplicate", Field: f, Message: fmt.Sprintf("Duplicate value: %q", key)})
 		}
 		seen[key] = true
 	}
@@ -266,9 +266,9 @@ func validateService(s *Service) []store.Cause {
 
 // configKey checks a key of a config map or secret: at most 253 of
 // [-._a-zA-Z0-9].
-func configKey(field, k string) []store.Cause {
+func configKey(field, k string) []meta.Cause {
 	if k == "" || len(k) > 253 || strings.Trim(k, "-._abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
-		return []store.Cause{api.Invalid(field, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "+
+		return []meta.Cause{api.Invalid(field, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "+
 			"(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")}
 	}
 	return nil
@@ -282,7 +282,7 @@ var ConfigMaps = api.Type[*ConfigMap]{
 	Cells: func(c *ConfigMap, now time.Time) []any {
 		return []any{c.Name, int64(len(c.Data) + len(c.BinaryData)), api.Age(c.CreationTimestamp, now)}
 	},
-	Validate: func(c *ConfigMap) []store.Cause {
+	Validate: func(c *ConfigMap) []meta.Cause {
 		causes := api.ValidateObjectMeta(&c.ObjectMeta, true, api.DNS1123Subdomain)
 		for k := range c.Data {
 			causes = append(causes, configKey("data["+k+"]", k)...)
@@ -295,9 +295,9 @@ var ConfigMaps = api.Type[*ConfigMap]{
 		}
 		return causes
 	},
-	ValidateUpdate: func(o, n *ConfigMap) []store.Cause {
+	ValidateUpdate: func(o, n *ConfigMap) []meta.Cause {
 		if o.Immutable != nil && *o.Immutable && !(maps.Equal(o.Data, n.Data) && binaryEqual(o.BinaryData, n.BinaryData) && n.Immutable != nil && *n.Immutable) {
-			return []store.Cause{api.Forbidden("data", "field is immutable when `immutable` is set")}
+			return []meta.Cause{api.Forbidden("data", "field is immutable when `immutable` is set")}
 		}
 		return nil
 	},
@@ -324,7 +324,7 @@ var Secrets = api.Type[*Secret]{
 	Cells: func(s *Secret, now time.Time) []any {
 		return []any{s.Name, s.Type, int64(len(s.Data)), api.Age(s.CreationTimestamp, now)}
 	},
-	Validate: func(s *Secret) []store.Cause {
+	Validate: func(s *Secret) []meta.Cause {
 		causes := api.ValidateObjectMeta(&s.ObjectMeta, true, api.DNS1123Subdomain)
 		for k := range s.Data {
 			causes = append(causes, configKey("data["+k+"]", k)...)
@@ -337,13 +337,13 @@ var Secrets = api.Type[*Secret]{
 			size += len(v)
 		}
 		if size > 1<<20 {
-			causes = append(causes, store.Cause{Type: store.CauseTypeFieldValueTooLong, Field: "data",
+			causes = append(causes, meta.Cause{Type: meta.CauseTypeFieldValueTooLong, Field: "data",
 				Message: "Too long: may not be more than 1048576 bytes"})
 		}
 		return causes
 	},
-	ValidateUpdate: func(o, n *Secret) []store.Cause {
-		var causes []store.Cause
+	ValidateUpdate: func(o, n *Secret) []meta.Cause {
+		var causes []meta.Cause
 		if o.Type != "" && n.Type != o.Type {
 			causes = append(causes, api.Invalid("type", n.Type, "field is immutable"))
 		}
@@ -365,7 +365,7 @@ var ServiceAccounts = api.Type[*ServiceAccount]{
 	Cells: func(s *ServiceAccount, now time.Time) []any {
 		return []any{s.Name, int64(len(s.Secrets)), api.Age(s.CreationTimestamp, now)}
 	},
-	Validate: func(s *ServiceAccount) []store.Cause {
+	Validate: func(s *ServiceAccount) []meta.Cause {
 		return api.ValidateObjectMeta(&s.ObjectMeta, true, api.DNS1123Subdomain)
 	},
 	New: func() *ServiceAccount { return new(ServiceAccount) },
@@ -441,7 +441,7 @@ var Events = api.Type[*Event]{
 		}
 		return EventCells(e.Name, e.Type, e.Reason, e.Message, e.InvolvedObject, source, first, last, count, now)
 	},
-	Validate: func(e *Event) []store.Cause {
+	Validate: func(e *Event) []meta.Cause {
 		causes := api.ValidateObjectMeta(&e.ObjectMeta, true, api.DNS1123Subdomain)
 		if e.InvolvedObject.Namespace != "" && e.InvolvedObject.Namespace != e.Namespace {
 			causes = append(causes, api.Invalid("involvedObject.namespace", e.InvolvedObject.Namespace, "does not match event.namespace"))

@@ -4,15 +4,15 @@ import (
 	"encoding/json"
 	"github.com/governor-io/governor/examples/cluster/api"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Namespace is a scope for names: core/v1 Namespace.
 type Namespace struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             NamespaceSpec   `json:"spec,omitempty"`
-	Status           NamespaceStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            NamespaceSpec   `json:"spec,omitempty"`
+	Status          NamespaceStatus `json:"status,omitempty"`
 }
 
 // NamespaceSpec holds the finalizers that must run before a namespace
@@ -40,17 +40,17 @@ const (
 type NamespaceCondition struct {
 	Type               string          `json:"type"`
 	Status             ConditionStatus `json:"status"`
-	LastTransitionTime store.Time      `json:"lastTransitionTime,omitempty"`
+	LastTransitionTime meta.Time       `json:"lastTransitionTime,omitempty"`
 	Reason             string          `json:"reason,omitempty"`
 	Message            string          `json:"message,omitempty"`
 }
 
 // Node is a machine that runs pods: core/v1 Node.
 type Node struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             NodeSpec   `json:"spec,omitempty"`
-	Status           NodeStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            NodeSpec   `json:"spec,omitempty"`
+	Status          NodeStatus `json:"status,omitempty"`
 }
 
 // NodeSpec is the desired state of a [Node].
@@ -71,8 +71,8 @@ type Taint struct {
 	Key   string `json:"key"`
 	Value string `json:"value,omitempty"`
 	// Effect is NoSchedule, PreferNoSchedule or NoExecute.
-	Effect    string      `json:"effect"`
-	TimeAdded *store.Time `json:"timeAdded,omitempty"`
+	Effect    string     `json:"effect"`
+	TimeAdded *meta.Time `json:"timeAdded,omitempty"`
 }
 
 // NodeStatus is the observed state of a [Node].
@@ -98,8 +98,8 @@ type NodeStatus struct {
 type NodeCondition struct {
 	Type               string          `json:"type"`
 	Status             ConditionStatus `json:"status"`
-	LastHeartbeatTime  store.Time      `json:"lastHeartbeatTime,omitempty"`
-	LastTransitionTime store.Time      `json:"lastTransitionTime,omitempty"`
+	LastHeartbeatTime  meta.Time       `json:"lastHeartbeatTime,omitempty"`
+	LastTransitionTime meta.Time       `json:"lastTransitionTime,omitempty"`
 	Reason             string          `json:"reason,omitempty"`
 	Message            string          `json:"message,omitempty"`
 }
@@ -144,10 +144,10 @@ type NodeSystemInfo struct {
 
 // Service gives a set of pods one virtual address: core/v1 Service.
 type Service struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             ServiceSpec   `json:"spec,omitempty"`
-	Status           ServiceStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            ServiceSpec   `json:"spec,omitempty"`
+	Status          ServiceStatus `json:"status,omitempty"`
 }
 
 // ServiceSpec is the desired state of a [Service].
@@ -200,7 +200,7 @@ type ServicePort struct {
 // ServiceStatus is the observed state of a [Service].
 type ServiceStatus struct {
 	LoadBalancer LoadBalancerStatus `json:"loadBalancer,omitempty"`
-	Conditions   []store.Condition  `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+	Conditions   []meta.Condition   `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
 // LoadBalancerStatus lists a load balancer's ingress points.
@@ -218,19 +218,19 @@ type LoadBalancerIngress struct {
 
 // ConfigMap holds configuration data: core/v1 ConfigMap.
 type ConfigMap struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Immutable        *bool             `json:"immutable,omitempty"`
-	Data             map[string]string `json:"data,omitempty"`
-	BinaryData       map[string][]byte `json:"binaryData,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Immutable       *bool             `json:"immutable,omitempty"`
+	Data            map[string]string `json:"data,omitempty"`
+	BinaryData      map[string][]byte `json:"binaryData,omitempty"`
 }
 
 // Secret holds sensitive data: core/v1 Secret. Data is base64 in JSON.
 type Secret struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Immutable        *bool             `json:"immutable,omitempty"`
-	Data             map[string][]byte `json:"data,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Immutable       *bool             `json:"immutable,omitempty"`
+	Data            map[string][]byte `json:"data,omitempty"`
 	// StringData is write-only: the API server merges it into Data.
 	StringData map[string]string `json:"stringData,omitempty"`
 	// Type is "Opaque" by default.
@@ -240,8 +240,8 @@ type Secret struct {
 // ServiceAccount is an identity for the processes of pods: core/v1
 // ServiceAccount.
 type ServiceAccount struct {
-	store.TypeMeta
-	store.ObjectMeta             `json:"metadata,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta              `json:"metadata,omitempty"`
 	Secrets                      []ObjectReference      `json:"secrets,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 	ImagePullSecrets             []LocalObjectReference `json:"imagePullSecrets,omitempty"`
 	AutomountServiceAccountToken *bool                  `json:"automountServiceAccountToken,omitempty"`
@@ -249,18 +249,18 @@ type ServiceAccount struct {
 
 // Event reports something that happened to an object: core/v1 Event.
 type Event struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	InvolvedObject   ObjectReference `json:"involvedObject"`
-	Reason           string          `json:"reason,omitempty"`
-	Message          string          `json:"message,omitempty"`
-	Source           EventSource     `json:"source,omitempty"`
-	FirstTimestamp   store.Time      `json:"firstTimestamp,omitempty"`
-	LastTimestamp    store.Time      `json:"lastTimestamp,omitempty"`
-	Count            int32           `json:"count,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	InvolvedObject  ObjectReference `json:"involvedObject"`
+	Reason          string          `json:"reason,omitempty"`
+	Message         string          `json:"message,omitempty"`
+	Source          EventSource     `json:"source,omitempty"`
+	FirstTimestamp  meta.Time       `json:"firstTimestamp,omitempty"`
+	LastTimestamp   meta.Time       `json:"lastTimestamp,omitempty"`
+	Count           int32           `json:"count,omitempty"`
 	// Type is Normal or Warning.
 	Type                string           `json:"type,omitempty"`
-	EventTime           store.MicroTime  `json:"eventTime,omitempty"`
+	EventTime           meta.MicroTime   `json:"eventTime,omitempty"`
 	Series              *EventSeries     `json:"series,omitempty"`
 	Action              string           `json:"action,omitempty"`
 	Related             *ObjectReference `json:"related,omitempty"`
@@ -276,6 +276,6 @@ type EventSource struct {
 
 // EventSeries counts repeats of an event.
 type EventSeries struct {
-	Count            int32           `json:"count,omitempty"`
-	LastObservedTime store.MicroTime `json:"lastObservedTime,omitempty"`
+	Count            int32          `json:"count,omitempty"`
+	LastObservedTime meta.MicroTime `json:"lastObservedTime,omitempty"`
 }

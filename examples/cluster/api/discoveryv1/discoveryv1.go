@@ -11,15 +11,15 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // EndpointSlice is a set of endpoints of a service: discovery.k8s.io/v1
 // EndpointSlice. The label "kubernetes.io/service-name" names the
 // service.
 type EndpointSlice struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
 	// AddressType is IPv4, IPv6 or FQDN.
 	AddressType string         `json:"addressType"`
 	Endpoints   []Endpoint     `json:"endpoints"`
@@ -96,7 +96,7 @@ var EndpointSlices = api.Type[*EndpointSlice]{
 		}
 		return []any{s.Name, s.AddressType, firstThree(ports), firstThree(addrs), api.Age(s.CreationTimestamp, now)}
 	},
-	Validate: func(s *EndpointSlice) []store.Cause {
+	Validate: func(s *EndpointSlice) []meta.Cause {
 		causes := api.ValidateObjectMeta(&s.ObjectMeta, true, api.DNS1123Subdomain)
 		switch s.AddressType {
 		case "IPv4", "IPv6", "FQDN":
@@ -111,7 +111,7 @@ var EndpointSlices = api.Type[*EndpointSlice]{
 			}
 		}
 		if len(s.Endpoints) > 1000 {
-			causes = append(causes, store.Cause{Type: "FieldValueTooMany", Field: "endpoints", Message: "Too many: must have at most 1000 items"})
+			causes = append(causes, meta.Cause{Type: "FieldValueTooMany", Field: "endpoints", Message: "Too many: must have at most 1000 items"})
 		}
 		for i, p := range s.Ports {
 			if p.Port != nil && (*p.Port < 0 || *p.Port > 65535) {

@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api/discoveryv1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func port(p int32) discoveryv1.EndpointPort { return discoveryv1.EndpointPort{Port: &p} }
 
 func ExampleEndpointSlices() {
-	s := &discoveryv1.EndpointSlice{ObjectMeta: store.ObjectMeta{Name: "web-abc"}, AddressType: "IPv4",
+	s := &discoveryv1.EndpointSlice{ObjectMeta: meta.ObjectMeta{Name: "web-abc"}, AddressType: "IPv4",
 		Ports: []discoveryv1.EndpointPort{port(80), port(443)},
 		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}}, {Addresses: []string{"10.0.0.2"}},
 			{Addresses: []string{"10.0.0.3"}}, {Addresses: []string{"10.0.0.4"}}}}
@@ -21,7 +21,7 @@ func ExampleEndpointSlices() {
 }
 
 func TestEndpointSliceValidation(t *testing.T) {
-	s := &discoveryv1.EndpointSlice{ObjectMeta: store.ObjectMeta{Name: "web-abc", Namespace: "default"}, AddressType: "IPv4",
+	s := &discoveryv1.EndpointSlice{ObjectMeta: meta.ObjectMeta{Name: "web-abc", Namespace: "default"}, AddressType: "IPv4",
 		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}}}, Ports: []discoveryv1.EndpointPort{port(80)}}
 	if c := discoveryv1.EndpointSlices.Validate(s); len(c) != 0 {
 		t.Fatalf("valid slice: %v", c)

@@ -13,15 +13,15 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Event reports something that happened to an object: events.k8s.io/v1
 // Event.
 type Event struct {
-	store.TypeMeta
-	store.ObjectMeta         `json:"metadata"`
-	EventTime                store.MicroTime         `json:"eventTime"`
+	meta.TypeMeta
+	meta.ObjectMeta          `json:"metadata"`
+	EventTime                meta.MicroTime          `json:"eventTime"`
 	Series                   *EventSeries            `json:"series,omitempty"`
 	ReportingController      string                  `json:"reportingController,omitempty"`
 	ReportingInstance        string                  `json:"reportingInstance,omitempty"`
@@ -32,15 +32,15 @@ type Event struct {
 	Note                     string                  `json:"note,omitempty"`
 	Type                     string                  `json:"type,omitempty"`
 	DeprecatedSource         corev1.EventSource      `json:"deprecatedSource,omitempty"`
-	DeprecatedFirstTimestamp store.Time              `json:"deprecatedFirstTimestamp,omitempty"`
-	DeprecatedLastTimestamp  store.Time              `json:"deprecatedLastTimestamp,omitempty"`
+	DeprecatedFirstTimestamp meta.Time               `json:"deprecatedFirstTimestamp,omitempty"`
+	DeprecatedLastTimestamp  meta.Time               `json:"deprecatedLastTimestamp,omitempty"`
 	DeprecatedCount          int32                   `json:"deprecatedCount,omitempty"`
 }
 
 // EventSeries counts repeats of an event.
 type EventSeries struct {
-	Count            int32           `json:"count"`
-	LastObservedTime store.MicroTime `json:"lastObservedTime"`
+	Count            int32          `json:"count"`
+	LastObservedTime meta.MicroTime `json:"lastObservedTime"`
 }
 
 // Events describes the events.k8s.io/v1 events resource.
@@ -77,7 +77,7 @@ var Events = api.Type[*Event]{
 		}
 		return corev1.EventCells(e.Name, e.Type, e.Reason, e.Note, e.Regarding, source, first, last, count, now)
 	},
-	Validate: func(e *Event) []store.Cause {
+	Validate: func(e *Event) []meta.Cause {
 		causes := api.ValidateObjectMeta(&e.ObjectMeta, true, api.DNS1123Subdomain)
 		if e.EventTime.IsZero() {
 			causes = append(causes, api.Required("eventTime", ""))
@@ -98,7 +98,7 @@ var Events = api.Type[*Event]{
 			causes = append(causes, api.Required("reason", ""))
 		}
 		if len(e.Note) > 1024 {
-			causes = append(causes, store.Cause{Type: store.CauseTypeFieldValueTooLong, Field: "note",
+			causes = append(causes, meta.Cause{Type: meta.CauseTypeFieldValueTooLong, Field: "note",
 				Message: "Too long: may not be more than 1024 bytes"})
 		}
 		return causes

@@ -4,15 +4,15 @@ package policyv1
 
 import (
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Eviction asks the API server to delete a pod, honouring its
 // disruption budget: policy/v1 Eviction. Its name and namespace are the
 // pod's.
 type Eviction struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
 	// DeleteOptions shape the deletion of the pod.
 	DeleteOptions *api.DeleteOptions `json:"deleteOptions,omitempty"`
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // GroupName is the API group of the RBAC types.
@@ -18,16 +18,16 @@ const GroupName = "rbac.authorization.k8s.io"
 // Role is a namespaced set of permissions: rbac.authorization.k8s.io/v1
 // Role.
 type Role struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Rules            []PolicyRule `json:"rules"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Rules           []PolicyRule `json:"rules"`
 }
 
 // ClusterRole is a cluster-wide set of permissions.
 type ClusterRole struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Rules            []PolicyRule `json:"rules"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Rules           []PolicyRule `json:"rules"`
 	// AggregationRule, when set, makes the controller fill Rules from
 	// the cluster roles its selectors match.
 	AggregationRule *AggregationRule `json:"aggregationRule,omitempty"`
@@ -51,18 +51,18 @@ type PolicyRule struct {
 // RoleBinding grants a role's permissions to subjects within a
 // namespace.
 type RoleBinding struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Subjects         []Subject `json:"subjects,omitempty"`
-	RoleRef          RoleRef   `json:"roleRef"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Subjects        []Subject `json:"subjects,omitempty"`
+	RoleRef         RoleRef   `json:"roleRef"`
 }
 
 // ClusterRoleBinding grants a cluster role's permissions cluster-wide.
 type ClusterRoleBinding struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Subjects         []Subject `json:"subjects,omitempty"`
-	RoleRef          RoleRef   `json:"roleRef"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Subjects        []Subject `json:"subjects,omitempty"`
+	RoleRef         RoleRef   `json:"roleRef"`
 }
 
 // Subject is a user, a group or a service account.
@@ -81,8 +81,8 @@ type RoleRef struct {
 	Name     string `json:"name"`
 }
 
-func validateRules(rules []PolicyRule, namespaced bool) []store.Cause {
-	var causes []store.Cause
+func validateRules(rules []PolicyRule, namespaced bool) []meta.Cause {
+	var causes []meta.Cause
 	for i, r := range rules {
 		p := fmt.Sprintf("rules[%d]", i)
 		if len(r.Verbs) == 0 {
@@ -109,8 +109,8 @@ func validateRules(rules []PolicyRule, namespaced bool) []store.Cause {
 	return causes
 }
 
-func validateBinding(subjects []Subject, ref RoleRef, namespaced bool) []store.Cause {
-	var causes []store.Cause
+func validateBinding(subjects []Subject, ref RoleRef, namespaced bool) []meta.Cause {
+	var causes []meta.Cause
 	if ref.APIGroup != GroupName {
 		causes = append(causes, api.NotSupported("roleRef.apiGroup", ref.APIGroup, GroupName))
 	}
@@ -152,19 +152,19 @@ func validateBinding(subjects []Subject, ref RoleRef, namespaced bool) []store.C
 	return causes
 }
 
-func immutableRoleRef(o, n RoleRef) []store.Cause {
+func immutableRoleRef(o, n RoleRef) []meta.Cause {
 	if o != n {
-		return []store.Cause{api.Invalid("roleRef", fmt.Sprintf("%s/%s", n.Kind, n.Name), "cannot change roleRef")}
+		return []meta.Cause{api.Invalid("roleRef", fmt.Sprintf("%s/%s", n.Kind, n.Name), "cannot change roleRef")}
 	}
 	return nil
 }
 
 // createdAt is the cell of a CREATED AT column.
-func createdAt(t store.Time) string { return t.UTC().Format(time.RFC3339) }
+func createdAt(t meta.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // bindingCells are the cells kubectl prints for a binding: the role,
 // the age, and (wide) its users, groups and service accounts.
-func bindingCells(name string, created store.Time, ref RoleRef, subjects []Subject, now time.Time) []any {
+func bindingCells(name string, created meta.Time, ref RoleRef, subjects []Subject, now time.Time) []any {
 	var users, groups, sas []string
 	for _, s := range subjects {
 		switch s.Kind {
@@ -193,7 +193,7 @@ var Roles = api.Type[*Role]{
 	Group: GroupName, Version: "v1", Kind: "Role", Resource: "roles", Singular: "role", Namespaced: true,
 	Columns: api.Columns(api.CreatedAtColumn),
 	Cells:   func(r *Role, _ time.Time) []any { return []any{r.Name, createdAt(r.CreationTimestamp)} },
-	Validate: func(r *Role) []store.Cause {
+	Validate: func(r *Role) []meta.Cause {
 		return append(api.ValidateObjectMeta(&r.ObjectMeta, true, api.PathSegmentName), validateRules(r.Rules, true)...)
 	},
 	New: func() *Role { return new(Role) },
@@ -204,7 +204,7 @@ var ClusterRoles = api.Type[*ClusterRole]{
 	Group: GroupName, Version: "v1", Kind: "ClusterRole", Resource: "clusterroles", Singular: "clusterrole",
 	Columns: api.Columns(api.CreatedAtColumn),
 	Cells:   func(r *ClusterRole, _ time.Time) []any { return []any{r.Name, createdAt(r.CreationTimestamp)} },
-	Validate: func(r *ClusterRole) []store.Cause {
+	Validate: func(r *ClusterRole) []meta.Cause {
 		causes := append(api.ValidateObjectMeta(&r.ObjectMeta, false, api.PathSegmentName), validateRules(r.Rules, false)...)
 		if a := r.AggregationRule; a != nil {
 			if len(a.ClusterRoleSelectors) == 0 {
@@ -229,10 +229,10 @@ var RoleBindings = api.Type[*RoleBinding]{
 	Cells: func(b *RoleBinding, now time.Time) []any {
 		return bindingCells(b.Name, b.CreationTimestamp, b.RoleRef, b.Subjects, now)
 	},
-	Validate: func(b *RoleBinding) []store.Cause {
+	Validate: func(b *RoleBinding) []meta.Cause {
 		return append(api.ValidateObjectMeta(&b.ObjectMeta, true, api.PathSegmentName), validateBinding(b.Subjects, b.RoleRef, true)...)
 	},
-	ValidateUpdate: func(o, n *RoleBinding) []store.Cause { return immutableRoleRef(o.RoleRef, n.RoleRef) },
+	ValidateUpdate: func(o, n *RoleBinding) []meta.Cause { return immutableRoleRef(o.RoleRef, n.RoleRef) },
 	New:            func() *RoleBinding { return new(RoleBinding) },
 }
 
@@ -243,9 +243,9 @@ var ClusterRoleBindings = api.Type[*ClusterRoleBinding]{
 	Cells: func(b *ClusterRoleBinding, now time.Time) []any {
 		return bindingCells(b.Name, b.CreationTimestamp, b.RoleRef, b.Subjects, now)
 	},
-	Validate: func(b *ClusterRoleBinding) []store.Cause {
+	Validate: func(b *ClusterRoleBinding) []meta.Cause {
 		return append(api.ValidateObjectMeta(&b.ObjectMeta, false, api.PathSegmentName), validateBinding(b.Subjects, b.RoleRef, false)...)
 	},
-	ValidateUpdate: func(o, n *ClusterRoleBinding) []store.Cause { return immutableRoleRef(o.RoleRef, n.RoleRef) },
+	ValidateUpdate: func(o, n *ClusterRoleBinding) []meta.Cause { return immutableRoleRef(o.RoleRef, n.RoleRef) },
 	New:            func() *ClusterRoleBinding { return new(ClusterRoleBinding) },
 }

@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // PriorityClass names a pod priority: scheduling.k8s.io/v1
 // PriorityClass (cluster-scoped).
 type PriorityClass struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata,omitempty"`
 	// Value is the priority of pods of this class; higher goes first.
 	Value int32 `json:"value"`
 	// GlobalDefault makes this the class of pods that name none.
@@ -51,7 +51,7 @@ var PriorityClasses = api.Type[*PriorityClass]{
 			p.PreemptionPolicy = &policy
 		}
 	},
-	Validate: func(p *PriorityClass) []store.Cause {
+	Validate: func(p *PriorityClass) []meta.Cause {
 		causes := api.ValidateObjectMeta(&p.ObjectMeta, false, api.DNS1123Subdomain)
 		if p.Value > HighestUserDefinablePriority && p.Name != "system-node-critical" && p.Name != "system-cluster-critical" {
 			causes = append(causes, api.Forbidden("value", "maximum allowed value of a user defined priority is 1000000000"))
@@ -61,8 +61,8 @@ var PriorityClasses = api.Type[*PriorityClass]{
 		}
 		return causes
 	},
-	ValidateUpdate: func(o, n *PriorityClass) []store.Cause {
-		var causes []store.Cause
+	ValidateUpdate: func(o, n *PriorityClass) []meta.Cause {
+		var causes []meta.Cause
 		if o.Value != n.Value {
 			causes = append(causes, api.Forbidden("value", "may not be changed in an update."))
 		}

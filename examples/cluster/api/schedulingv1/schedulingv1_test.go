@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/examples/cluster/api/schedulingv1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func ExamplePriorityClasses() {
-	pc := &schedulingv1.PriorityClass{ObjectMeta: store.ObjectMeta{Name: "high"}, Value: 1000}
+	pc := &schedulingv1.PriorityClass{ObjectMeta: meta.ObjectMeta{Name: "high"}, Value: 1000}
 	schedulingv1.PriorityClasses.Default(pc)
 	c := schedulingv1.PriorityClasses.Cells(pc, time.Now())
 	fmt.Println(c[0], c[1], c[2], c[4])
@@ -18,7 +18,7 @@ func ExamplePriorityClasses() {
 }
 
 func TestPriorityClassValidation(t *testing.T) {
-	pc := &schedulingv1.PriorityClass{ObjectMeta: store.ObjectMeta{Name: "huge"}, Value: 2_000_000_000}
+	pc := &schedulingv1.PriorityClass{ObjectMeta: meta.ObjectMeta{Name: "huge"}, Value: 2_000_000_000}
 	if c := schedulingv1.PriorityClasses.Validate(pc); len(c) != 1 || c[0].Field != "value" {
 		t.Fatalf("causes %v", c)
 	}
@@ -26,7 +26,7 @@ func TestPriorityClassValidation(t *testing.T) {
 	if c := schedulingv1.PriorityClasses.Validate(pc); len(c) != 0 {
 		t.Fatalf("system class: %v", c)
 	}
-	changed := store.DeepCopy(pc)
+	changed := meta.DeepCopy(pc)
 	changed.Value = 5
 	if c := schedulingv1.PriorityClasses.ValidateUpdate(pc, changed); len(c) != 1 {
 		t.Fatalf("value change: %v", c)
