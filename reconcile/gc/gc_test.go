@@ -3,8 +3,12 @@ package gc_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -392,5 +396,91 @@ func TestNewRejectsBadResources(t *testing.T) {
 		if _, err := gc.New(e.Manager, gc.Options{}, res...); !errors.Is(err, reconcile.ErrInvalidOptions) {
 			t.Errorf("%s: error %v, want ErrInvalidOptions", name, err)
 		}
+	}
+}
+
+// countingReads is a Resource that counts the live reads of each name.
+type countingReads struct {
+	gc.Resource
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *countingReads) Get(ctx context.Context, ns, name string) (*gc.PartialObjectMetadata, error) {
+	c.mu.Lock()
+	c.reads[name]++
+	c.mu.Unlock()
+	return c.Resource.Get(ctx, ns, name)
+}
+
+func (c *countingReads) count(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads[name]
+}
+
+func TestManyDependentsOfAGoneOwnerCostNoReadOfIt(t *testing.T) {
+	cr := &countingReads{reads: map[string]int{}}
+	e := newEnv(t, func(r gc.Resource) gc.Resource { cr.Resource = r; return cr })
+	owner := e.widget("ns", "owner", nil)
+	const n = 200
+	for i := range n {
+		e.gadget("ns", fmt.Sprintf("child-%03d", i), nil, ref(owner, true))
+	}
+	e.settle()
+	before := cr.count("owner")
+	del(e, e.widgets, "ns", "owner", background)
+	e.settle()
+	list, err := e.gadgets.List(e.ctx, meta.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 0 {
+		t.Fatalf("%d of %d children left", len(list.Items), n)
+	}
+	// The owner's deletion event says it is gone, for all its dependents.
+	if reads := cr.count("owner") - before; reads != 0 {
+		t.Fatalf("the gone owner was read %d times for its %d dependents, want 0", reads, n)
+	}
+}
+
+func TestMetricsAndLogsGoThroughTheManager(t *testing.T) {
+	e := newEnv(t, nil)
+	owner := e.widget("ns", "owner", nil)
+	e.gadget("ns", "child", nil, ref(owner, true))
+	e.settle()
+	del(e, e.widgets, "ns", "owner", background)
+	e.settle()
+	rec := httptest.NewRecorder()
+	e.Manager.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`controller_runtime_reconcile_total{controller="garbage-collector",result="success"}`,
+		`workqueue_adds_total{name="garbage-collector"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+}
+
+func TestForegroundDeletionOfACycleEnds(t *testing.T) {
+	e := newEnv(t, nil)
+	a := e.widget("ns", "a", nil)
+	b := e.gadget("ns", "b", nil, ref(a, true))
+	if _, err := e.widgets.GuaranteedUpdate(e.ctx, "ns", "a", func(w *Widget) (*Widget, error) {
+		w.OwnerReferences = append(w.OwnerReferences, ref(b, true))
+		return w, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if get(e, e.widgets, "ns", "a") == nil || get(e, e.gadgets, "ns", "b") == nil {
+		t.Fatal("objects that own each other were collected")
+	}
+	del(e, e.widgets, "ns", "a", foreground)
+	e.settle()
+	if a, b := get(e, e.widgets, "ns", "a"), get(e, e.gadgets, "ns", "b"); a != nil || b != nil {
+		t.Fatalf("left of the cycle: %+v, %+v", a, b)
 	}
 }
