@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/reconcile/reconciletest"
 )
 
 // hangLock is a LeaseLock whose calls, while hang is set, block until
@@ -58,7 +59,7 @@ func (h *hangLock) Update(ctx context.Context, rec reconcile.LeaseRecord, v stri
 // take the lease, which it does at the lease duration.
 func TestLeaderStopsByRenewDeadlineWhenLockHangs(t *testing.T) {
 	clk := clocktest.New(epoch)
-	mem := &reconcile.MemoryLeaseLock{Name: "test"}
+	mem := &reconciletest.MemoryLeaseLock{Name: "test"}
 	lock := &hangLock{LeaseLock: mem, entered: make(chan struct{}, 1)}
 	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{Clock: clk,
 		LeaderElection: &reconcile.LeaderElectionOptions{Lock: lock, Identity: "a"}})
@@ -166,7 +167,7 @@ func (s *stuckLock) Update(ctx context.Context, rec reconcile.LeaseRecord, v str
 // return when its context ends.
 func TestElectorStepsDownWhileALockCallIgnoresItsContext(t *testing.T) {
 	clk := clocktest.New(epoch)
-	lock := &stuckLock{LeaseLock: &reconcile.MemoryLeaseLock{Name: "test"}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	lock := &stuckLock{LeaseLock: &reconciletest.MemoryLeaseLock{Name: "test"}, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	defer close(lock.release)
 	e, err := reconcile.NewElector(reconcile.LeaderElectionOptions{Lock: lock, Identity: "a", Clock: clk})
 	if err != nil {
@@ -197,7 +198,7 @@ func TestElectorStepsDownWhileALockCallIgnoresItsContext(t *testing.T) {
 // hangLock.
 type slowCreate struct {
 	*hangLock
-	mem              *reconcile.MemoryLeaseLock
+	mem              *reconciletest.MemoryLeaseLock
 	entered, release chan struct{}
 }
 
@@ -212,7 +213,7 @@ func (s *slowCreate) Create(ctx context.Context, rec reconcile.LeaseRecord) (str
 // make the candidate leader.
 func TestElectorIgnoresAnAcquisitionThatLandsTooLate(t *testing.T) {
 	clk := clocktest.New(epoch)
-	mem := &reconcile.MemoryLeaseLock{Name: "test"}
+	mem := &reconciletest.MemoryLeaseLock{Name: "test"}
 	lock := &slowCreate{hangLock: &hangLock{LeaseLock: mem, entered: make(chan struct{}, 1)}, mem: mem,
 		entered: make(chan struct{}), release: make(chan struct{})}
 	e, err := reconcile.NewElector(reconcile.LeaderElectionOptions{Lock: lock, Identity: "a", Clock: clk})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -116,7 +117,7 @@ func stepAll(t *testing.T, clk *clocktest.Fake, running []*candidate, all ...*ca
 
 func TestElectionExactlyOneLeader(t *testing.T) {
 	clk := clocktest.New(epoch)
-	lock := &reconcile.MemoryLeaseLock{Name: "test"}
+	lock := &reconciletest.MemoryLeaseLock{Name: "test"}
 	a := newCandidate(t, "a", lock, clk)
 	b := newCandidate(t, "b", lock, clk)
 	a.start(t)
@@ -134,7 +135,7 @@ func TestElectionExactlyOneLeader(t *testing.T) {
 
 func TestElectionFailoverOnCancelReleasesLease(t *testing.T) {
 	clk := clocktest.New(epoch)
-	lock := &reconcile.MemoryLeaseLock{Name: "test"}
+	lock := &reconciletest.MemoryLeaseLock{Name: "test"}
 	a := newCandidate(t, "a", lock, clk)
 	b := newCandidate(t, "b", lock, clk)
 	a.start(t)
@@ -165,7 +166,7 @@ func TestElectionFailoverOnCancelReleasesLease(t *testing.T) {
 
 func TestElectionFailoverOnLeaseExpiry(t *testing.T) {
 	clk := clocktest.New(epoch)
-	lock := &reconcile.MemoryLeaseLock{Name: "test"}
+	lock := &reconciletest.MemoryLeaseLock{Name: "test"}
 	a := newCandidate(t, "a", lock, clk)
 	b := newCandidate(t, "b", lock, clk)
 	a.start(t)
@@ -202,7 +203,7 @@ func TestElectionFailoverOnLeaseExpiry(t *testing.T) {
 }
 
 func TestElectorRejectsBadOptions(t *testing.T) {
-	lock := &reconcile.MemoryLeaseLock{}
+	lock := &reconciletest.MemoryLeaseLock{}
 	for name, o := range map[string]reconcile.LeaderElectionOptions{
 		"no lock":     {Identity: "a"},
 		"no identity": {Lock: lock},

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/mvcc"
 )
 
 // A reconciler that retries an error, then succeeds. The controller runs on
@@ -85,9 +87,12 @@ func ExampleAnd() {
 	// Output: true false
 }
 
-// Two candidates share a lease: the first leads until it gives up.
+// A candidate takes a lease kept in the store, and gives it up when it
+// stops. (Tests of leader election can use reconciletest.MemoryLeaseLock.)
 func ExampleElector() {
-	lock := &reconcile.MemoryLeaseLock{Name: "example"}
+	engine := mvcc.New(mvcc.Options{})
+	defer engine.Close()
+	lock := reconcile.StoreLeaseLock(store.New(engine, store.LeaseResource()), "system", "example")
 	a, _ := reconcile.NewElector(reconcile.LeaderElectionOptions{Lock: lock, Identity: "a"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -36,7 +37,7 @@ func TestManagerMetricsHaveEveryFamily(t *testing.T) {
 	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{
 		Logger: slog.New(slog.DiscardHandler),
 		LeaderElection: &reconcile.LeaderElectionOptions{
-			Lock: &reconcile.MemoryLeaseLock{Name: "widgets-lease"}, Identity: "a", Name: "widgets-lease"},
+			Lock: &reconciletest.MemoryLeaseLock{Name: "widgets-lease"}, Identity: "a", Name: "widgets-lease"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestLeaderElectionMetricNamesTheLock(t *testing.T) {
 	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{
 		Logger: slog.New(slog.DiscardHandler),
 		LeaderElection: &reconcile.LeaderElectionOptions{
-			Lock: &reconcile.MemoryLeaseLock{Name: "l"}, Identity: "a"},
+			Lock: &reconciletest.MemoryLeaseLock{Name: "l"}, Identity: "a"},
 	})
 	if err != nil {
 		t.Fatal(err)

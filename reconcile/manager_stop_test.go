@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/reconcile/reconciletest"
 )
 
 // neverSyncs is a source whose initial state never arrives.
@@ -82,7 +83,7 @@ func (s *stuckRunnable) Start(ctx context.Context) error {
 // runnable really stops, and only then releases it.
 func TestManagerShutdownIsBoundedAndKeepsTheLease(t *testing.T) {
 	clk := clocktest.New(epoch)
-	lock := &reconcile.MemoryLeaseLock{Name: "test"}
+	lock := &reconciletest.MemoryLeaseLock{Name: "test"}
 	const grace = 5 * reconcile.DefaultRetryPeriod
 	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{Clock: clk, GracefulShutdownTimeout: grace,
 		LeaderElection: &reconcile.LeaderElectionOptions{Lock: lock, Identity: "a"}})

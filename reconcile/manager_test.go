@@ -14,6 +14,7 @@ import (
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
+	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -316,7 +317,7 @@ func TestShutdownCancelsReconcilesAtTheDrainTimeout(t *testing.T) {
 
 func TestManagerStopsWhenLeadershipIsLost(t *testing.T) {
 	clk := clocktest.New(epoch)
-	lock := &partitionLock{LeaseLock: &reconcile.MemoryLeaseLock{Name: "test"}}
+	lock := &partitionLock{LeaseLock: &reconciletest.MemoryLeaseLock{Name: "test"}}
 	mgr, err := reconcile.NewManager(reconcile.ManagerOptions{Clock: clk,
 		LeaderElection: &reconcile.LeaderElectionOptions{Lock: lock, Identity: "a"}})
 	if err != nil {
