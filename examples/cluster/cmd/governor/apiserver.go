@@ -18,6 +18,7 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
 	"github.com/governor-io/governor/examples/cluster/apiserver"
 	"github.com/governor-io/governor/raft"
+	raftprom "github.com/governor-io/governor/raft/prommetrics"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
 	"github.com/governor-io/governor/store/mvcc"
@@ -121,12 +122,16 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // openRaft starts (or restarts, from dir) a single-member Raft KV.
 func openRaft(ctx context.Context, dir string, log *slog.Logger, reg prometheus.Registerer) (*raft.Node, error) {
-	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: 1, ListenAddr: "127.0.0.1:0", Logger: log, Registerer: reg})
+	met, err := raftprom.New(reg)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: 1, ListenAddr: "127.0.0.1:0", Logger: log, Metrics: met})
 	if err != nil {
 		return nil, err
 	}
 	node, err := raft.Open(ctx, raft.Config{
-		ID: 1, Dir: dir, Transport: tr, Logger: log, Registerer: reg,
+		ID: 1, Dir: dir, Transport: tr, Logger: log, Metrics: met,
 		InitialCluster: []raft.Member{{ID: 1, PeerAddr: tr.Addr()}},
 	})
 	if err != nil {
