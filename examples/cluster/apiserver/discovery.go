@@ -64,6 +64,7 @@ var resourceVerbs = []string{"create", "delete", "deletecollection", "get", "lis
 // its kind (and group/version when not the parent's) and verbs.
 var subresourceDiscovery = map[string]apiResource{
 	"status": {Verbs: []string{"get", "patch", "update"}},
+	"scale":  {Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}},
 }
 
 func groupVersion(group, version string) string {

@@ -20,6 +20,9 @@ type resource[T store.Object] struct {
 	st     *store.Store[T]
 	cache  *watchCache[T]
 	prefix string // the KV prefix of the resource's keys
+	// stop ends the watch cache, and done is closed once it has ended.
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // Register adds the resource t describes to s: it is listed in discovery
@@ -27,11 +30,21 @@ type resource[T store.Object] struct {
 // watch cache loaded from s's KV. It fails for an incomplete Type or a
 // resource already registered.
 func Register[T store.Object](s *Server, t api.Type[T]) error {
+	_, err := register(s, t, func(r *resource[T]) endpoint { return r })
+	return err
+}
+
+// register adds t's resource to s, served by the endpoint wrap returns
+// for it (the resource itself, or a wrapper that serves more, as custom
+// resources do), and starts its watch cache. The cache runs until s
+// closes or the resource's stop is called (after [Server.remove]); done
+// is closed when it has stopped and ended its watches.
+func register[T store.Object](s *Server, t api.Type[T], wrap func(*resource[T]) endpoint) (*resource[T], error) {
 	if t.Version == "" || t.Kind == "" || t.Resource == "" || t.New == nil {
-		return fmt.Errorf("apiserver: register %q: Version, Kind, Resource and New are required", t.Resource)
+		return nil, fmt.Errorf("apiserver: register %q: Version, Kind, Resource and New are required", t.Resource)
 	}
 	if t.Singular == "" {
-		return fmt.Errorf("apiserver: register %q: Singular is required", t.Resource)
+		return nil, fmt.Errorf("apiserver: register %q: Singular is required", t.Resource)
 	}
 	res := t.StoreResource()
 	r := &resource[T]{s: s, t: t, st: store.NewWithOptions(s.cfg.KV, res, store.Options{
@@ -39,15 +52,19 @@ func Register[T store.Object](s *Server, t api.Type[T]) error {
 	})}
 	r.prefix = store.DefaultPrefix + "/" + res.Name + "/"
 	r.cache = newWatchCache(r, s.cfg.WatchCacheSize)
-	if err := s.add(groupVersionResource{t.Group, t.Version, t.Resource}, r); err != nil {
-		return err
+	ctx, cancel := context.WithCancel(s.ctx)
+	r.stop, r.done = cancel, make(chan struct{})
+	if err := s.add(groupVersionResource{t.Group, t.Version, t.Resource}, wrap(r)); err != nil {
+		cancel()
+		return nil, err
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		r.cache.run(s.ctx)
+		defer close(r.done)
+		r.cache.run(ctx)
 	}()
-	return nil
+	return r, nil
 }
 
 func (r *resource[T]) desc() resourceDesc {

@@ -211,6 +211,17 @@ func (s *Server) add(gvr groupVersionResource, e endpoint) error {
 	return nil
 }
 
+// remove takes the resource gvr off s, from discovery and from the
+// requests that start after it returns, and returns its endpoint, or nil
+// if it is not registered.
+func (s *Server) remove(gvr groupVersionResource) endpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.endpoints[gvr]
+	delete(s.endpoints, gvr)
+	return e
+}
+
 func (s *Server) lookup(group, version, resource string) endpoint {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
