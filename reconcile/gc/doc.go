@@ -66,13 +66,14 @@
 // dependents of a deleted owner, an owner entering foreground deletion and
 // its dependents, an owner a blocking dependent stopped blocking, an object
 // whose owners the graph has not seen. The controller's workers then look
-// at one object at a time, and decide on live reads (Get), never on the
-// cache alone: an owner is gone only if reading it finds nothing, or
-// another uid. Deletes carry a uid precondition, and metadata updates
+// at one object at a time, and decide on live reads (Get): an owner is
+// gone once its deletion event was seen or a live read finds nothing (or
+// another uid) where the reference points, never merely because the cache
+// lacks it. Deletes carry a uid precondition, and metadata updates
 // (removing a reference or a finalizer) retry on Conflict against the
-// latest version and never touch a namesake. Owners found gone are
+// latest version and never touch a namesake. Owners known gone are
 // remembered (by uid and where the reference points), so that the
-// thousand dependents of one owner cost one read of it.
+// thousand dependents of a deleted owner cost no read of it.
 //
 // # Over the network
 //
