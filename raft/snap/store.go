@@ -17,7 +17,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/governor-io/governor/raft/wal"
+	"github.com/governor-io/governor/raft/diskfs"
 )
 
 const (
@@ -35,7 +35,7 @@ type Options struct {
 	// FS is the file system; nil means the operating system's. Tests pass
 	// a [github.com/governor-io/governor/raft/wal/waltest.MemFS] to inject
 	// faults and crashes.
-	FS wal.FS
+	FS diskfs.FS
 }
 
 // Store keeps snapshots as files in one directory, named
@@ -46,7 +46,7 @@ type Options struct {
 type Store struct {
 	dir string
 	log *slog.Logger
-	fs  wal.FS
+	fs  diskfs.FS
 	mu  sync.Mutex // serialises changes to the directory
 	tmp atomic.Uint64
 }
@@ -77,7 +77,7 @@ func New(dir string, opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.fs == nil {
-		s.fs = wal.OSFS{}
+		s.fs = diskfs.OSFS{}
 	}
 	if err := s.fs.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("snap: %w", err)
@@ -126,7 +126,7 @@ func (s *Store) syncDir() error {
 
 // offsetWriter writes sequentially through WriteAt.
 type offsetWriter struct {
-	f   wal.File
+	f   diskfs.File
 	off int64
 }
 
@@ -157,7 +157,7 @@ func (s *Store) SaveFunc(md *raftpb.SnapshotMetadata, write func(w io.Writer) er
 	if err != nil {
 		return Info{}, fmt.Errorf("snap: save: %w", err)
 	}
-	return s.writeFile(md, func(f wal.File, bw *bufio.Writer) (int64, error) {
+	return s.writeFile(md, func(f diskfs.File, bw *bufio.Writer) (int64, error) {
 		if _, err := bw.Write(encodeHeader(0, meta)); err != nil {
 			return 0, err
 		}
@@ -188,7 +188,7 @@ func (s *Store) Receive(r io.Reader) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("snap: receive: %w", err)
 	}
-	return s.writeFile(h.meta, func(_ wal.File, bw *bufio.Writer) (int64, error) {
+	return s.writeFile(h.meta, func(_ diskfs.File, bw *bufio.Writer) (int64, error) {
 		if _, err := bw.Write(raw); err != nil {
 			return 0, err
 		}
@@ -206,7 +206,7 @@ func (s *Store) Receive(r io.Reader) (Info, error) {
 
 // writeFile runs fill on a new temporary file, then syncs, renames and syncs
 // the directory.
-func (s *Store) writeFile(md *raftpb.SnapshotMetadata, fill func(wal.File, *bufio.Writer) (int64, error)) (Info, error) {
+func (s *Store) writeFile(md *raftpb.SnapshotMetadata, fill func(diskfs.File, *bufio.Writer) (int64, error)) (Info, error) {
 	name := fileName(md.GetIndex(), md.GetTerm())
 	tmp := filepath.Join(s.dir, fmt.Sprintf("%s.%d%s", name, s.tmp.Add(1), tmpExt))
 	f, err := s.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
@@ -289,7 +289,7 @@ func (s *Store) List() ([]Info, error) {
 
 // openFile opens a snapshot file, checks its header, name and length, and
 // returns a reader positioned at the data.
-func (s *Store) openFile(path string) (wal.File, *bufio.Reader, Info, error) {
+func (s *Store) openFile(path string) (diskfs.File, *bufio.Reader, Info, error) {
 	f, err := s.fs.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, nil, Info{}, err
@@ -302,7 +302,7 @@ func (s *Store) openFile(path string) (wal.File, *bufio.Reader, Info, error) {
 	return f, br, info, nil
 }
 
-func checkHeader(f wal.File, path string) (Info, *bufio.Reader, error) {
+func checkHeader(f diskfs.File, path string) (Info, *bufio.Reader, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return Info{}, nil, err
@@ -406,7 +406,7 @@ func (s *Store) find(index uint64) (string, error) {
 type Reader struct {
 	// Info describes the snapshot; Info.Size is the data's length.
 	Info
-	f wal.File
+	f diskfs.File
 	v *verifyingReader
 }
 

@@ -3,6 +3,8 @@ package wal
 import (
 	"errors"
 	"fmt"
+
+	"github.com/governor-io/governor/raft/diskfs"
 )
 
 // Sentinel errors. Operations wrap them with context, so test with
@@ -28,8 +30,9 @@ var (
 	// ErrNotExist: Open found no WAL in the directory.
 	ErrNotExist = errors.New("wal: does not exist")
 	// ErrLocked: another WAL (in this or another process) holds the
-	// directory's lock file.
-	ErrLocked = errors.New("wal: directory is locked by another WAL")
+	// directory's lock file. It is [diskfs.ErrLocked], which the lock of
+	// the WAL's [FS] returns.
+	ErrLocked = diskfs.ErrLocked
 	// ErrOutOfOrder: Save was given entries that would leave a gap in the
 	// log: not contiguous among themselves, or starting after the last index
 	// plus one. Nothing was written.
