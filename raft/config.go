@@ -124,9 +124,10 @@ type Config struct {
 	// DisableForwarding makes a follower refuse writes with a
 	// [NotLeaderError] instead of forwarding them to the leader.
 	DisableForwarding bool
-	// SerializableReads serves every read from the local engine without
-	// a ReadIndex round. Reads are then possibly stale. A single read can
-	// ask for this with [WithSerializable].
+	// SerializableReads serves every read (Range and read-only Txn) from
+	// the local engine without a ReadIndex round. Reads are then possibly
+	// stale. A single Range can ask for this with
+	// [kv.RangeRequest.Serializable].
 	SerializableReads bool
 	// RequestTimeout bounds how long a request waits for the cluster when
 	// its context has no earlier deadline. Zero means

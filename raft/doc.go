@@ -73,8 +73,9 @@
 //
 // Range and read-only Txn are linearizable by default: concurrent readers
 // share one ReadIndex request, then wait until the member has applied up
-// to the index the leader returned. [WithSerializable] (or
-// [Config.SerializableReads]) reads the local engine at once instead.
+// to the index the leader returned. A Range with Serializable set in its
+// [kv.RangeRequest] (or every read, with [Config.SerializableReads]) reads
+// the local engine at once instead.
 // Watch and RequestProgress are always served by the local engine, on any
 // member.
 //

@@ -2,36 +2,37 @@ package raft
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/governor-io/governor/raft/rafterr"
 )
 
-// Errors of the Raft KV. Test for them with errors.Is; [NotLeaderError]
-// carries the leader's identity, which errors.As extracts.
+// The errors a member returns to a request, from [rafterr], where a client
+// finds them without linking this package. Test for them with errors.Is;
+// [NotLeaderError] carries the leader's identity, which errors.As extracts.
 var (
 	// ErrNotLeader: a write reached a member that is not the leader while
 	// forwarding is off (see [Config.DisableForwarding]).
-	ErrNotLeader = errors.New("raft: not the leader")
-	// ErrNoLeader: the cluster has no leader right now (an election is
-	// running or the member is cut off from a quorum). The request was not
-	// proposed; it is safe to retry.
-	ErrNoLeader = errors.New("raft: no leader")
-	// ErrTimeout: a request did not complete in [Config.RequestTimeout].
-	// A write that times out may still be applied later.
-	ErrTimeout = errors.New("raft: request timed out, outcome unknown")
-	// ErrLeaderChanged: the leader changed while a write was in flight
-	// and the new leader's log does not hold it, so it was most likely
-	// lost; but a copy still travelling in the network may yet be
-	// committed, so the outcome is unknown. It comes as soon as this
-	// member applies the new leader's first entry, instead of after
-	// [Config.RequestTimeout]. Retry only writes that are safe to repeat
-	// (such as a Txn guarded by a revision compare).
-	ErrLeaderChanged = errors.New("raft: leader changed, outcome unknown")
-	// ErrStopped: the member has stopped, after Close or a fatal error
-	// (such as a failed fsync). Requests in flight fail with it. The
-	// outcome of a write in flight is then unknown: a leader sends its
-	// entries to followers before its own fsync, so they may still commit
-	// it. Retry only writes that are safe to repeat.
-	ErrStopped = errors.New("raft: member stopped")
+	ErrNotLeader = rafterr.ErrNotLeader
+	// ErrNoLeader: the cluster has no leader right now; the request was
+	// not proposed and is safe to retry.
+	ErrNoLeader = rafterr.ErrNoLeader
+	// ErrTimeout: a request did not complete in [Config.RequestTimeout];
+	// a write that times out may still be applied later.
+	ErrTimeout = rafterr.ErrTimeout
+	// ErrLeaderChanged: the leader changed while a write was in flight;
+	// its outcome is unknown (see [rafterr.ErrLeaderChanged]).
+	ErrLeaderChanged = rafterr.ErrLeaderChanged
+	// ErrStopped: the member has stopped, after Close or a fatal error;
+	// the outcome of a write in flight is unknown.
+	ErrStopped = rafterr.ErrStopped
+)
+
+// NotLeaderError reports a write sent to a follower while forwarding is
+// off; it is [rafterr.NotLeaderError].
+type NotLeaderError = rafterr.NotLeaderError
+
+// Errors of the member's configuration, membership and storage.
+var (
 	// ErrInvalidConfig: Open was given a Config it cannot use.
 	ErrInvalidConfig = errors.New("raft: invalid config")
 	// ErrClusterMismatch: the data directory or a peer belongs to another
@@ -44,25 +45,3 @@ var (
 	// ErrCorruptEntry: a log entry or snapshot could not be decoded.
 	ErrCorruptEntry = errors.New("raft: corrupt log entry or snapshot")
 )
-
-// NotLeaderError reports a write sent to a follower while forwarding is off.
-// It matches [ErrNotLeader] with errors.Is. The leader may be unknown
-// (LeaderID zero) during an election.
-type NotLeaderError struct {
-	// LeaderID is the ID of the member this member believes is the leader,
-	// or zero when it knows of none.
-	LeaderID uint64
-	// LeaderAddr is the leader's client address (where a client should
-	// send the write), empty when unknown.
-	LeaderAddr string
-}
-
-func (e *NotLeaderError) Error() string {
-	if e.LeaderID == 0 {
-		return ErrNotLeader.Error() + " (leader unknown)"
-	}
-	return fmt.Sprintf("%v (leader is member %x at %q)", ErrNotLeader, e.LeaderID, e.LeaderAddr)
-}
-
-// Is reports whether target is ErrNotLeader.
-func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }

@@ -42,11 +42,3 @@ func ExampleNotLeaderError() {
 	}
 	// Output: retry at 10.0.0.2:2379
 }
-
-// ExampleWithSerializable reads from the local engine without a ReadIndex
-// round trip.
-func ExampleWithSerializable() {
-	ctx := raft.WithSerializable(context.Background())
-	fmt.Println(raft.IsSerializable(ctx), raft.IsSerializable(context.Background()))
-	// Output: true false
-}

@@ -79,7 +79,7 @@ func checkStoppedBy(t *testing.T, ctx context.Context, n *raft.Node, cause error
 	if _, err := n.Range(ctx, kv.RangeRequest{Key: "/k/0"}); !isFsync(err) {
 		t.Errorf("linearizable read after the failure: %v", err)
 	}
-	if _, err := n.Range(raft.WithSerializable(ctx), kv.RangeRequest{Key: "/k/0"}); !isFsync(err) {
+	if _, err := n.Range(ctx, kv.RangeRequest{Key: "/k/0", Serializable: true}); !isFsync(err) {
 		t.Errorf("serializable read after the failure: %v", err)
 	}
 	if _, err := n.Watch(ctx, kv.WatchRequest{Key: "/k/0"}); !isFsync(err) {

@@ -13,34 +13,16 @@ import (
 
 var _ kv.KV = (*Node)(nil)
 
-type serializableKey struct{}
-
-// WithSerializable returns a context that makes reads through it
-// serializable: served from the local engine at once, without a ReadIndex
-// round to the leader. Such a read is fast but may miss the latest writes.
-func WithSerializable(ctx context.Context) context.Context {
-	return context.WithValue(ctx, serializableKey{}, true)
-}
-
-// IsSerializable reports whether ctx asks for serializable reads (see
-// [WithSerializable]).
-func IsSerializable(ctx context.Context) bool {
-	s, _ := ctx.Value(serializableKey{}).(bool)
-	return s
-}
-
-func (n *Node) serializable(ctx context.Context) bool {
-	return n.cfg.SerializableReads || IsSerializable(ctx)
-}
-
 // Range implements [kv.KV.Range]. It is linearizable: it waits until this
 // member has applied everything the leader had committed when the read
-// began. See [WithSerializable] for the fast, possibly stale alternative.
+// began. [kv.RangeRequest.Serializable] (or [Config.SerializableReads])
+// asks for the fast, possibly stale alternative: a read of this member's
+// engine at once.
 func (n *Node) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
 	if req.Key == "" {
 		return nil, kv.ErrEmptyKey
 	}
-	if !n.serializable(ctx) {
+	if !n.cfg.SerializableReads && !req.Serializable {
 		if err := n.linearize(ctx); err != nil {
 			return nil, err
 		}
@@ -58,7 +40,7 @@ func (n *Node) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeRespons
 // [NotLeaderError].
 func (n *Node) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error) {
 	if !hasWrites(req.Success) && !hasWrites(req.Failure) {
-		if !n.serializable(ctx) {
+		if !n.cfg.SerializableReads {
 			if err := n.linearize(ctx); err != nil {
 				return nil, err
 			}

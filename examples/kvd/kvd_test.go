@@ -18,7 +18,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/raft/client"
 	"github.com/governor-io/governor/store/kv"
 )
@@ -187,7 +186,7 @@ func TestThreeProcessesSurviveLeaderKill(t *testing.T) {
 		if _, err := mc.Range(ctx, kv.RangeRequest{Key: "/mp/"}); err != nil {
 			t.Fatalf("member %d: %v", i+1, err)
 		}
-		resp, err := mc.Range(raft.WithSerializable(ctx), kv.RangeRequest{Key: "/mp/", End: kv.PrefixEnd("/mp/")})
+		resp, err := mc.Range(ctx, kv.RangeRequest{Key: "/mp/", End: kv.PrefixEnd("/mp/"), Serializable: true})
 		mc.Close()
 		if err != nil {
 			t.Fatalf("member %d: %v", i+1, err)

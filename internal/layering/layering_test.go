@@ -56,6 +56,29 @@ var rules = []struct {
 		why:  "the README promises that workqueue imports nothing else of ours",
 	},
 	{
+		pkg:      mod + "/raft/client",
+		ours:     []string{mod + "/clock/...", mod + "/store/kv", mod + "/raft/rafterr"},
+		external: []string{},
+		why:      "a client binary must not link etcd raft, protobuf, the WAL or the engine",
+	},
+	{
+		pkg:      mod + "/raft/rafterr",
+		ours:     []string{},
+		external: []string{},
+		why:      "the errors clients share with members are a leaf",
+	},
+	{
+		pkg:   mod + "/raft/snap",
+		never: []string{mod + "/raft/wal/..."},
+		why:   "the snapshot store shares the WAL's file system (raft/diskfs), not the WAL",
+	},
+	{
+		pkg:      mod + "/raft/diskfs",
+		ours:     []string{},
+		external: []string{},
+		why:      "the file system of the Raft storage is a leaf",
+	},
+	{
 		pkg:   mod + "/informer",
 		never: []string{mod + "/store", mod + "/store/mvcc/...", mod + "/raft/..."},
 		why:   "an informer needs the object types, not the store that keeps them",

@@ -15,7 +15,7 @@
 // A client sends its calls to one endpoint while it answers, and leaves
 // a member that fails: one it cannot dial, one that does not answer
 // within [Config.AttemptTimeout] (paused, or cut off with its connection
-// open), one that answers [raft.ErrNoLeader] (a [Server] refuses the
+// open), one that answers [rafterr.ErrNoLeader] (a [Server] refuses the
 // calls that need a leader, and watches, on a member that knows of none,
 // as one cut off from its peers does after an election timeout), or one
 // that is stopping. The member is then skipped for a jittered backoff
@@ -37,12 +37,12 @@
 // compare. So a paused or isolated member costs a caller about one
 // attempt timeout, and the writes in flight to it.
 //
-// The client follows a [raft.NotLeaderError] to the leader it names. A
+// The client follows a [rafterr.NotLeaderError] to the leader it names. A
 // watch whose stream breaks is opened again from the revision after the
 // last one it delivered, on the same member or the next (see
 // [Client.Watch]); so is a watch whose member loses its leader, since a
 // member cut off from its peers would deliver nothing more: a [Server]
-// ends the watches it serves with [raft.ErrNoLeader] then.
+// ends the watches it serves with [rafterr.ErrNoLeader] then.
 // Errors keep their identity across the wire: errors.Is(err,
 // kv.ErrCompacted) holds on the client as on the server.
 //
@@ -70,7 +70,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/raft/rafterr"
 	"github.com/governor-io/governor/store/kv"
 )
 
@@ -261,7 +261,7 @@ func (c *Client) do(ctx context.Context, typ byte, req request, out result, idem
 	leader := ""
 	err := c.each(ctx, idempotent, func(ctx context.Context, addr string) error {
 		err := c.callAt(ctx, addr, typ, req, out)
-		var nl *raft.NotLeaderError
+		var nl *rafterr.NotLeaderError
 		if redirected || !errors.As(err, &nl) || nl.LeaderAddr == "" {
 			return err
 		}
@@ -290,7 +290,7 @@ func (c *Client) do(ctx context.Context, typ byte, req request, out result, idem
 // error.
 //
 // A call that is safe to repeat (a read, or a write that certainly never
-// reached a member, or that a member refused with [raft.ErrNoLeader]
+// reached a member, or that a member refused with [rafterr.ErrNoLeader]
 // before proposing it) moves to the next endpoint when a member cannot be
 // reached, does not answer within the attempt timeout, has no leader or
 // is stopping; once every endpoint failed it starts over, up to
@@ -346,7 +346,7 @@ func (c *Client) each(ctx context.Context, idempotent bool, try func(ctx context
 			return err
 		}
 		c.eps.failed(idx)
-		if !idempotent && !notSent(err) && !errors.Is(err, raft.ErrNoLeader) {
+		if !idempotent && !notSent(err) && !errors.Is(err, rafterr.ErrNoLeader) {
 			return err // it may have taken effect
 		}
 		lastErr = err
@@ -409,8 +409,8 @@ func unavailable(err error) bool {
 	if errors.Is(err, ErrProtocol) {
 		return false
 	}
-	return notSent(err) || errors.Is(err, ErrConnBroken) || errors.Is(err, raft.ErrNoLeader) ||
-		errors.Is(err, raft.ErrStopped) || errors.Is(err, raft.ErrTimeout) || errors.Is(err, kv.ErrClosed)
+	return notSent(err) || errors.Is(err, ErrConnBroken) || errors.Is(err, rafterr.ErrNoLeader) ||
+		errors.Is(err, rafterr.ErrStopped) || errors.Is(err, rafterr.ErrTimeout) || errors.Is(err, kv.ErrClosed)
 }
 
 // resendable reports whether a call may be sent again to the same member
@@ -464,15 +464,15 @@ func (c *Client) post(ctx context.Context, url string, payload []byte, out resul
 	return nil
 }
 
-// Range implements [kv.KV.Range]. A context from [raft.WithSerializable]
-// asks the member for a serializable read. A Range whose connection
+// Range implements [kv.KV.Range]. [kv.RangeRequest.Serializable] asks the
+// member for a serializable read. A Range whose connection
 // breaks before its answer comes is sent once more (see [ErrConnBroken]).
 func (c *Client) Range(ctx context.Context, req kv.RangeRequest) (*kv.RangeResponse, error) {
 	// One allocation for both: the request escapes to the protocol.
 	call := &struct {
 		req  rangeRequest
 		resp kv.RangeResponse
-	}{req: rangeRequest{RangeRequest: req, Serializable: raft.IsSerializable(ctx)}}
+	}{req: rangeRequest{RangeRequest: req}}
 	if err := c.do(ctx, frameRange, &call.req, (*rangeResult)(&call.resp), true); err != nil {
 		return nil, err
 	}
@@ -812,7 +812,7 @@ func (c *Client) drain(wctx context.Context, src watchSource, req *kv.WatchReque
 		if err != nil {
 			return false, err
 		}
-		if errors.Is(r.Err, raft.ErrNoLeader) {
+		if errors.Is(r.Err, rafterr.ErrNoLeader) {
 			return false, r.Err // its member lost its leader: resume elsewhere
 		}
 		if !send(r) || r.Err != nil {

@@ -163,8 +163,8 @@ func TestNotLeaderRedirect(t *testing.T) {
 	if _, err := kv.Put(ctx, c, "/a", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
-	if v, _, err := kv.Get(raft.WithSerializable(ctx), e, "/a"); err != nil || v == nil || string(v.Value) != "1" {
-		t.Fatalf("leader has %v, %v", v, err)
+	if r, err := e.Range(ctx, kv.RangeRequest{Key: "/a", Serializable: true}); err != nil || len(r.KVs) != 1 || string(r.KVs[0].Value) != "1" {
+		t.Fatalf("leader has %v, %v", r, err)
 	}
 }
 

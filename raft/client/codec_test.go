@@ -21,7 +21,7 @@ var (
 	sampleRangeRequests = []rangeRequest{
 		{},
 		{RangeRequest: kv.RangeRequest{Key: "/a"}},
-		{RangeRequest: kv.RangeRequest{Key: "/a/", End: "/a0", Revision: 7, Limit: 10, CountOnly: true, KeysOnly: true}, Serializable: true},
+		{RangeRequest: kv.RangeRequest{Key: "/a/", End: "/a0", Revision: 7, Limit: 10, CountOnly: true, KeysOnly: true, Serializable: true}},
 		{RangeRequest: kv.RangeRequest{Key: "\x00", End: "\x00", Revision: -1, Limit: math.MinInt64}},
 	}
 	sampleRangeResponses = []kv.RangeResponse{

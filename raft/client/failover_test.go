@@ -283,7 +283,7 @@ func TestMemberWithoutLeaderIsLeftAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c2.Close()
-			if _, _, err := kv.Get(raft.WithSerializable(ctx), c2, "/a"); err != nil {
+			if _, err := c2.Range(ctx, kv.RangeRequest{Key: "/a", Serializable: true}); err != nil {
 				t.Fatalf("serializable read: %v", err)
 			}
 			// With no member that has a leader, the call fails with

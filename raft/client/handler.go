@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/store/kv"
 )
 
@@ -86,9 +85,7 @@ func (h *Handler) handleRange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if req.Serializable {
-		ctx = raft.WithSerializable(ctx)
-	} else if err := needLeader(h.kv); err != nil {
+	if err := needLeader(h.kv); err != nil && !req.Serializable {
 		writeError(w, err)
 		return
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/governor-io/governor/raft"
 	"github.com/governor-io/governor/raft/rafttest"
 	"github.com/governor-io/governor/store/kv"
 )
@@ -148,7 +147,7 @@ func TestIsolatedMemberCostsAboutAnElectionTimeout(t *testing.T) {
 	if v, _, err := kv.Get(cctx, c2, "/k"); err != nil || v == nil || string(v.Value) != "last" {
 		t.Fatalf("get through a client attached to the cut member: %v, %v", v, err)
 	}
-	if _, _, err := kv.Get(raft.WithSerializable(cctx), fol, "/k"); err != nil {
+	if _, err := fol.Range(cctx, kv.RangeRequest{Key: "/k", Serializable: true}); err != nil {
 		t.Fatalf("the cut member's own serializable read: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/raft/rafterr"
 	"github.com/governor-io/governor/store/kv"
 )
 
@@ -267,9 +267,7 @@ func (sc *serverConn) handle(ctx context.Context, f frame) {
 			sc.reply(f.id, nil, invalid(err))
 			return
 		}
-		if req.Serializable {
-			ctx = raft.WithSerializable(ctx)
-		} else if err := needLeader(k); err != nil {
+		if err := needLeader(k); err != nil && !req.Serializable {
 			sc.reply(f.id, nil, err)
 			return
 		}
@@ -359,7 +357,7 @@ type member interface {
 
 // leaderWatch tells a watch served from a member when the member loses
 // its leader: from then on the member, cut off from its peers, may
-// deliver nothing, and the watch ends with [raft.ErrNoLeader] so that
+// deliver nothing, and the watch ends with [rafterr.ErrNoLeader] so that
 // the client resumes it on another member. It is nil (never firing) for
 // an engine that is not a member.
 type leaderWatch struct {
@@ -393,7 +391,7 @@ func (lw *leaderWatch) lost() bool {
 
 // needLeader refuses a call that needs the cluster's leader (a
 // linearizable read, a write, a compaction, a watch) with
-// [raft.ErrNoLeader] when k is a running member that knows of none, as
+// [rafterr.ErrNoLeader] when k is a running member that knows of none, as
 // one cut off from its peers does after an election timeout. The member
 // would hold the call for as long as it stays cut off, while the client
 // can take it to another member at once; the call was not proposed, so
@@ -404,7 +402,7 @@ func needLeader(k kv.KV) error {
 	if !ok || m.Leader() != 0 || m.Err() != nil {
 		return nil
 	}
-	return raft.ErrNoLeader
+	return rafterr.ErrNoLeader
 }
 
 // chanListener hands connections the Server sniffed as HTTP to its

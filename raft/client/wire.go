@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/governor-io/governor/raft"
+	"github.com/governor-io/governor/raft/rafterr"
 	"github.com/governor-io/governor/store/kv"
 )
 
 // The HTTP protocol is JSON over HTTP/1.1 (keep-alive):
 //
-//	POST /v1/range     RangeRequest (+ "serializable")  -> RangeResponse
+//	POST /v1/range     RangeRequest (Serializable too)  -> RangeResponse
 //	POST /v1/txn       TxnRequest                       -> TxnResponse
 //	POST /v1/compact   {"revision": n}                  -> {}
 //	POST /v1/progress  {}                               -> {}
@@ -41,9 +41,11 @@ const (
 	pathDeleteRange = "/v1/deleterange"
 )
 
+// rangeRequest is a Range on the wire. Its Serializable (the
+// [kv.RangeRequest] field) travels as "Serializable" in JSON, which
+// decodes "serializable" too.
 type rangeRequest struct {
 	kv.RangeRequest
-	Serializable bool `json:"serializable,omitempty"`
 }
 
 type compactRequest struct {
@@ -119,11 +121,11 @@ var codes = []struct {
 	{"duplicate_key", kv.ErrDuplicateKey, http.StatusBadRequest},
 	{"empty_key", kv.ErrEmptyKey, http.StatusBadRequest},
 	{"invalid_request", kv.ErrInvalidRequest, http.StatusBadRequest},
-	{"not_leader", raft.ErrNotLeader, http.StatusMisdirectedRequest},
-	{"no_leader", raft.ErrNoLeader, http.StatusServiceUnavailable},
-	{"timeout", raft.ErrTimeout, http.StatusGatewayTimeout},
-	{"leader_changed", raft.ErrLeaderChanged, http.StatusServiceUnavailable},
-	{"stopped", raft.ErrStopped, http.StatusServiceUnavailable},
+	{"not_leader", rafterr.ErrNotLeader, http.StatusMisdirectedRequest},
+	{"no_leader", rafterr.ErrNoLeader, http.StatusServiceUnavailable},
+	{"timeout", rafterr.ErrTimeout, http.StatusGatewayTimeout},
+	{"leader_changed", rafterr.ErrLeaderChanged, http.StatusServiceUnavailable},
+	{"stopped", rafterr.ErrStopped, http.StatusServiceUnavailable},
 	{"canceled", context.Canceled, 499},
 	{"deadline_exceeded", context.DeadlineExceeded, http.StatusGatewayTimeout},
 }
@@ -146,7 +148,7 @@ func encodeError(err error) (*wireError, int) {
 	if errors.As(err, &le) {
 		we.ResumeRevision = le.ResumeRevision
 	}
-	var nl *raft.NotLeaderError
+	var nl *rafterr.NotLeaderError
 	if errors.As(err, &nl) {
 		we.LeaderID, we.LeaderAddr = nl.LeaderID, nl.LeaderAddr
 	}
@@ -181,7 +183,7 @@ func decodeError(we *wireError) error {
 	case "watcher_lagging":
 		return &kv.LaggingError{ResumeRevision: we.ResumeRevision}
 	case "not_leader":
-		return &raft.NotLeaderError{LeaderID: we.LeaderID, LeaderAddr: we.LeaderAddr}
+		return &rafterr.NotLeaderError{LeaderID: we.LeaderID, LeaderAddr: we.LeaderAddr}
 	}
 	for _, c := range codes {
 		if c.code == we.Code {
@@ -217,7 +219,7 @@ func decodeWatchLine(line []byte) (kv.WatchResponse, error) {
 // the wire. It reports false when ctx is done first. A channel that the
 // engine closed without an error becomes ErrClosed: the watch was cancelled
 // under the client, which must hear about it. A member that loses its
-// leader (lw) ends the watch with raft.ErrNoLeader.
+// leader (lw) ends the watch with rafterr.ErrNoLeader.
 func nextWireWatchResponse(ctx context.Context, ch <-chan kv.WatchResponse, lw *leaderWatch) (wireWatchResponse, bool) {
 	var resp kv.WatchResponse
 	for got := false; !got; {
@@ -229,7 +231,7 @@ func nextWireWatchResponse(ctx context.Context, ch <-chan kv.WatchResponse, lw *
 			}
 		case <-lw.changed():
 			if lw.lost() {
-				resp, got = kv.WatchResponse{Err: raft.ErrNoLeader}, true
+				resp, got = kv.WatchResponse{Err: rafterr.ErrNoLeader}, true
 			}
 		case <-ctx.Done():
 			return wireWatchResponse{}, false

@@ -100,6 +100,11 @@ type RangeRequest struct {
 	CountOnly bool
 	// KeysOnly returns keys without values.
 	KeysOnly bool
+	// Serializable lets an engine with replicas answer from the copy at
+	// hand, without first making sure it holds every committed write
+	// (etcd's serializable read): fast, but possibly stale. An engine with
+	// one copy, always current, ignores it.
+	Serializable bool
 }
 
 // RangeResponse is the result of a Range.
