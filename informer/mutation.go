@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // ErrCacheMutation is matched (errors.Is) by every [MutationError].
@@ -37,7 +37,7 @@ type MutationError struct {
 // Error names the object, the check that found the change, and the change.
 func (e *MutationError) Error() string {
 	return fmt.Sprintf("informer %s: cached object %s (%s) was modified (found %s); "+
-		"objects from a cache or a handler are shared: modify a copy from store.DeepCopy instead:\n%s",
+		"objects from a cache or a handler are shared: modify a copy from meta.DeepCopy instead:\n%s",
 		e.Informer, e.Key, e.Type, e.Where, e.Diff)
 }
 
@@ -48,7 +48,7 @@ func (e *MutationError) Is(target error) bool { return target == ErrCacheMutatio
 // caches and compares the shared object with it at each check point. It
 // holds every version it has seen for the informer's lifetime: a tool for
 // tests, not for production.
-type mutationDetector[T store.Object] struct {
+type mutationDetector[T meta.Object] struct {
 	informer string
 	report   func(error)
 
@@ -65,7 +65,7 @@ type record[T any] struct {
 	reported bool
 }
 
-func newMutationDetector[T store.Object](name string, report func(error)) *mutationDetector[T] {
+func newMutationDetector[T meta.Object](name string, report func(error)) *mutationDetector[T] {
 	if report == nil {
 		report = func(err error) { panic(err) }
 	}
@@ -85,7 +85,7 @@ func (d *mutationDetector[T]) add(key string, obj T) {
 	if _, ok := d.records[id]; ok {
 		return
 	}
-	r := &record[T]{key: key, obj: obj, copy: store.DeepCopy(obj)}
+	r := &record[T]{key: key, obj: obj, copy: meta.DeepCopy(obj)}
 	d.records[id] = r
 	d.order = append(d.order, r)
 }

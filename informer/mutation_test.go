@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // mutationInformer returns a running informer over two widgets with the
@@ -54,7 +54,7 @@ func wantMutation(t *testing.T, err error, key, where, diff string) {
 	if me.Informer != "widgets" || me.Key != key || !strings.Contains(me.Where, where) || !strings.Contains(me.Diff, diff) {
 		t.Errorf("mutation = %+v, want key %s, where %q, diff with %q", me, key, where, diff)
 	}
-	if !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "store.DeepCopy") {
+	if !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "meta.DeepCopy") {
 		t.Errorf("message %q names neither the object nor the fix", err)
 	}
 }
@@ -87,9 +87,9 @@ func TestMutationDetectorCatchesAHandlerThatModifiesItsObject(t *testing.T) {
 func TestMutationDetectorAcceptsAHandlerThatCopiesFirst(t *testing.T) {
 	updated := make(chan struct{}, 1)
 	src, inf, reg, reports := mutationInformer(t, HandlerFuncs[*widget]{
-		AddFunc: func(w *widget, _ bool) { store.DeepCopy(w).Spec = "changed" },
+		AddFunc: func(w *widget, _ bool) { meta.DeepCopy(w).Spec = "changed" },
 		UpdateFunc: func(_, w *widget) {
-			c := store.DeepCopy(w)
+			c := meta.DeepCopy(w)
 			c.Labels = map[string]string{"x": "y"}
 			updated <- struct{}{}
 		},

@@ -80,7 +80,7 @@ func TestAReconcilerThatModifiesACachedObjectFailsTheTest(t *testing.T) {
 	runGadgets(t, f, reconciletest.Options{}, func(g *Gadget) { g.Spec = "changed" })
 	got := f.all()
 	if !strings.Contains(got, "cached object ns/g (*reconciletest_test.Gadget) was modified") ||
-		!strings.Contains(got, `+ "spec": "changed"`) || !strings.Contains(got, "store.DeepCopy") {
+		!strings.Contains(got, `+ "spec": "changed"`) || !strings.Contains(got, "meta.DeepCopy") {
 		t.Fatalf("failures = %q, want the modified gadget named with its diff", got)
 	}
 }
