@@ -132,13 +132,27 @@ func script(ctx context.Context, out io.Writer, backups *store.Store[*Backup], j
 // waitFor watches demo/nightly until cond holds for it (nil once it is
 // gone), and returns it.
 func waitFor(ctx context.Context, backups *store.Store[*Backup], cond func(*Backup) bool) (*Backup, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ch, err := backups.Watch(wctx, store.ListOptions{Namespace: "demo", FieldSelector: "metadata.name=nightly"})
+	opts := store.ListOptions{Namespace: "demo", FieldSelector: "metadata.name=nightly"}
+	l, err := backups.List(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	var cur *Backup
+	if len(l.Items) > 0 {
+		cur = l.Items[0]
+	}
+	if cond(cur) {
+		return cur, nil
+	}
+	// A watch from the list's revision sees every change after it, and
+	// nothing before: a Backup already gone is not missed.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts.ResourceVersion = l.ResourceVersion
+	ch, err := backups.Watch(wctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		select {
 		case ev, ok := <-ch:

@@ -5,8 +5,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/mvcc"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -30,5 +34,19 @@ func TestDemoRunsAndEnds(t *testing.T) {
 				t.Errorf("raft=%v: output lacks %q:\n%s", useRaft, want, out.String())
 			}
 		}
+	}
+}
+
+// The demo waits for the Backup to go after deleting it; the controller may
+// have let it go before the wait starts. A wait that only watched would
+// see no event for an object already gone, and hang.
+func TestWaitForSeesABackupAlreadyGone(t *testing.T) {
+	engine := mvcc.New(mvcc.Options{})
+	defer func() { _ = engine.Close() }()
+	backups := store.New(engine, BackupResource())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if b, err := waitFor(ctx, backups, func(b *Backup) bool { return b == nil }); err != nil || b != nil {
+		t.Fatalf("waitFor(gone) = %v, %v; want at once", b, err)
 	}
 }
