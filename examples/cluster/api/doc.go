@@ -18,6 +18,11 @@
 // (examples/cluster/interop) checks that against k8s.io/api. Package
 // api/builtin lists them all for an API server to install.
 //
+// Every type has DeepCopy and DeepCopyInto methods, and every object
+// DeepCopyObject, so meta.DeepCopy copies without reflection; they are
+// generated (zz_generated_deepcopy.go) by internal/deepcopygen, which
+// `go generate ./api` runs.
+//
 // This package imports nothing from k8s.io: the runtime binary links no
 // Kubernetes module.
 package api
