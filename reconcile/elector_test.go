@@ -244,3 +244,31 @@ func TestElectionOverStoreLease(t *testing.T) {
 		t.Fatal("b does not lead after a released the lease")
 	}
 }
+
+// TestElectionOverStoreLeaseToleratesClockSkew gives b a clock an hour
+// ahead of a's. To b, the renewTime that a writes is always an hour old;
+// an algorithm that compared it with its own clock (as store's
+// TryAcquireLease did) would take the lease at once. The elector instead
+// times the record's changes on its own clock, so b waits as long as a
+// renews.
+func TestElectionOverStoreLeaseToleratesClockSkew(t *testing.T) {
+	clkA := clocktest.New(epoch)
+	clkB := clocktest.New(epoch.Add(time.Hour))
+	engine := mvcc.New(mvcc.Options{Clock: clkA})
+	t.Cleanup(func() { _ = engine.Close() })
+	lock := reconcile.StoreLeaseLock(store.New(engine, store.LeaseResource()), "system", "skew")
+	a := newCandidate(t, "a", lock, clkA)
+	b := newCandidate(t, "b", lock, clkB)
+	a.start(t)
+	b.start(t)
+	for range 20 {
+		attempts := []<-chan struct{}{a.e.Attempted(), b.e.Attempted()}
+		clkA.Step(reconcile.DefaultRetryPeriod)
+		clkB.Step(reconcile.DefaultRetryPeriod)
+		waitChan(t, attempts[0], "attempt of a")
+		waitChan(t, attempts[1], "attempt of b")
+		if !a.e.IsLeader() || b.e.IsLeader() {
+			t.Fatalf("after %s: a leads %v, b leads %v; want only a", clkA.Now().Sub(epoch), a.e.IsLeader(), b.e.IsLeader())
+		}
+	}
+}

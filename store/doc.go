@@ -59,7 +59,7 @@
 //
 // # Leases
 //
-// [Lease] is coordination.k8s.io/v1's Lease. [TryAcquireLease] acquires or
-// renews one and [ReleaseLease] gives it up, each with one conditional
-// write, which is what leader election needs.
+// [Lease] is coordination.k8s.io/v1's Lease, the object that leader
+// election keeps in the store. The election itself is
+// [github.com/governor-io/governor/reconcile.Elector]'s.
 package store

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -166,24 +164,4 @@ func ExampleToStatus() {
 	// Output:
 	// Status Failure NotFound 404 pods default/web
 	// true
-}
-
-func ExampleTryAcquireLease() {
-	ctx := context.Background()
-	engine := mvcc.New(mvcc.Options{})
-	defer engine.Close()
-	leases := store.New(engine, store.LeaseResource())
-	clk := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-
-	_, ok, _ := store.TryAcquireLease(ctx, leases, "kube-system", "controller", "alice", 15*time.Second, clk)
-	fmt.Println("alice:", ok)
-	_, ok, _ = store.TryAcquireLease(ctx, leases, "kube-system", "controller", "bob", 15*time.Second, clk)
-	fmt.Println("bob while alice holds it:", ok)
-	clk.Step(20 * time.Second) // alice stops renewing
-	l, ok, _ := store.TryAcquireLease(ctx, leases, "kube-system", "controller", "bob", 15*time.Second, clk)
-	fmt.Println("bob after it lapsed:", ok, *l.Spec.LeaseTransitions)
-	// Output:
-	// alice: true
-	// bob while alice holds it: false
-	// bob after it lapsed: true 1
 }

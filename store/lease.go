@@ -1,20 +1,14 @@
 package store
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"time"
-
-	"github.com/governor-io/governor/clock"
-)
+import "fmt"
 
 // Lease is a lock with a time limit, kept in the store: the object that
 // leader election uses. Its JSON is that of Kubernetes'
-// coordination.k8s.io/v1 Lease. Acquire and renew it with [TryAcquireLease]
-// and give it up with [ReleaseLease]; both are single compare-and-swap
-// writes through the resourceVersion, so two candidates can never both
-// believe they hold it.
+// coordination.k8s.io/v1 Lease. The store only keeps it; the algorithm
+// that acquires, renews and releases it, which times a lease on each
+// candidate's own clock and so tolerates clock skew, is
+// [github.com/governor-io/governor/reconcile.Elector], through
+// [github.com/governor-io/governor/reconcile.StoreLeaseLock].
 type Lease struct {
 	TypeMeta
 	ObjectMeta `json:"metadata"`
@@ -105,32 +99,6 @@ func (l *Lease) Holder() string {
 	return *l.Spec.HolderIdentity
 }
 
-// ExpiresAt returns when the lease lapses unless renewed: RenewTime plus
-// LeaseDurationSeconds. It returns the zero time for a lease that was
-// never renewed.
-func (l *Lease) ExpiresAt() time.Time {
-	if l.Spec.RenewTime == nil || l.Spec.RenewTime.IsZero() {
-		return time.Time{}
-	}
-	var d int32
-	if l.Spec.LeaseDurationSeconds != nil {
-		d = *l.Spec.LeaseDurationSeconds
-	}
-	return l.Spec.RenewTime.Add(time.Duration(d) * time.Second)
-}
-
-// HeldBy reports whether holder holds the lease at now: it is the holder
-// and the lease has not lapsed.
-func (l *Lease) HeldBy(holder string, now time.Time) bool {
-	return holder != "" && l.Holder() == holder && now.Before(l.ExpiresAt())
-}
-
-// Free reports whether anyone may take the lease at now: it has no holder
-// or has lapsed.
-func (l *Lease) Free(now time.Time) bool {
-	return l.Holder() == "" || !now.Before(l.ExpiresAt())
-}
-
 // LeaseResource returns the descriptor of leases: namespaced, named
 // "leases", kind Lease in coordination.k8s.io/v1, with validation of the
 // spec and the field selector "spec.holderIdentity".
@@ -159,104 +127,4 @@ func validateLease(l *Lease) []Cause {
 			Message: fmt.Sprintf("must be non-negative, not %d", *t)})
 	}
 	return causes
-}
-
-// TryAcquireLease makes one attempt to acquire or renew the lease
-// namespace/name for holder, for duration (rounded up to whole seconds),
-// with times from clk. It reports whether holder holds the lease
-// afterwards, and returns the lease as stored.
-//
-//   - If the lease does not exist it is created, held by holder.
-//   - If holder holds it, RenewTime moves to now (a renewal).
-//   - If it is free or has lapsed (RenewTime + duration is not after now),
-//     holder takes it: AcquireTime and RenewTime become now, and
-//     LeaseTransitions grows when the holder changes.
-//   - If another holder holds it and it has not lapsed, nothing is
-//     written and the result is false.
-//
-// The write is conditional on the resourceVersion read, so a concurrent
-// candidate makes it fail rather than both succeed: the result is then
-// false with a Conflict error (errors.Is(err, ErrConflict)), and the
-// election loop simply tries again on its next tick. A renewal that
-// fails that way means holder may have lost the lease; it must stop acting
-// as leader once the lease it last wrote expires.
-func TryAcquireLease(ctx context.Context, s *Store[*Lease], namespace, name, holder string, duration time.Duration, clk clock.Clock) (*Lease, bool, error) {
-	if holder == "" {
-		return nil, false, NewBadRequest("lease holder identity must be non-empty")
-	}
-	secs := int32((duration + time.Second - 1) / time.Second)
-	if duration <= 0 || secs <= 0 {
-		return nil, false, NewBadRequest(fmt.Sprintf("lease duration must be positive, not %v", duration))
-	}
-	now := NewMicroTime(clk.Now())
-	cur, err := s.Get(ctx, namespace, name)
-	if errors.Is(err, ErrNotFound) {
-		zero := int32(0)
-		l := &Lease{ObjectMeta: ObjectMeta{Namespace: namespace, Name: name}}
-		l.Spec = LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs,
-			AcquireTime: &now, RenewTime: &now, LeaseTransitions: &zero}
-		created, err := s.Create(ctx, l)
-		if errors.Is(err, ErrAlreadyExists) {
-			return nil, false, NewConflict(s.res.Name, namespace+"/"+name, "another candidate created the lease first")
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return created, true, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	prev := cur.Holder()
-	switch {
-	case prev == holder && holder != "":
-		cur.Spec.RenewTime = &now
-		cur.Spec.LeaseDurationSeconds = &secs
-		if cur.Spec.AcquireTime == nil {
-			cur.Spec.AcquireTime = &now
-		}
-	case cur.Free(now.Time):
-		transitions := int32(0)
-		if cur.Spec.LeaseTransitions != nil {
-			transitions = *cur.Spec.LeaseTransitions
-		}
-		if prev != holder {
-			transitions++
-		}
-		cur.Spec.HolderIdentity = &holder
-		cur.Spec.AcquireTime = &now
-		cur.Spec.RenewTime = &now
-		cur.Spec.LeaseDurationSeconds = &secs
-		cur.Spec.LeaseTransitions = &transitions
-	default:
-		return cur, false, nil
-	}
-	updated, err := s.Update(ctx, cur)
-	if err != nil {
-		return nil, false, err
-	}
-	return updated, true, nil
-}
-
-// ReleaseLease gives up the lease namespace/name if holder holds it, so
-// that another candidate can take it at once instead of waiting for it to
-// lapse. It clears the holder and sets RenewTime to now (from clk), with a
-// conditional write. It returns true when it released the lease, false
-// when holder did not hold it; a Conflict error means the lease changed
-// under it.
-func ReleaseLease(ctx context.Context, s *Store[*Lease], namespace, name, holder string, clk clock.Clock) (bool, error) {
-	cur, err := s.Get(ctx, namespace, name)
-	if err != nil {
-		return false, err
-	}
-	if holder == "" || cur.Holder() != holder {
-		return false, nil
-	}
-	now := NewMicroTime(clk.Now())
-	cur.Spec.HolderIdentity = nil
-	cur.Spec.RenewTime = &now
-	if _, err := s.Update(ctx, cur); err != nil {
-		return false, err
-	}
-	return true, nil
 }
