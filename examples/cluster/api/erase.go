@@ -12,10 +12,12 @@ import (
 // an API server's Register. Every function of the result asserts its
 // argument to T, so it must only be given objects that New made.
 //
-// New still returns T's concrete type, and the store decodes into it:
-// code that reflects on the Go type of the objects (a strategic merge
-// patch reading struct tags, say) must use reflect.TypeOf(t.New()), not
-// the type parameter.
+// New still returns T's concrete type, and the store decodes into it,
+// but code that reflects on the type parameter sees only the interface:
+// the store then finds spec and status changes through JSON rather than
+// struct fields, and a strategic merge patch that reads struct tags
+// through reflect.TypeFor[T] finds none. Register the typed value
+// wherever that matters, as apiserver.InstallBuiltins does.
 func (t Type[T]) Erase() Type[meta.Object] {
 	if e, ok := any(t).(Type[meta.Object]); ok {
 		return e
