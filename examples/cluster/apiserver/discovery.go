@@ -63,8 +63,10 @@ var resourceVerbs = []string{"create", "delete", "deletecollection", "get", "lis
 // server serves:
 // its kind (and group/version when not the parent's) and verbs.
 var subresourceDiscovery = map[string]apiResource{
-	"status": {Verbs: []string{"get", "patch", "update"}},
-	"scale":  {Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}},
+	"status":   {Verbs: []string{"get", "patch", "update"}},
+	"scale":    {Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "patch", "update"}},
+	"binding":  {Kind: "Binding", Verbs: []string{"create"}},
+	"eviction": {Group: "policy", Version: "v1", Kind: "Eviction", Verbs: []string{"create"}},
 }
 
 func groupVersion(group, version string) string {

@@ -25,6 +25,13 @@
 //     gracePeriodSeconds, dryRun=All; 200 with the object) and
 //     deletecollection. The status subresource changes only status, and
 //     the main resource ignores status, as Kubernetes' strategies do.
+//   - Subresources: status; scale (an autoscaling/v1 Scale, for Types
+//     with a ScaleAccess: get, update, patch); pods/binding (sets
+//     spec.nodeName, 409 if bound, then the PodScheduled condition: two
+//     writes, since the store writes spec and status apart) and
+//     pods/eviction (deletes the pod with the Eviction's DeleteOptions;
+//     there are no PodDisruptionBudgets yet). Both answer 201 with a
+//     Success Status.
 //   - Tables: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` gets
 //     a Table with the Type's columns (PartialObjectMetadata in each row,
 //     or includeObject=Object|None), for get, list and watch events;

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/governor-io/governor/examples/cluster/api"
+	"github.com/governor-io/governor/examples/cluster/api/corev1"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/mvcc"
 )
@@ -68,11 +69,34 @@ func register[T store.Object](s *Server, t api.Type[T], wrap func(*resource[T]) 
 }
 
 func (r *resource[T]) desc() resourceDesc {
-	return resourceDesc{
+	d := resourceDesc{
 		group: r.t.Group, version: r.t.Version, kind: r.t.Kind, resource: r.t.Resource, singular: r.t.Singular,
 		namespaced: r.t.Namespaced, shortNames: r.t.ShortNames, categories: r.t.Categories,
-		subresources: r.t.Subresources,
 	}
+	for _, sub := range r.t.Subresources {
+		if r.served(sub) {
+			d.subresources = append(d.subresources, sub)
+		}
+	}
+	return d
+}
+
+// served reports whether the server serves the Type's subresource sub:
+// status always, scale with a ScaleAccess, binding and eviction for pods.
+func (r *resource[T]) served(sub string) bool {
+	if !r.t.HasSubresource(sub) {
+		return false
+	}
+	switch sub {
+	case "status":
+		return true
+	case "scale":
+		return r.t.Scale != nil
+	case "binding", "eviction":
+		_, ok := any(r).(*resource[*corev1.Pod])
+		return ok
+	}
+	return false
 }
 
 func (r *resource[T]) loaded() <-chan struct{} { return r.cache.loadedC }
@@ -110,7 +134,7 @@ func (r *resource[T]) serve(w http.ResponseWriter, req *http.Request, ri *reques
 	switch ri.subresource {
 	case "":
 	case "status":
-		if !r.t.HasSubresource("status") {
+		if !r.served("status") {
 			return errNotFoundPath()
 		}
 		switch ri.verb {
@@ -118,6 +142,23 @@ func (r *resource[T]) serve(w http.ResponseWriter, req *http.Request, ri *reques
 		default:
 			return errMethodNotAllowed(req.Method)
 		}
+	case "scale":
+		if !r.served("scale") {
+			return errNotFoundPath()
+		}
+		return r.serveScale(req.Context(), w, req, ri)
+	case "binding", "eviction":
+		pods, ok := any(r).(*resource[*corev1.Pod])
+		if !ok || !r.served(ri.subresource) {
+			return errNotFoundPath()
+		}
+		if ri.verb != "create" {
+			return errMethodNotAllowed(req.Method)
+		}
+		if ri.subresource == "binding" {
+			return serveBinding(req.Context(), pods, w, req, ri)
+		}
+		return serveEviction(req.Context(), pods, w, req, ri)
 	default:
 		return errNotFoundPath()
 	}
@@ -405,9 +446,6 @@ func (r *resource[T]) placeNamespace(m *store.ObjectMeta, ri *requestInfo) error
 }
 
 func (r *resource[T]) create(ctx context.Context, w http.ResponseWriter, req *http.Request, ri *requestInfo, neg negotiation) error {
-	if ri.subresource != "" {
-		return errMethodNotAllowed(req.Method)
-	}
 	if err := checkBodyType(req); err != nil {
 		return err
 	}
@@ -512,38 +550,11 @@ func (r *resource[T]) patch(ctx context.Context, w http.ResponseWriter, req *htt
 	} else if dry {
 		return store.NewBadRequest("dryRun is supported on create and delete only")
 	}
-	ct := contentType(req)
-	switch ct {
-	case mediaMergePatch, mediaJSONPatch, mediaStrategicPatch:
-	case mediaApplyPatch:
-		return newHTTPError(http.StatusUnsupportedMediaType, reasonUnsupportedMediaType,
-			"server-side apply (application/apply-patch+yaml) is not supported by this server: use client-side apply (kubectl apply --server-side=false) or another patch type")
-	default:
-		return errUnsupportedMedia(ct, mediaJSONPatch, mediaMergePatch, mediaStrategicPatch)
-	}
-	body, err := readBody(w, req, r.s.cfg.MaxRequestBodyBytes)
+	apply, err := r.patchFunc(w, req, func(doc []byte, patch map[string]any) ([]byte, error) {
+		return strategicMergePatch[T](doc, patch)
+	})
 	if err != nil {
 		return err
-	}
-	var apply func(doc []byte) ([]byte, error)
-	switch ct {
-	case mediaMergePatch:
-		if _, perr := decodeValue(body); perr != nil {
-			return store.NewBadRequest("the merge patch is not JSON: " + perr.Error())
-		}
-		apply = func(doc []byte) ([]byte, error) { return store.MergePatch(doc, body) }
-	case mediaJSONPatch:
-		ops, perr := parseJSONPatch(body)
-		if perr != nil {
-			return perr
-		}
-		apply = func(doc []byte) ([]byte, error) { return applyJSONPatch(doc, ops) }
-	default:
-		patch, perr := parseStrategicPatch(body)
-		if perr != nil {
-			return perr
-		}
-		apply = func(doc []byte) ([]byte, error) { return strategicMergePatch[T](doc, patch) }
 	}
 	mutate := func(cur T) (T, error) { return r.patchObject(cur, apply) }
 	var out T
@@ -557,6 +568,44 @@ func (r *resource[T]) patch(ctx context.Context, w http.ResponseWriter, req *htt
 	}
 	r.writeObject(w, http.StatusOK, out, neg, req)
 	return nil
+}
+
+// patchFunc reads a patch request's body and returns the function that
+// applies it to a JSON document, by the request's Content-Type: JSON merge
+// patch, JSON patch, or strategic merge patch through smp. Server-side
+// apply and other types get 415.
+func (r *resource[T]) patchFunc(w http.ResponseWriter, req *http.Request, smp func(doc []byte, patch map[string]any) ([]byte, error)) (func([]byte) ([]byte, error), error) {
+	ct := contentType(req)
+	switch ct {
+	case mediaMergePatch, mediaJSONPatch, mediaStrategicPatch:
+	case mediaApplyPatch:
+		return nil, newHTTPError(http.StatusUnsupportedMediaType, reasonUnsupportedMediaType,
+			"server-side apply (application/apply-patch+yaml) is not supported by this server: use client-side apply (kubectl apply --server-side=false) or another patch type")
+	default:
+		return nil, errUnsupportedMedia(ct, mediaJSONPatch, mediaMergePatch, mediaStrategicPatch)
+	}
+	body, err := readBody(w, req, r.s.cfg.MaxRequestBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	switch ct {
+	case mediaMergePatch:
+		if _, err := decodeValue(body); err != nil {
+			return nil, store.NewBadRequest("the merge patch is not JSON: " + err.Error())
+		}
+		return func(doc []byte) ([]byte, error) { return store.MergePatch(doc, body) }, nil
+	case mediaJSONPatch:
+		ops, err := parseJSONPatch(body)
+		if err != nil {
+			return nil, err
+		}
+		return func(doc []byte) ([]byte, error) { return applyJSONPatch(doc, ops) }, nil
+	}
+	patch, err := parseStrategicPatch(body)
+	if err != nil {
+		return nil, err
+	}
+	return func(doc []byte) ([]byte, error) { return smp(doc, patch) }, nil
 }
 
 // patchObject applies a patch function to cur's JSON and decodes the

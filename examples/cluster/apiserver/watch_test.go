@@ -70,10 +70,15 @@ func (w *watchStream) ended() bool {
 	return !w.lines.Scan()
 }
 
-// expect reads the next event and checks its type and object name.
+// expect reads the next event and checks its type and object name. It
+// skips bookmarks, which a watch that allows them may get at any time
+// (after a progress request of a consistent read, say).
 func (w *watchStream) expect(typ, name string) map[string]any {
 	w.t.Helper()
 	got, obj := w.next()
+	for got == "BOOKMARK" && typ != "BOOKMARK" {
+		got, obj = w.next()
+	}
 	if got != typ || (name != "" && nameOf(obj) != name) {
 		w.t.Fatalf("event %s %s, want %s %s (%v)", got, nameOf(obj), typ, name, obj)
 	}

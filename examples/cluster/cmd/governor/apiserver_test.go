@@ -159,6 +159,45 @@ spec:
     - containerPort: 80
 `
 
+// watchWhileWriting runs "kubectl get pods -w" while a pod is created, and
+// waits for the watch to print it.
+func (s *server) watchWhileWriting(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "kubectl", "get", "pods", "-w")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubeconfig, "HOME="+t.TempDir())
+	out := newLines()
+	cmd.Stdout = out
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cancel()
+		_ = cmd.Wait()
+	}()
+	for seen := false; !seen; { // the list's first row: the watch is open
+		select {
+		case line := <-out.ch:
+			seen = strings.HasPrefix(line, "web ")
+		case <-ctx.Done():
+			t.Fatal("kubectl get -w printed no list")
+		}
+	}
+	s.kubectl(t, strings.Replace(podYAML, "name: web", "name: watched", 1), "create", "-f", "-")
+	for {
+		select {
+		case line := <-out.ch:
+			if strings.HasPrefix(line, "watched ") {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("kubectl get -w did not print the new pod")
+		}
+	}
+}
+
 const deploymentYAML = `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -221,6 +260,10 @@ func TestKubectlSession(t *testing.T) {
 	// CONTROLPLANE.md.)
 	mustContain(t, "create deployment", s.kubectl(t, deploymentYAML, "create", "-f", "-"), "deployment.apps/api created")
 	mustContain(t, "get deployment", s.kubectl(t, "", "get", "deploy"), "api", "READY", "0/2")
+	mustContain(t, "scale", s.kubectl(t, "", "scale", "deployment", "api", "--replicas=3"), "deployment.apps/api scaled")
+	mustContain(t, "scaled", s.kubectl(t, "", "get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"), "3")
+	mustContain(t, "describe", s.kubectl(t, "", "describe", "pod", "web"), "Name:", "web", "nginx:1.20")
+	s.watchWhileWriting(t)
 
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
@@ -228,6 +271,6 @@ func TestKubectlSession(t *testing.T) {
 	s = startServer(t, "-data-dir", dir)
 	mustContain(t, "after a restart", s.kubectl(t, "", "get", "pod", "web", "--show-labels"), "tier=front")
 
-	mustContain(t, "delete", s.kubectl(t, "", "delete", "pod", "web"), `pod "web" deleted`)
+	mustContain(t, "delete", s.kubectl(t, "", "delete", "pod", "web", "watched"), `pod "web" deleted`, `pod "watched" deleted`)
 	mustContain(t, "gone", s.kubectl(t, "", "get", "pods"), "No resources found")
 }
