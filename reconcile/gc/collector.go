@@ -153,6 +153,14 @@ type collector struct {
 	events *event.Recorder
 }
 
+// errChanged says that an object changed between the read a decision was
+// made on and the delete that carried it out.
+var errChanged = errors.New("gc: the object changed since it was read")
+
+// decideAttempts bounds the decisions one reconcile makes again because
+// the object changed under them; then it retries with backoff.
+const decideAttempts = 4
+
 // Reconcile looks at one object, first as an owner being deleted with a
 // propagation finalizer, then as a dependent that may be garbage.
 func (c *collector) Reconcile(ctx context.Context, req Request) (reconcile.Result, error) {
@@ -160,26 +168,37 @@ func (c *collector) Reconcile(ctx context.Context, req Request) (reconcile.Resul
 	if !ok || !c.g.observed(req.UID) {
 		return reconcile.Done(), nil // gone since it was enqueued
 	}
+	for attempt := 1; ; attempt++ {
+		err := c.decide(ctx, ri, req)
+		if errors.Is(err, errChanged) && attempt < decideAttempts {
+			continue
+		}
+		return reconcile.Done(), err
+	}
+}
+
+// decide reads the object of req and does what it calls for.
+func (c *collector) decide(ctx context.Context, ri int, req Request) error {
 	live, err := c.res[ri].Get(ctx, req.Namespace, req.Name)
 	if errors.Is(err, meta.ErrNotFound) {
-		return reconcile.Done(), nil // its deletion event is on its way
+		return nil // its deletion event is on its way
 	}
 	if err != nil {
-		return reconcile.Done(), fmt.Errorf("gc: read %s: %w", req, err)
+		return fmt.Errorf("gc: read %s: %w", req, err)
 	}
 	if live.UID != req.UID {
-		return reconcile.Done(), nil // replaced by a namesake
+		return nil // replaced by a namesake
 	}
 	if live.DeletionTimestamp != nil {
 		switch {
 		case slices.Contains(live.Finalizers, meta.FinalizerOrphanDependents):
-			return reconcile.Done(), c.orphanDependents(ctx, ri, req)
+			return c.orphanDependents(ctx, ri, req)
 		case slices.Contains(live.Finalizers, meta.FinalizerDeleteDependents):
-			return reconcile.Done(), c.deleteDependents(ctx, ri, req)
+			return c.deleteDependents(ctx, ri, req)
 		}
-		return reconcile.Done(), nil // going, on its own finalizers
+		return nil // going, on its own finalizers
 	}
-	return reconcile.Done(), c.collectIfGarbage(ctx, ri, req, live)
+	return c.collectIfGarbage(ctx, ri, req, live)
 }
 
 // orphanDependents carries out an Orphan delete of req: it removes the
@@ -318,11 +337,11 @@ func (c *collector) collectIfGarbage(ctx context.Context, ri int, req Request, l
 					return fmt.Errorf("gc: unblock the owners of %s: %w", req, err)
 				}
 			}
-			return c.delete(ctx, ri, req, meta.DeletePropagationForeground)
+			return c.delete(ctx, ri, req, live.ResourceVersion, meta.DeletePropagationForeground)
 		}
-		return c.delete(ctx, ri, req, policyOf(live))
+		return c.delete(ctx, ri, req, live.ResourceVersion, policyOf(live))
 	default:
-		return c.delete(ctx, ri, req, policyOf(live))
+		return c.delete(ctx, ri, req, live.ResourceVersion, policyOf(live))
 	}
 }
 
@@ -338,15 +357,19 @@ func policyOf(m *PartialObjectMetadata) meta.DeletionPropagation {
 	return meta.DeletePropagationBackground
 }
 
-// delete deletes the object of req, and only that object: the uid
-// precondition keeps a namesake created since safe.
-func (c *collector) delete(ctx context.Context, ri int, req Request, policy meta.DeletionPropagation) error {
+// delete deletes the object of req as it was read, at resourceVersion rv:
+// the uid precondition keeps a namesake created since safe, and the
+// resourceVersion one an object that changed since (adopted by a new
+// owner, say), for which it returns errChanged.
+func (c *collector) delete(ctx context.Context, ri int, req Request, rv string, policy meta.DeletionPropagation) error {
 	uid := req.UID
 	err := c.res[ri].Delete(ctx, req.Namespace, req.Name, meta.DeleteOptions{
-		Preconditions: &meta.Preconditions{UID: &uid}, PropagationPolicy: policy})
+		Preconditions: &meta.Preconditions{UID: &uid, ResourceVersion: &rv}, PropagationPolicy: policy})
 	switch {
-	case errors.Is(err, meta.ErrNotFound), errors.Is(err, meta.ErrConflict):
-		return nil // gone already, or replaced
+	case errors.Is(err, meta.ErrNotFound):
+		return nil // gone already
+	case errors.Is(err, meta.ErrConflict):
+		return fmt.Errorf("%w: delete %s: %w", errChanged, req, err)
 	case err != nil:
 		return fmt.Errorf("gc: delete %s: %w", req, err)
 	}

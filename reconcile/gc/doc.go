@@ -69,9 +69,11 @@
 // at one object at a time, and decide on live reads (Get): an owner is
 // gone once its deletion event was seen or a live read finds nothing (or
 // another uid) where the reference points, never merely because the cache
-// lacks it. Deletes carry a uid precondition, and metadata updates
-// (removing a reference or a finalizer) retry on Conflict against the
-// latest version and never touch a namesake. Owners known gone are
+// lacks it. A delete carries the uid and resourceVersion it was decided
+// on, so that neither a namesake nor an object adopted since is deleted
+// (the object is then looked at again), and metadata updates (removing a
+// reference or a finalizer) retry on Conflict against the latest version
+// and never touch a namesake. Owners known gone are
 // remembered (by uid and where the reference points), so that the
 // thousand dependents of a deleted owner cost no read of it.
 //

@@ -49,9 +49,11 @@ type env struct {
 	gc      *reconcile.Controller[gc.Request]
 }
 
-// newEnv starts a collector over the three stores; wrap, when set, may
-// replace the Resource of widgets.
-func newEnv(t *testing.T, wrap func(gc.Resource) gc.Resource) *env {
+// wraps replace the Resources the collector is given, by resource name.
+type wraps map[string]func(gc.Resource) gc.Resource
+
+// newEnv starts a collector over the three stores, through w's wrappers.
+func newEnv(t *testing.T, w wraps) *env {
 	t.Helper()
 	re := reconciletest.New(t)
 	e := &env{Env: re,
@@ -62,11 +64,13 @@ func newEnv(t *testing.T, wrap func(gc.Resource) gc.Resource) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	e.ctx = ctx
-	widgets := gc.ForStore(e.widgets)
-	if wrap != nil {
-		widgets = wrap(widgets)
+	resources := []gc.Resource{gc.ForStore(e.widgets), gc.ForStore(e.gadgets), gc.ForStore(e.racks)}
+	for i, r := range resources {
+		if f := w[r.Info().Resource]; f != nil {
+			resources[i] = f(r)
+		}
 	}
-	ctrl, err := gc.New(re.Manager, gc.Options{Workers: 4}, widgets, gc.ForStore(e.gadgets), gc.ForStore(e.racks))
+	ctrl, err := gc.New(re.Manager, gc.Options{Workers: 4}, resources...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -301,7 +301,7 @@ func (h *hiddenOwners) Get(ctx context.Context, ns, name string) (*gc.PartialObj
 
 func TestOwnerAbsentFromTheCacheIsReadLive(t *testing.T) {
 	h := &hiddenOwners{hide: "owner", read: make(chan struct{})}
-	e := newEnv(t, func(r gc.Resource) gc.Resource { h.Resource = r; return h })
+	e := newEnv(t, wraps{"widgets": func(r gc.Resource) gc.Resource { h.Resource = r; return h }})
 	owner := e.widget("ns", "owner", nil)
 	e.gadget("ns", "child", nil, ref(owner, true))
 	select {
@@ -421,7 +421,7 @@ func (c *countingReads) count(name string) int {
 
 func TestManyDependentsOfAGoneOwnerCostNoReadOfIt(t *testing.T) {
 	cr := &countingReads{reads: map[string]int{}}
-	e := newEnv(t, func(r gc.Resource) gc.Resource { cr.Resource = r; return cr })
+	e := newEnv(t, wraps{"widgets": func(r gc.Resource) gc.Resource { cr.Resource = r; return cr }})
 	owner := e.widget("ns", "owner", nil)
 	const n = 200
 	for i := range n {
@@ -482,5 +482,51 @@ func TestForegroundDeletionOfACycleEnds(t *testing.T) {
 	e.settle()
 	if a, b := get(e, e.widgets, "ns", "a"), get(e, e.gadgets, "ns", "b"); a != nil || b != nil {
 		t.Fatalf("left of the cycle: %+v, %+v", a, b)
+	}
+}
+
+// adoptBeforeDelete is a gadgets Resource on which, just before the
+// collector's first delete of the object named name, another writer adopts
+// it: it gets a reference to the owner adopter.
+type adoptBeforeDelete struct {
+	gc.Resource
+	e       *env
+	name    string
+	adopter store.ObjectMeta
+	once    sync.Once
+}
+
+func (a *adoptBeforeDelete) Delete(ctx context.Context, ns, name string, opts meta.DeleteOptions) error {
+	if name == a.name {
+		a.once.Do(func() {
+			_, err := a.e.gadgets.GuaranteedUpdate(ctx, ns, name, func(g *Gadget) (*Gadget, error) {
+				g.OwnerReferences = append(g.OwnerReferences, meta.OwnerReference{APIVersion: "example.io/v1", Kind: "Widget",
+					Name: a.adopter.Name, UID: a.adopter.UID})
+				return g, nil
+			})
+			if err != nil {
+				a.e.T.Errorf("adopt: %v", err)
+			}
+		})
+	}
+	return a.Resource.Delete(ctx, ns, name, opts)
+}
+
+func TestObjectAdoptedAfterItsReadIsNotDeleted(t *testing.T) {
+	a := &adoptBeforeDelete{name: "child"}
+	e := newEnv(t, wraps{"gadgets": func(r gc.Resource) gc.Resource { a.Resource = r; return a }})
+	a.e = e
+	owner := e.widget("ns", "owner", nil)
+	a.adopter = e.widget("ns", "adopter", nil).ObjectMeta
+	e.gadget("ns", "child", nil, ref(owner, true))
+	e.settle()
+	del(e, e.widgets, "ns", "owner", background)
+	e.settle()
+	child := get(e, e.gadgets, "ns", "child")
+	if child == nil {
+		t.Fatal("the collector deleted an object adopted after it read it")
+	}
+	if !slices.Equal(ownerUIDs(child), []string{a.adopter.UID}) {
+		t.Fatalf("child owners %+v, want only the adopter", child.OwnerReferences)
 	}
 }

@@ -17,10 +17,11 @@ import (
 //   - ListerWatcher lists and watches the objects' metadata (a
 //     metadata-only list and watch over the wire, like client-go's
 //     metadata informers).
-//   - Get reads one object's metadata live, never from a cache: the
-//     collector decides that an owner is gone only on what Get says.
+//   - Get reads one object's metadata live, never from a cache: short of
+//     a deletion event, the collector decides that an owner is gone only
+//     on what Get says.
 //   - Delete deletes with the options' preconditions (the collector always
-//     sets the uid) and propagation policy.
+//     sets the uid and resourceVersion) and propagation policy.
 //   - UpdateMetadata changes the metadata of the object with the given uid,
 //     retrying on Conflict.
 //
