@@ -13,7 +13,7 @@ import (
 // manager's logger. A reconciler records with the reconcile's context:
 //
 //	rec := mgr.EventRecorder("backup")
-//	...
+//	// in Reconcile, after creating job for the Backup b:
 //	rec.Eventf(ctx, b, event.TypeNormal, "Created", "created job %s", job.Name)
 func (m *Manager) EventRecorder(component string) *event.Recorder {
 	m.mu.Lock()

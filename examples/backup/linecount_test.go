@@ -97,3 +97,20 @@ func funcLines(t *testing.T, file, name string) int {
 	}
 	return n
 }
+
+// README.md shows Setup as operator.go has it.
+func TestREADMEShowsSetupAsItIs(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := os.ReadFile("operator.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, snippet, ok := strings.Cut(string(readme), "```go\n")
+	snippet, _, _ = strings.Cut(snippet, "```")
+	if !ok || !strings.HasPrefix(snippet, "func Setup(") || !strings.Contains(string(code), snippet) {
+		t.Errorf("README.md's Go snippet is not operator.go's Setup:\n%s", snippet)
+	}
+}

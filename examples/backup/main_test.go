@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,17 @@ func TestDemoRunsAndEnds(t *testing.T) {
 		var out bytes.Buffer
 		if err := run(context.Background(), &out, useRaft); err != nil {
 			t.Fatalf("raft=%v: %v\n%s", useRaft, err, out.String())
+		}
+		if !useRaft {
+			readme, err := os.ReadFile("README.md")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, shown, _ := strings.Cut(string(readme), "The demo prints:\n\n```\n")
+			shown, _, _ = strings.Cut(shown, "```")
+			if out.String() != shown {
+				t.Errorf("the demo printed\n%s\nREADME.md shows\n%s", out.String(), shown)
+			}
 		}
 		for _, want := range []string{
 			"status: jobs=2 observedGeneration=1 Scheduled=True finalizers=[backup.example.io/cleanup]",
