@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -302,4 +303,103 @@ func TestAPIServerInformer(t *testing.T) {
 			<-done
 		})
 	}
+}
+
+// TestAPIServerRestartKeepsTheInformerInStep stops the API server and
+// starts a new one on the same storage and address: the client retries
+// the refused connections, the informer resumes its watch from its
+// resourceVersion, and sees every change made after the restart.
+func TestAPIServerRestartKeepsTheInformerInStep(t *testing.T) {
+	engine := mvcc.New(mvcc.Options{})
+	defer engine.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	start := func(ln net.Listener) (stop func()) {
+		s, err := apiserver.New(apiserver.Config{KV: engine, Listener: ln})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := apiserver.Register(s, corev1.Pods); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		}
+	}
+	stop := start(ln)
+	c, err := New(Config{Host: "http://" + addr, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pods := For(c, corev1.Pods)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, n := range []string{"a", "b"} {
+		if _, err := pods.Create(ctx, pod("default", n, nil, "v1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inf := informer.New[*corev1.Pod](pods, informer.Options[*corev1.Pod]{Name: "pods", StreamInitialList: true})
+	seen := make(chan string, 100)
+	if _, err := inf.AddHandler(informer.HandlerFuncs[*corev1.Pod]{
+		AddFunc:    func(p *corev1.Pod, _ bool) { seen <- "add " + p.Name },
+		UpdateFunc: func(_, p *corev1.Pod) { seen <- "update " + p.Name + " " + p.Labels["v"] },
+		DeleteFunc: func(p *corev1.Pod, _ bool) { seen <- "delete " + p.Name },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- inf.Run(ctx) }()
+	await := func(want string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case s := <-seen:
+				if s == want {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("never saw %q", want)
+			}
+		}
+	}
+	await("add a")
+	await("add b")
+
+	stop()
+	ln2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop = start(ln2)
+	defer func() { stop() }()
+
+	if _, err := pods.Patch(ctx, "default", "a", MergePatch, []byte(`{"metadata":{"labels":{"v":"2"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	await("update a 2")
+	if _, err := pods.Create(ctx, pod("default", "c", nil, "v1")); err != nil {
+		t.Fatal(err)
+	}
+	await("add c")
+	if _, err := pods.Delete(ctx, "default", "b", meta.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	await("delete b")
+	if got, err := inf.Lister().List(""); err != nil || len(got) != 2 {
+		t.Fatalf("cache holds %d pods (%v), want a and c", len(got), err)
+	}
+	cancel()
+	<-done
 }

@@ -47,7 +47,10 @@
 //   - a create or a JSON patch, after a connection error, only when the
 //     connection could not even be made.
 //
-// No retry is made that would outlast the context's deadline.
+// No retry is made that would outlast the context's deadline. A retried
+// call whose first attempt did go through answers as a repeat does: an
+// update gets Conflict (its resourceVersion is now stale), a delete
+// NotFound.
 //
 // # Metrics and logs
 //

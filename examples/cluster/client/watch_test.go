@@ -195,3 +195,39 @@ func TestWatchPassesTheDeadlineAsTimeoutSeconds(t *testing.T) {
 	for range ch {
 	}
 }
+
+func TestWatchOpenIsRetriedLikeAnyGet(t *testing.T) {
+	srv := newScripted(t, answer(http.StatusServiceUnavailable, "2"), func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}}` + "\n"))
+	})
+	c, fc := fakeClockClient(t, srv.srv.URL, Config{})
+	opened := make(chan (<-chan meta.WatchEvent[*Widget]), 1)
+	go func() {
+		ch, err := For(c, widgets).Watch(context.Background(), meta.ListOptions{})
+		if err != nil {
+			t.Error(err)
+			close(opened)
+			return
+		}
+		opened <- ch
+	}()
+	// Two waiters: the watch's header timeout and the retry's delay.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := fc.BlockUntilWaiters(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	fc.Step(2 * time.Second)
+	ch, ok := <-opened
+	if !ok {
+		return
+	}
+	ev, ok := next(t, ch)
+	if !ok || ev.Type != meta.Added || ev.Object.Name != "a" {
+		t.Fatalf("event %v %+v", ev.Type, ev.Object)
+	}
+	if _, ok := next(t, ch); ok {
+		t.Fatal("the watch stayed open after its stream ended")
+	}
+}
