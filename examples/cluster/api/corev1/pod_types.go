@@ -16,8 +16,8 @@ type Pod struct {
 }
 
 // PodSpec is the desired state of a [Pod]. The fields the control plane
-// acts on are modelled; the rest (affinity, security contexts, volume
-// sources, probes, ...) are kept as the JSON they were given, so that
+// acts on are modelled; the rest (security contexts, volume sources,
+// probes, ...) are kept as the JSON they were given, so that
 // they round-trip unchanged.
 type PodSpec struct {
 	// Volumes are kept as JSON, one element per volume (each has a
@@ -46,23 +46,23 @@ type PodSpec struct {
 	ImagePullSecrets      []LocalObjectReference `json:"imagePullSecrets,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 	Hostname              string                 `json:"hostname,omitempty"`
 	Subdomain             string                 `json:"subdomain,omitempty"`
-	// Affinity is kept as JSON (node, pod and pod anti-affinity).
-	Affinity                  json.RawMessage    `json:"affinity,omitempty"`
-	SchedulerName             string             `json:"schedulerName,omitempty"`
-	Tolerations               []Toleration       `json:"tolerations,omitempty"`
-	HostAliases               []HostAlias        `json:"hostAliases,omitempty" patchStrategy:"merge" patchMergeKey:"ip"`
-	PriorityClassName         string             `json:"priorityClassName,omitempty"`
-	Priority                  *int32             `json:"priority,omitempty"`
-	DNSConfig                 json.RawMessage    `json:"dnsConfig,omitempty"`
-	ReadinessGates            []PodReadinessGate `json:"readinessGates,omitempty"`
-	RuntimeClassName          *string            `json:"runtimeClassName,omitempty"`
-	EnableServiceLinks        *bool              `json:"enableServiceLinks,omitempty"`
-	PreemptionPolicy          *string            `json:"preemptionPolicy,omitempty"`
-	Overhead                  ResourceList       `json:"overhead,omitempty"`
-	TopologySpreadConstraints []json.RawMessage  `json:"topologySpreadConstraints,omitempty" patchStrategy:"merge" patchMergeKey:"topologyKey"`
-	SetHostnameAsFQDN         *bool              `json:"setHostnameAsFQDN,omitempty"`
-	OS                        json.RawMessage    `json:"os,omitempty"`
-	HostUsers                 *bool              `json:"hostUsers,omitempty"`
+	// Affinity holds node, pod and pod anti-affinity.
+	Affinity                  *Affinity                  `json:"affinity,omitempty"`
+	SchedulerName             string                     `json:"schedulerName,omitempty"`
+	Tolerations               []Toleration               `json:"tolerations,omitempty"`
+	HostAliases               []HostAlias                `json:"hostAliases,omitempty" patchStrategy:"merge" patchMergeKey:"ip"`
+	PriorityClassName         string                     `json:"priorityClassName,omitempty"`
+	Priority                  *int32                     `json:"priority,omitempty"`
+	DNSConfig                 json.RawMessage            `json:"dnsConfig,omitempty"`
+	ReadinessGates            []PodReadinessGate         `json:"readinessGates,omitempty"`
+	RuntimeClassName          *string                    `json:"runtimeClassName,omitempty"`
+	EnableServiceLinks        *bool                      `json:"enableServiceLinks,omitempty"`
+	PreemptionPolicy          *string                    `json:"preemptionPolicy,omitempty"`
+	Overhead                  ResourceList               `json:"overhead,omitempty"`
+	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" patchStrategy:"merge" patchMergeKey:"topologyKey"`
+	SetHostnameAsFQDN         *bool                      `json:"setHostnameAsFQDN,omitempty"`
+	OS                        json.RawMessage            `json:"os,omitempty"`
+	HostUsers                 *bool                      `json:"hostUsers,omitempty"`
 	// SchedulingGates hold a pod back from scheduling while any is set.
 	SchedulingGates    []PodSchedulingGate   `json:"schedulingGates,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 	ResourceClaims     []json.RawMessage     `json:"resourceClaims,omitempty" patchStrategy:"merge,retainKeys" patchMergeKey:"name"`

@@ -7,7 +7,11 @@
 //
 //	go run ./internal/deepcopygen
 //
-// Its test fails when a generated file is stale.
+// The generator compiles the packages it reads, generated files
+// included: when a field's type changed so that the old methods no
+// longer compile, delete them first (rm api/zz_generated_deepcopy.go
+// api/*/zz_generated_deepcopy.go). Its test fails when a generated file
+// is stale.
 package main
 
 import (
