@@ -17,7 +17,7 @@ type Pod struct {
 
 // PodSpec is the desired state of a [Pod]. The fields the control plane
 // acts on are modelled; the rest (security contexts, volume sources,
-// probes, ...) are kept as the JSON they were given, so that
+// resource claims, ...) are kept as the JSON they were given, so that
 // they round-trip unchanged.
 type PodSpec struct {
 	// Volumes are kept as JSON, one element per volume (each has a
@@ -84,33 +84,32 @@ const (
 
 // Container is one container of a [PodSpec].
 type Container struct {
-	Name       string            `json:"name"`
-	Image      string            `json:"image,omitempty"`
-	Command    []string          `json:"command,omitempty"`
-	Args       []string          `json:"args,omitempty"`
-	WorkingDir string            `json:"workingDir,omitempty"`
-	Ports      []ContainerPort   `json:"ports,omitempty" patchStrategy:"merge" patchMergeKey:"containerPort"`
-	EnvFrom    []json.RawMessage `json:"envFrom,omitempty"`
-	Env        []EnvVar          `json:"env,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
+	Name       string          `json:"name"`
+	Image      string          `json:"image,omitempty"`
+	Command    []string        `json:"command,omitempty"`
+	Args       []string        `json:"args,omitempty"`
+	WorkingDir string          `json:"workingDir,omitempty"`
+	Ports      []ContainerPort `json:"ports,omitempty" patchStrategy:"merge" patchMergeKey:"containerPort"`
+	EnvFrom    []EnvFromSource `json:"envFrom,omitempty"`
+	Env        []EnvVar        `json:"env,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 	// Resources are the container's requests and limits.
-	Resources          ResourceRequirements `json:"resources,omitempty"`
-	ResizePolicy       []json.RawMessage    `json:"resizePolicy,omitempty"`
-	RestartPolicy      *string              `json:"restartPolicy,omitempty"`
-	RestartPolicyRules []json.RawMessage    `json:"restartPolicyRules,omitempty"`
-	VolumeMounts       []VolumeMount        `json:"volumeMounts,omitempty" patchStrategy:"merge" patchMergeKey:"mountPath"`
-	VolumeDevices      []json.RawMessage    `json:"volumeDevices,omitempty" patchStrategy:"merge" patchMergeKey:"devicePath"`
-	// The probes and lifecycle hooks are kept as JSON.
-	LivenessProbe            json.RawMessage `json:"livenessProbe,omitempty"`
-	ReadinessProbe           json.RawMessage `json:"readinessProbe,omitempty"`
-	StartupProbe             json.RawMessage `json:"startupProbe,omitempty"`
-	Lifecycle                json.RawMessage `json:"lifecycle,omitempty"`
-	TerminationMessagePath   string          `json:"terminationMessagePath,omitempty"`
-	TerminationMessagePolicy string          `json:"terminationMessagePolicy,omitempty"`
-	ImagePullPolicy          string          `json:"imagePullPolicy,omitempty"`
-	SecurityContext          json.RawMessage `json:"securityContext,omitempty"`
-	Stdin                    bool            `json:"stdin,omitempty"`
-	StdinOnce                bool            `json:"stdinOnce,omitempty"`
-	TTY                      bool            `json:"tty,omitempty"`
+	Resources                ResourceRequirements `json:"resources,omitempty"`
+	ResizePolicy             []json.RawMessage    `json:"resizePolicy,omitempty"`
+	RestartPolicy            *string              `json:"restartPolicy,omitempty"`
+	RestartPolicyRules       []json.RawMessage    `json:"restartPolicyRules,omitempty"`
+	VolumeMounts             []VolumeMount        `json:"volumeMounts,omitempty" patchStrategy:"merge" patchMergeKey:"mountPath"`
+	VolumeDevices            []json.RawMessage    `json:"volumeDevices,omitempty" patchStrategy:"merge" patchMergeKey:"devicePath"`
+	LivenessProbe            *Probe               `json:"livenessProbe,omitempty"`
+	ReadinessProbe           *Probe               `json:"readinessProbe,omitempty"`
+	StartupProbe             *Probe               `json:"startupProbe,omitempty"`
+	Lifecycle                *Lifecycle           `json:"lifecycle,omitempty"`
+	TerminationMessagePath   string               `json:"terminationMessagePath,omitempty"`
+	TerminationMessagePolicy string               `json:"terminationMessagePolicy,omitempty"`
+	ImagePullPolicy          string               `json:"imagePullPolicy,omitempty"`
+	SecurityContext          json.RawMessage      `json:"securityContext,omitempty"`
+	Stdin                    bool                 `json:"stdin,omitempty"`
+	StdinOnce                bool                 `json:"stdinOnce,omitempty"`
+	TTY                      bool                 `json:"tty,omitempty"`
 }
 
 // ContainerPort is a port a container listens on.
@@ -123,13 +122,12 @@ type ContainerPort struct {
 	HostIP   string `json:"hostIP,omitempty"`
 }
 
-// EnvVar is one environment variable of a container. ValueFrom (a
-// reference to a field, a resource, a config map or a secret key) is kept
-// as JSON.
+// EnvVar is one environment variable of a container: a value, or a
+// reference to a field, a resource, a config map key or a secret key.
 type EnvVar struct {
-	Name      string          `json:"name"`
-	Value     string          `json:"value,omitempty"`
-	ValueFrom json.RawMessage `json:"valueFrom,omitempty"`
+	Name      string        `json:"name"`
+	Value     string        `json:"value,omitempty"`
+	ValueFrom *EnvVarSource `json:"valueFrom,omitempty"`
 }
 
 // ResourceRequirements are compute resource requests and limits.
