@@ -19,11 +19,16 @@
 //     every watch cache has loaded) and /metrics.
 //   - Verbs: get, list (label and field selectors, limit/continue,
 //     resourceVersion and resourceVersionMatch), watch, create
-//     (generateName, dryRun=All; 201), update (PUT), patch (JSON merge
-//     patch, JSON patch (RFC 6902) and strategic merge patch), delete (uid
-//     and resourceVersion preconditions, propagationPolicy,
-//     gracePeriodSeconds, dryRun=All; 200 with the object) and
-//     deletecollection. The status subresource changes only status, and
+//     (generateName; 201), update (PUT), patch (JSON merge patch, JSON
+//     patch (RFC 6902) and strategic merge patch, whose lists merge by the
+//     Go type's patchMergeKey tags), delete (uid and resourceVersion
+//     preconditions, propagationPolicy recorded as the garbage collector's
+//     finalizers; 200 with the object) and deletecollection. dryRun=All
+//     runs a create, update or patch in a scratch store seeded with the
+//     stored object, so every check runs and nothing is written.
+//     gracePeriodSeconds is checked (not negative) but deletion is
+//     immediate: graceful pod deletion, finished by a node agent, is for
+//     the node agent's issue. The status subresource changes only status, and
 //     the main resource ignores status, as Kubernetes' strategies do.
 //   - Subresources: status; scale (an autoscaling/v1 Scale, for Types
 //     with a ScaleAccess: get, update, patch); pods/binding (sets

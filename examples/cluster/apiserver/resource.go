@@ -11,6 +11,7 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/kv"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -508,10 +509,9 @@ func (r *resource[T]) update(ctx context.Context, w http.ResponseWriter, req *ht
 	if err := checkBodyType(req); err != nil {
 		return err
 	}
-	if dry, err := dryRun(req.URL.Query()); err != nil {
+	dry, err := dryRun(req.URL.Query())
+	if err != nil {
 		return err
-	} else if dry {
-		return store.NewBadRequest("dryRun is supported on create and delete only")
 	}
 	body, err := readBody(w, req, r.s.cfg.MaxRequestBodyBytes)
 	if err != nil {
@@ -531,10 +531,14 @@ func (r *resource[T]) update(ctx context.Context, w http.ResponseWriter, req *ht
 	if r.t.Default != nil {
 		r.t.Default(obj)
 	}
+	status := ri.subresource == "status"
 	var out T
-	if ri.subresource == "status" {
+	switch {
+	case dry:
+		out, err = r.dryRunUpdate(ctx, obj, status)
+	case status:
 		out, err = r.st.UpdateStatus(ctx, obj)
-	} else {
+	default:
 		out, err = r.st.Update(ctx, obj)
 	}
 	if err != nil {
@@ -544,11 +548,56 @@ func (r *resource[T]) update(ctx context.Context, w http.ResponseWriter, req *ht
 	return nil
 }
 
+// dryRunUpdate runs an update through every check without storing it:
+// the stored object is copied into a scratch store, where the update
+// runs. The result carries the stored resourceVersion, which a real
+// update would have replaced.
+func (r *resource[T]) dryRunUpdate(ctx context.Context, obj T, status bool) (T, error) {
+	var zero T
+	m := obj.GetObjectMeta()
+	cur, err := r.st.Get(ctx, m.Namespace, m.Name)
+	if err != nil {
+		return zero, err
+	}
+	rv := cur.GetObjectMeta().ResourceVersion
+	if m.ResourceVersion != "" && m.ResourceVersion != rv {
+		return zero, store.NewConflict(r.t.GroupResource(), m.Name,
+			"the object has been modified; please apply your changes to the latest version and try again")
+	}
+	engine := mvcc.New(mvcc.Options{})
+	defer engine.Close()
+	scratch := store.New(engine, r.t.StoreResource())
+	stored := store.DeepCopy(cur)
+	stored.GetObjectMeta().ResourceVersion = ""
+	data, err := r.t.StoreResource().Encode(stored)
+	if err != nil {
+		return zero, err
+	}
+	srev, err := kv.Put(ctx, engine, scratch.Key(m.Namespace, m.Name), data)
+	if err != nil {
+		return zero, store.NewInternalError(err)
+	}
+	in := store.DeepCopy(obj)
+	if in.GetObjectMeta().ResourceVersion != "" {
+		in.GetObjectMeta().ResourceVersion = store.FormatResourceVersion(srev)
+	}
+	var out T
+	if status {
+		out, err = scratch.UpdateStatus(ctx, in)
+	} else {
+		out, err = scratch.Update(ctx, in)
+	}
+	if err != nil {
+		return zero, err
+	}
+	out.GetObjectMeta().ResourceVersion = rv
+	return out, nil
+}
+
 func (r *resource[T]) patch(ctx context.Context, w http.ResponseWriter, req *http.Request, ri *requestInfo, neg negotiation) error {
-	if dry, err := dryRun(req.URL.Query()); err != nil {
+	dry, err := dryRun(req.URL.Query())
+	if err != nil {
 		return err
-	} else if dry {
-		return store.NewBadRequest("dryRun is supported on create and delete only")
 	}
 	apply, err := r.patchFunc(w, req, func(doc []byte, patch map[string]any) ([]byte, error) {
 		return strategicMergePatch[T](doc, patch)
@@ -558,7 +607,20 @@ func (r *resource[T]) patch(ctx context.Context, w http.ResponseWriter, req *htt
 	}
 	mutate := func(cur T) (T, error) { return r.patchObject(cur, apply) }
 	var out T
-	if ri.subresource == "status" {
+	if dry {
+		// The patch applies to the object as stored now; the update it
+		// makes runs in a scratch store.
+		cur, gerr := r.st.Get(ctx, ri.namespace, ri.name)
+		if gerr != nil {
+			return r.wire(gerr, ri.namespace, ri.name)
+		}
+		n, perr := r.patchObject(cur, apply)
+		if perr != nil {
+			return r.wire(perr, ri.namespace, ri.name)
+		}
+		n.GetObjectMeta().ResourceVersion = cur.GetObjectMeta().ResourceVersion
+		out, err = r.dryRunUpdate(ctx, n, ri.subresource == "status")
+	} else if ri.subresource == "status" {
 		out, err = r.st.GuaranteedUpdateStatus(ctx, ri.namespace, ri.name, mutate)
 	} else {
 		out, err = r.st.GuaranteedUpdate(ctx, ri.namespace, ri.name, mutate)

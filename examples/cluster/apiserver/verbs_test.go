@@ -396,3 +396,32 @@ func TestListAndGet(t *testing.T) {
 		}
 	})
 }
+
+func TestDryRunUpdateAndPatch(t *testing.T) {
+	e := newEnv(t)
+	a := e.create("ns", "a", 1, nil)
+	const path = "/api/v1/namespaces/ns/widgets/a"
+	r := e.do("PUT", path+"?dryRun=All", fmt.Sprintf(`{"metadata":{"name":"a","resourceVersion":%q},"spec":{"size":5}}`, a.ResourceVersion))
+	m := metaOf(r.json(t))
+	if r.code != 200 || !strings.Contains(r.body, `"size":5`) || m["generation"] != float64(2) || m["uid"] != a.UID || m["resourceVersion"] != a.ResourceVersion {
+		t.Fatalf("dry-run update: %d %s", r.code, r.body)
+	}
+	r = e.do("PATCH", path+"?dryRun=All", `{"spec":{"size":7}}`, "Content-Type", "application/merge-patch+json")
+	if r.code != 200 || !strings.Contains(r.body, `"size":7`) {
+		t.Fatalf("dry-run patch: %d %s", r.code, r.body)
+	}
+	r = e.do("PATCH", path+"/status?dryRun=All", `{"status":{"phase":"Up"}}`, "Content-Type", "application/merge-patch+json")
+	if r.code != 200 || !strings.Contains(r.body, `"phase":"Up"`) {
+		t.Fatalf("dry-run status patch: %d %s", r.code, r.body)
+	}
+	if r := e.do("PUT", path+"?dryRun=All", `{"metadata":{"name":"a","resourceVersion":"999"},"spec":{"size":5}}`); r.code != 409 {
+		t.Fatalf("dry-run stale update: %d %s", r.code, r.body)
+	}
+	if r := e.do("PATCH", path+"?dryRun=All", `{"spec":{"size":-3}}`, "Content-Type", "application/merge-patch+json"); r.code != 422 {
+		t.Fatalf("dry-run invalid patch: %d %s", r.code, r.body)
+	}
+	got := e.do("GET", path, "")
+	if !strings.Contains(got.body, `"size":1`) || metaOf(got.json(t))["resourceVersion"] != a.ResourceVersion || strings.Contains(got.body, "Up") {
+		t.Fatalf("a dry run wrote: %s", got.body)
+	}
+}
