@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/governor-io/governor/examples/cluster/api"
+	"github.com/governor-io/governor/examples/cluster/api/appsv1"
+	"github.com/governor-io/governor/examples/cluster/api/autoscalingv1"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
+	"github.com/governor-io/governor/examples/cluster/api/policyv1"
 	"github.com/governor-io/governor/examples/cluster/apiserver"
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/store/meta"
@@ -40,6 +44,9 @@ func newRealServer(t *testing.T, cfg apiserver.Config) *realServer {
 		t.Fatal(err)
 	}
 	if err := apiserver.Register(s, corev1.Namespaces); err != nil {
+		t.Fatal(err)
+	}
+	if err := apiserver.Register(s, appsv1.Deployments); err != nil {
 		t.Fatal(err)
 	}
 	r.ts = httptest.NewServer(s.Handler())
@@ -402,4 +409,61 @@ func TestAPIServerRestartKeepsTheInformerInStep(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+func TestAPIServerSubresources(t *testing.T) {
+	rs := newRealServer(t, apiserver.Config{})
+	c := rs.client(t)
+	ctx := context.Background()
+
+	// Scale, as kubectl scale and the horizontal autoscaler use it.
+	deps := For(c, appsv1.Deployments)
+	two := int32(2)
+	d := &appsv1.Deployment{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web"}}
+	d.Spec.Replicas = &two
+	d.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	d.Spec.Template.Labels = map[string]string{"app": "web"}
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app", Image: "nginx"}}
+	if _, err := deps.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	var sc autoscalingv1.Scale
+	if err := deps.Subresource("scale").Get(ctx, "default", "web", &sc); err != nil || sc.Spec.Replicas != 2 {
+		t.Fatalf("scale: %+v, %v", sc, err)
+	}
+	sc.Spec.Replicas = 5
+	if err := deps.Subresource("scale").Update(ctx, "default", "web", &sc, &sc); err != nil || sc.Spec.Replicas != 5 {
+		t.Fatalf("scale update: %+v, %v", sc, err)
+	}
+	if got, err := deps.Get(ctx, "default", "web"); err != nil || *got.Spec.Replicas != 5 {
+		t.Fatalf("deployment after scale: %v, %v", got.Spec.Replicas, err)
+	}
+	if err := deps.Subresource("scale").Patch(ctx, "default", "web", MergePatch, []byte(`{"spec":{"replicas":1}}`), &sc); err != nil || sc.Spec.Replicas != 1 {
+		t.Fatalf("scale patch: %+v, %v", sc, err)
+	}
+
+	// Binding, as a scheduler binds a pod, and its errors.
+	pods := For(c, corev1.Pods)
+	if _, err := pods.Create(ctx, pod("default", "p", nil, "x")); err != nil {
+		t.Fatal(err)
+	}
+	bind := &corev1.Binding{ObjectMeta: meta.ObjectMeta{Name: "p", Namespace: "default"}, Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}}
+	if err := pods.Subresource("binding").Create(ctx, "default", "p", bind, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := pods.Get(ctx, "default", "p"); err != nil || got.Spec.NodeName != "node-1" {
+		t.Fatalf("pod after binding: %q, %v", got.Spec.NodeName, err)
+	}
+	if err := pods.Subresource("binding").Create(ctx, "default", "p", bind, nil); !errors.Is(err, meta.ErrConflict) {
+		t.Fatalf("a second binding: %v, want Conflict", err)
+	}
+
+	// Eviction deletes the pod.
+	ev := &policyv1.Eviction{ObjectMeta: meta.ObjectMeta{Name: "p", Namespace: "default"}}
+	if err := pods.Subresource("eviction").Create(ctx, "default", "p", ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pods.Get(ctx, "default", "p"); !errors.Is(err, meta.ErrNotFound) {
+		t.Fatalf("pod after eviction: %v, want NotFound", err)
+	}
 }

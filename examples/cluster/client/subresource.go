@@ -12,8 +12,9 @@ import (
 // Subresource is the client of one subresource of a [Resource], such as
 // pods' "binding" and "eviction" or deployments' "scale". Its bodies are
 // of their own types (a Binding, a Scale), so its calls take and fill any
-// JSON-encodable value. Make one with [Resource.Subresource]. "status" is
-// better reached through [Resource.UpdateStatus] and
+// JSON-encodable value, sent as it encodes (set its kind and apiVersion
+// when the server wants them). Make one with [Resource.Subresource].
+// "status" is better reached through [Resource.UpdateStatus] and
 // [Resource.PatchStatus], which keep the object's type.
 type Subresource struct {
 	name  string
