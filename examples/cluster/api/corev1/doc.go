@@ -6,7 +6,7 @@
 //
 // The JSON of every type is field for field that of k8s.io/api/core/v1.
 // Fields the control plane acts on are modelled as Go fields; the rest of
-// a pod spec (security contexts, volume sources, resource claims, ...)
+// a pod spec (security contexts, cloud volume sources, resource claims, ...)
 // is kept as [encoding/json.RawMessage], so that it round-trips
 // unchanged. Struct tags carry Kubernetes' patchStrategy and
 // patchMergeKey, which a strategic merge patch reads.

@@ -16,13 +16,11 @@ type Pod struct {
 }
 
 // PodSpec is the desired state of a [Pod]. The fields the control plane
-// acts on are modelled; the rest (security contexts, volume sources,
-// resource claims, ...) are kept as the JSON they were given, so that
+// acts on are modelled; the rest (security contexts, cloud volume
+// sources, resource claims, ...) are kept as the JSON they were given, so that
 // they round-trip unchanged.
 type PodSpec struct {
-	// Volumes are kept as JSON, one element per volume (each has a
-	// "name").
-	Volumes             []json.RawMessage `json:"volumes,omitempty" patchStrategy:"merge,retainKeys" patchMergeKey:"name"`
+	Volumes             []Volume          `json:"volumes,omitempty" patchStrategy:"merge,retainKeys" patchMergeKey:"name"`
 	InitContainers      []Container       `json:"initContainers,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 	Containers          []Container       `json:"containers" patchStrategy:"merge" patchMergeKey:"name"`
 	EphemeralContainers []json.RawMessage `json:"ephemeralContainers,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
