@@ -13,7 +13,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/governor-io/governor/clock/clocktest"
-	"github.com/governor-io/governor/examples/quickstart/replicaset"
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/reconciletest"
@@ -22,19 +21,19 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newReplicaSetEnv runs the quickstart's ReplicaSet controller in an Env.
-func newReplicaSetEnv(t *testing.T) (*reconciletest.Env, *reconciletest.Informer[*replicaset.ReplicaSet], *reconciletest.Informer[*replicaset.Pod]) {
+// newReplicaSetEnv runs the tests' ReplicaSet controller in an Env.
+func newReplicaSetEnv(t *testing.T) (*reconciletest.Env, *reconciletest.Informer[*ReplicaSet], *reconciletest.Informer[*Pod]) {
 	env := reconciletest.New(t)
-	sets := reconciletest.AddInformer(env, replicaset.SetResource())
-	pods := reconciletest.AddInformer(env, replicaset.PodResource())
-	rec := &replicaset.Reconciler{Sets: sets.Client(env), Pods: pods.Client(env)}
+	sets := reconciletest.AddInformer(env, SetResource())
+	pods := reconciletest.AddInformer(env, PodResource())
+	rec := &Reconciler{Sets: sets.Client(env), Pods: pods.Client(env)}
 	reconciletest.NewController(env, "replicaset", rec, reconcile.Options[reconcile.Request]{},
 		reconcile.For(sets.Store), reconcile.Owns(pods.Store))
 	env.Start()
 	return env, sets, pods
 }
 
-func podCount(t *testing.T, pods *reconciletest.Informer[*replicaset.Pod]) int {
+func podCount(t *testing.T, pods *reconciletest.Informer[*Pod]) int {
 	t.Helper()
 	l, err := pods.Store.List(context.Background(), store.ListOptions{Namespace: "ns"})
 	if err != nil {
@@ -46,9 +45,9 @@ func podCount(t *testing.T, pods *reconciletest.Informer[*replicaset.Pod]) int {
 func TestReplicaSetThroughTheHarness(t *testing.T) {
 	env, sets, pods := newReplicaSetEnv(t)
 	ctx := context.Background()
-	if _, err := sets.Store.Create(ctx, &replicaset.ReplicaSet{
+	if _, err := sets.Store.Create(ctx, &ReplicaSet{
 		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
-		Spec:       replicaset.ReplicaSetSpec{Replicas: 3},
+		Spec:       ReplicaSetSpec{Replicas: 3},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +163,11 @@ func (f *flappingController) arm(onThird func()) {
 // millisecond apart: here it checks twice with the handler held in its call.
 func TestSettleWaitsForEveryInformerHandler(t *testing.T) {
 	env := reconciletest.New(t)
-	sets := reconciletest.AddInformer(env, replicaset.SetResource())
+	sets := reconciletest.AddInformer(env, SetResource())
 	gate := make(chan struct{})
 	var handled atomic.Bool
-	if _, err := sets.AddHandler(informer.HandlerFuncs[*replicaset.ReplicaSet]{
-		AddFunc: func(*replicaset.ReplicaSet, bool) {
+	if _, err := sets.AddHandler(informer.HandlerFuncs[*ReplicaSet]{
+		AddFunc: func(*ReplicaSet, bool) {
 			<-gate
 			handled.Store(true)
 		},
@@ -185,7 +184,7 @@ func TestSettleWaitsForEveryInformerHandler(t *testing.T) {
 	open := func() { release.Do(func() { close(gate) }) }
 	t.Cleanup(open) // runs before the Env's cleanup stops the manager
 	flap.arm(open)
-	if _, err := sets.Store.Create(context.Background(), &replicaset.ReplicaSet{
+	if _, err := sets.Store.Create(context.Background(), &ReplicaSet{
 		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
 	}); err != nil {
 		t.Fatal(err)
@@ -201,15 +200,15 @@ func TestSettleWaitsForEveryInformerHandler(t *testing.T) {
 // reconcile, so Settle must follow the whole chain.
 func TestSettleFollowsAChainOfReconciles(t *testing.T) {
 	env := reconciletest.New(t)
-	sets := reconciletest.AddInformer(env, replicaset.SetResource())
-	pods := reconciletest.AddInformer(env, replicaset.PodResource())
+	sets := reconciletest.AddInformer(env, SetResource())
+	pods := reconciletest.AddInformer(env, PodResource())
 	var childReconciles atomic.Int64
 
 	parent := reconcile.Func[reconcile.Request](func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		if _, ok := sets.Lister().Get(req.Namespace, req.Name); !ok {
 			return reconcile.Result{}, nil
 		}
-		_, err := pods.Store.Create(ctx, &replicaset.Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-child"}})
+		_, err := pods.Store.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-child"}})
 		if errors.Is(err, store.ErrAlreadyExists) {
 			err = nil
 		}
@@ -231,8 +230,8 @@ func TestSettleFollowsAChainOfReconciles(t *testing.T) {
 		r    reconcile.Reconciler[reconcile.Request]
 		src  reconcile.Source[reconcile.Request]
 	}{
-		{"parents", parent, reconcile.FromInformer(sets.Informer, reconcile.OwnKey[*replicaset.ReplicaSet](), reconcile.InformerOptions[*replicaset.ReplicaSet]{})},
-		{"children", child, reconcile.FromInformer(pods.Informer, reconcile.OwnKey[*replicaset.Pod](), reconcile.InformerOptions[*replicaset.Pod]{})},
+		{"parents", parent, reconcile.FromInformer(sets.Informer, reconcile.OwnKey[*ReplicaSet](), reconcile.InformerOptions[*ReplicaSet]{})},
+		{"children", child, reconcile.FromInformer(pods.Informer, reconcile.OwnKey[*Pod](), reconcile.InformerOptions[*Pod]{})},
 	} {
 		ctrl, err := reconcile.New(c.r, reconciletest.ControllerOptions[reconcile.Request](env, c.name))
 		if err != nil {
@@ -246,7 +245,7 @@ func TestSettleFollowsAChainOfReconciles(t *testing.T) {
 	env.Start()
 
 	for i := range 5 {
-		if _, err := sets.Store.Create(context.Background(), &replicaset.ReplicaSet{
+		if _, err := sets.Store.Create(context.Background(), &ReplicaSet{
 			ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("set-%d", i)},
 		}); err != nil {
 			t.Fatal(err)
@@ -328,8 +327,8 @@ func TestNewWithOptionsGivesTheManagerItsOptionsButTheEnvsClock(t *testing.T) {
 // waits for it, because it waits on every controller of the manager.
 func TestSettleWaitsForControllersAddedToTheManager(t *testing.T) {
 	env := reconciletest.New(t)
-	sets := reconciletest.AddInformer(env, replicaset.SetResource())
-	pods := reconciletest.AddInformer(env, replicaset.PodResource())
+	sets := reconciletest.AddInformer(env, SetResource())
+	pods := reconciletest.AddInformer(env, PodResource())
 	gate := make(chan struct{})
 	var release sync.Once
 	open := func() { release.Do(func() { close(gate) }) }
@@ -337,7 +336,7 @@ func TestSettleWaitsForControllersAddedToTheManager(t *testing.T) {
 	podClient := pods.Client(env)
 	r := reconcile.Func[reconcile.Request](func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		<-gate
-		_, err := podClient.Create(ctx, &replicaset.Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-pod"}})
+		_, err := podClient.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-pod"}})
 		return reconcile.Done(), err
 	})
 	if _, err := reconcile.NewController(env.Manager, "setup", r, reconcile.Options[reconcile.Request]{}, reconcile.For(sets.Store)); err != nil {
@@ -349,7 +348,7 @@ func TestSettleWaitsForControllersAddedToTheManager(t *testing.T) {
 
 	// The reconcile is held until Settle's third round of checks.
 	flap.arm(open)
-	if _, err := sets.Store.Create(context.Background(), &replicaset.ReplicaSet{
+	if _, err := sets.Store.Create(context.Background(), &ReplicaSet{
 		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
 	}); err != nil {
 		t.Fatal(err)
