@@ -11,15 +11,15 @@ import (
 
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/apiserver"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // Note is a small resource for the example.
 type Note struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Text             string `json:"text"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Text            string `json:"text"`
 }
 
 // Serving a resource and talking to it as kubectl would.

@@ -13,17 +13,17 @@ import (
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/examples/cluster/api"
 	"github.com/governor-io/governor/examples/cluster/apiserver"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // Widget is the test resource: namespaced, in the core group, with a
 // status subresource, a field selector and a list that merges by name.
 type Widget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             WidgetSpec   `json:"spec"`
-	Status           WidgetStatus `json:"status,omitzero"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            WidgetSpec   `json:"spec"`
+	Status          WidgetStatus `json:"status,omitzero"`
 }
 
 type WidgetSpec struct {
@@ -55,9 +55,9 @@ var widgets = api.Type[*Widget]{
 	Cells: func(w *Widget, now time.Time) []any {
 		return []any{w.Name, int64(w.Spec.Size), api.Age(w.CreationTimestamp, now), w.Spec.Node}
 	},
-	Validate: func(w *Widget) []store.Cause {
+	Validate: func(w *Widget) []meta.Cause {
 		if w.Spec.Size < 0 {
-			return []store.Cause{{Field: "spec.size", Type: store.CauseTypeFieldValueInvalid, Message: "must be non-negative"}}
+			return []meta.Cause{{Field: "spec.size", Type: meta.CauseTypeFieldValueInvalid, Message: "must be non-negative"}}
 		}
 		return nil
 	},
@@ -166,7 +166,7 @@ func (e *env) do(method, path, body string, header ...string) response {
 // create stores a widget and returns it as the server answered.
 func (e *env) create(ns, name string, size int32, labels map[string]string) *Widget {
 	e.t.Helper()
-	w := Widget{ObjectMeta: store.ObjectMeta{Name: name, Labels: labels}, Spec: WidgetSpec{Size: size}}
+	w := Widget{ObjectMeta: meta.ObjectMeta{Name: name, Labels: labels}, Spec: WidgetSpec{Size: size}}
 	data, _ := json.Marshal(w)
 	r := e.do("POST", "/api/v1/namespaces/"+ns+"/widgets", string(data))
 	if r.code != http.StatusCreated {

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // jsonPatchOp is one operation of a JSON patch (RFC 6902).
@@ -26,12 +26,12 @@ type jsonPatchOp struct {
 func parseJSONPatch(data []byte) ([]jsonPatchOp, error) {
 	var ops []jsonPatchOp
 	if err := json.Unmarshal(data, &ops); err != nil {
-		return nil, store.NewBadRequest("the JSON patch is not an array of operations: " + err.Error())
+		return nil, meta.NewBadRequest("the JSON patch is not an array of operations: " + err.Error())
 	}
 	for i := range ops {
 		op := &ops[i]
 		bad := func(msg string) error {
-			return store.NewBadRequest(fmt.Sprintf("JSON patch operation %d: %s", i, msg))
+			return meta.NewBadRequest(fmt.Sprintf("JSON patch operation %d: %s", i, msg))
 		}
 		if op.Path == nil {
 			return nil, bad(`"path" is missing`)
@@ -95,7 +95,7 @@ func splitPointer(p string) []string {
 
 // errPatch is a JSON patch that does not apply to the object: 422.
 func errPatch(i int, op jsonPatchOp, msg string) error {
-	return &store.StatusError{Reason: store.ReasonInvalid,
+	return &meta.StatusError{Reason: meta.ReasonInvalid,
 		Message: fmt.Sprintf("the JSON patch does not apply: operation %d (%s %s): %s", i, op.Op, *op.Path, msg)}
 }
 
@@ -103,7 +103,7 @@ func errPatch(i int, op jsonPatchOp, msg string) error {
 func applyJSONPatch(doc []byte, ops []jsonPatchOp) ([]byte, error) {
 	root, err := decodeValue(doc)
 	if err != nil {
-		return nil, store.NewInternalError(err)
+		return nil, meta.NewInternalError(err)
 	}
 	for i, op := range ops {
 		path := splitPointer(*op.Path)

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // requestInfo is what the URL and method of an API request say.
@@ -112,7 +112,7 @@ func boolParam(q url.Values, name string) bool {
 
 // listParams are the query parameters of list and watch.
 type listParams struct {
-	opts           store.ListOptions
+	opts           meta.ListOptions
 	match          string // resourceVersionMatch
 	sendInitial    *bool
 	timeoutSeconds int64
@@ -129,7 +129,7 @@ const (
 // 422 Invalid ListOptions, bad numbers a 400.
 func parseListParams(q url.Values, namespace string, watch bool) (*listParams, error) {
 	p := &listParams{watch: watch}
-	p.opts = store.ListOptions{
+	p.opts = meta.ListOptions{
 		Namespace:           namespace,
 		LabelSelector:       q.Get("labelSelector"),
 		FieldSelector:       q.Get("fieldSelector"),
@@ -141,14 +141,14 @@ func parseListParams(q url.Values, namespace string, watch bool) (*listParams, e
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return nil, store.NewBadRequest(fmt.Sprintf("invalid limit %q: must be a non-negative integer", v))
+			return nil, meta.NewBadRequest(fmt.Sprintf("invalid limit %q: must be a non-negative integer", v))
 		}
 		p.opts.Limit = n
 	}
 	if v := q.Get("timeoutSeconds"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return nil, store.NewBadRequest(fmt.Sprintf("invalid timeoutSeconds %q: must be a non-negative integer", v))
+			return nil, meta.NewBadRequest(fmt.Sprintf("invalid timeoutSeconds %q: must be a non-negative integer", v))
 		}
 		p.timeoutSeconds = n
 	}
@@ -158,48 +158,48 @@ func parseListParams(q url.Values, namespace string, watch bool) (*listParams, e
 		p.opts.SendInitialEvents = b
 	}
 	if rv := p.opts.ResourceVersion; rv != "" {
-		if _, err := store.ParseResourceVersion(rv); err != nil {
+		if _, err := meta.ParseResourceVersion(rv); err != nil {
 			return nil, err
 		}
 	}
-	var causes []store.Cause
+	var causes []meta.Cause
 	bad := func(field, typ, msg string) {
-		causes = append(causes, store.Cause{Field: field, Type: typ, Message: msg})
+		causes = append(causes, meta.Cause{Field: field, Type: typ, Message: msg})
 	}
 	if watch {
 		if p.sendInitial != nil && *p.sendInitial && !p.opts.AllowWatchBookmarks {
-			bad("allowWatchBookmarks", store.CauseTypeFieldValueForbidden, "allowWatchBookmarks must be set to true when sendInitialEvents is true")
+			bad("allowWatchBookmarks", meta.CauseTypeFieldValueForbidden, "allowWatchBookmarks must be set to true when sendInitialEvents is true")
 		}
 		if p.sendInitial != nil && p.match != matchNotOlderThan {
-			bad("resourceVersionMatch", store.CauseTypeFieldValueForbidden, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+			bad("resourceVersionMatch", meta.CauseTypeFieldValueForbidden, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
 		}
 		if p.sendInitial == nil && p.match != "" {
-			bad("resourceVersionMatch", store.CauseTypeFieldValueForbidden, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
+			bad("resourceVersionMatch", meta.CauseTypeFieldValueForbidden, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
 		}
 		if p.match != "" && p.match != matchNotOlderThan {
-			bad("resourceVersionMatch", store.CauseTypeFieldValueNotSupported, fmt.Sprintf("supported values: %q", matchNotOlderThan))
+			bad("resourceVersionMatch", meta.CauseTypeFieldValueNotSupported, fmt.Sprintf("supported values: %q", matchNotOlderThan))
 		}
 		if p.opts.Continue != "" {
-			bad("continue", store.CauseTypeFieldValueForbidden, "continue is forbidden for watch")
+			bad("continue", meta.CauseTypeFieldValueForbidden, "continue is forbidden for watch")
 		}
 	} else {
 		if p.sendInitial != nil {
-			bad("sendInitialEvents", store.CauseTypeFieldValueForbidden, "sendInitialEvents is forbidden for list")
+			bad("sendInitialEvents", meta.CauseTypeFieldValueForbidden, "sendInitialEvents is forbidden for list")
 		}
 		switch {
 		case p.match == "":
 		case p.opts.ResourceVersion == "":
-			bad("resourceVersionMatch", store.CauseTypeFieldValueForbidden, "resourceVersionMatch is forbidden unless resourceVersion is provided")
+			bad("resourceVersionMatch", meta.CauseTypeFieldValueForbidden, "resourceVersionMatch is forbidden unless resourceVersion is provided")
 		case p.opts.Continue != "":
-			bad("resourceVersionMatch", store.CauseTypeFieldValueForbidden, "resourceVersionMatch is forbidden when continue is provided")
+			bad("resourceVersionMatch", meta.CauseTypeFieldValueForbidden, "resourceVersionMatch is forbidden when continue is provided")
 		case p.match == matchExact && p.opts.ResourceVersion == "0":
-			bad("resourceVersionMatch", store.CauseTypeFieldValueForbidden, `resourceVersionMatch "Exact" is forbidden for resourceVersion "0"`)
+			bad("resourceVersionMatch", meta.CauseTypeFieldValueForbidden, `resourceVersionMatch "Exact" is forbidden for resourceVersion "0"`)
 		case p.match != matchExact && p.match != matchNotOlderThan:
-			bad("resourceVersionMatch", store.CauseTypeFieldValueNotSupported, fmt.Sprintf("supported values: %q, %q", matchExact, matchNotOlderThan))
+			bad("resourceVersionMatch", meta.CauseTypeFieldValueNotSupported, fmt.Sprintf("supported values: %q, %q", matchExact, matchNotOlderThan))
 		}
 	}
 	if len(causes) > 0 {
-		return nil, store.NewInvalid("ListOptions", "", causes...)
+		return nil, meta.NewInvalid("ListOptions", "", causes...)
 	}
 	return p, nil
 }
@@ -305,7 +305,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		if errors.As(err, &mbe) {
 			return nil, errTooLarge(limit)
 		}
-		return nil, store.NewBadRequest("reading the request body: " + err.Error())
+		return nil, meta.NewBadRequest("reading the request body: " + err.Error())
 	}
 	return data, nil
 }
@@ -320,7 +320,7 @@ func dryRun(q url.Values) (bool, error) {
 	vals := q["dryRun"]
 	for _, v := range vals {
 		if v != "All" {
-			return false, store.NewBadRequest(fmt.Sprintf("invalid dryRun value %q: only \"All\" is supported", v))
+			return false, meta.NewBadRequest(fmt.Sprintf("invalid dryRun value %q: only \"All\" is supported", v))
 		}
 	}
 	return len(vals) > 0, nil

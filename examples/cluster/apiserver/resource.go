@@ -12,11 +12,12 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // resource serves one registered [api.Type].
-type resource[T store.Object] struct {
+type resource[T meta.Object] struct {
 	s      *Server
 	t      api.Type[T]
 	st     *store.Store[T]
@@ -31,7 +32,7 @@ type resource[T store.Object] struct {
 // and served under /api/v1 (core group) or /apis/GROUP/VERSION, with a
 // watch cache loaded from s's KV. It fails for an incomplete Type or a
 // resource already registered.
-func Register[T store.Object](s *Server, t api.Type[T]) error {
+func Register[T meta.Object](s *Server, t api.Type[T]) error {
 	_, err := register(s, t, func(r *resource[T]) endpoint { return r })
 	return err
 }
@@ -41,7 +42,7 @@ func Register[T store.Object](s *Server, t api.Type[T]) error {
 // resources do), and starts its watch cache. The cache runs until s
 // closes or the resource's stop is called (after [Server.remove]); done
 // is closed when it has stopped and ended its watches.
-func register[T store.Object](s *Server, t api.Type[T], wrap func(*resource[T]) endpoint) (*resource[T], error) {
+func register[T meta.Object](s *Server, t api.Type[T], wrap func(*resource[T]) endpoint) (*resource[T], error) {
 	if t.Version == "" || t.Kind == "" || t.Resource == "" || t.New == nil {
 		return nil, fmt.Errorf("apiserver: register %q: Version, Kind, Resource and New are required", t.Resource)
 	}
@@ -188,13 +189,13 @@ func (r *resource[T]) serve(w http.ResponseWriter, req *http.Request, ri *reques
 // checkNamespace checks a namespace from the path as a DNS label.
 func checkNamespace(ns string) error {
 	if len(ns) > 63 {
-		return store.NewBadRequest(fmt.Sprintf("invalid namespace %q: must be no more than 63 characters", ns))
+		return meta.NewBadRequest(fmt.Sprintf("invalid namespace %q: must be no more than 63 characters", ns))
 	}
 	for i := 0; i < len(ns); i++ {
 		c := ns[i]
 		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0 && i < len(ns)-1
 		if !ok {
-			return store.NewBadRequest(fmt.Sprintf("invalid namespace %q: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", ns))
+			return meta.NewBadRequest(fmt.Sprintf("invalid namespace %q: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", ns))
 		}
 	}
 	return nil
@@ -210,7 +211,7 @@ func (r *resource[T]) get(ctx context.Context, w http.ResponseWriter, req *http.
 		}
 		obj = o
 	} else {
-		n, err := store.ParseResourceVersion(rv)
+		n, err := meta.ParseResourceVersion(rv)
 		if err != nil {
 			return err
 		}
@@ -219,7 +220,7 @@ func (r *resource[T]) get(ctx context.Context, w http.ResponseWriter, req *http.
 		}
 		o, ok := r.cache.get(ri.namespace, ri.name)
 		if !ok {
-			return r.wire(store.NewNotFound(r.t.GroupResource(), ri.name), ri.namespace, ri.name)
+			return r.wire(meta.NewNotFound(r.t.GroupResource(), ri.name), ri.namespace, ri.name)
 		}
 		obj = o
 	}
@@ -298,12 +299,12 @@ func (r *resource[T]) readList(ctx context.Context, p *listParams, match func(T)
 		case "0":
 			err = r.cache.waitFor(ctx, 0)
 		case "":
-			if err = r.cache.waitFresh(ctx); err != nil && store.ReasonOf(err) == store.ReasonTimeout && ctx.Err() == nil {
+			if err = r.cache.waitFresh(ctx); err != nil && meta.ReasonOf(err) == meta.ReasonTimeout && ctx.Err() == nil {
 				fromStore = true // the cache is behind: read the KV
 				err = nil
 			}
 		default:
-			n, _ := store.ParseResourceVersion(rv)
+			n, _ := meta.ParseResourceVersion(rv)
 			err = r.cache.waitFor(ctx, n)
 		}
 		if err != nil {
@@ -311,7 +312,7 @@ func (r *resource[T]) readList(ctx context.Context, p *listParams, match func(T)
 		}
 		if !fromStore {
 			items, rev := r.cache.list(match)
-			return items, store.FormatResourceVersion(rev), "", nil
+			return items, meta.FormatResourceVersion(rev), "", nil
 		}
 	}
 	opts := p.opts
@@ -333,14 +334,14 @@ func (r *resource[T]) readList(ctx context.Context, p *listParams, match func(T)
 
 // matcher returns the filter of a list or watch: namespace, label and
 // field selectors, with the fields the Type registers.
-func (r *resource[T]) matcher(opts store.ListOptions) (func(T) bool, error) {
+func (r *resource[T]) matcher(opts meta.ListOptions) (func(T) bool, error) {
 	// A selector that does not parse is a bad parameter: 400, as
 	// kube-apiserver answers.
-	ls, err := store.ParseLabelSelector(opts.LabelSelector)
+	ls, err := meta.ParseLabelSelector(opts.LabelSelector)
 	if err != nil {
 		return nil, asBadRequest(err)
 	}
-	fs, err := store.ParseFieldSelector(opts.FieldSelector)
+	fs, err := meta.ParseFieldSelector(opts.FieldSelector)
 	if err != nil {
 		return nil, asBadRequest(err)
 	}
@@ -355,7 +356,7 @@ func (r *resource[T]) matcher(opts store.ListOptions) (func(T) bool, error) {
 	})
 	if len(unknown) > 0 {
 		msg := fmt.Sprintf("field label not supported: %s", unknown[0])
-		return nil, &store.StatusError{Reason: store.ReasonBadRequest, Message: msg}
+		return nil, &meta.StatusError{Reason: meta.ReasonBadRequest, Message: msg}
 	}
 	ns := opts.Namespace
 	return func(obj T) bool {
@@ -385,13 +386,13 @@ func (r *resource[T]) matcher(opts store.ListOptions) (func(T) bool, error) {
 }
 
 func asBadRequest(err error) error {
-	var se *store.StatusError
+	var se *meta.StatusError
 	if errors.As(err, &se) {
 		out := *se
-		out.Reason = store.ReasonBadRequest
+		out.Reason = meta.ReasonBadRequest
 		return &out
 	}
-	return store.NewBadRequest(err.Error())
+	return meta.NewBadRequest(err.Error())
 }
 
 // decode reads an object of the resource's kind from a request body. A
@@ -400,17 +401,17 @@ func asBadRequest(err error) error {
 func (r *resource[T]) decode(body []byte, req *http.Request) (T, error) {
 	var zero T
 	if len(bytes.TrimSpace(body)) == 0 {
-		return zero, store.NewBadRequest("the request body is empty")
+		return zero, meta.NewBadRequest("the request body is empty")
 	}
 	cannot := func(err error) error {
-		return store.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", r.t.Kind, r.t.Version, r.t.Kind, err))
+		return meta.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", r.t.Kind, r.t.Version, r.t.Kind, err))
 	}
-	var tm store.TypeMeta
+	var tm meta.TypeMeta
 	if err := json.Unmarshal(body, &tm); err != nil {
 		return zero, cannot(err)
 	}
 	if tm.Kind != "" && tm.Kind != r.t.Kind || tm.APIVersion != "" && tm.APIVersion != r.t.APIVersion() {
-		return zero, store.NewBadRequest(fmt.Sprintf("the object has kind %q and apiVersion %q, but this endpoint serves %s %s",
+		return zero, meta.NewBadRequest(fmt.Sprintf("the object has kind %q and apiVersion %q, but this endpoint serves %s %s",
 			tm.Kind, tm.APIVersion, r.t.APIVersion(), r.t.Kind))
 	}
 	obj := r.t.New()
@@ -420,7 +421,7 @@ func (r *resource[T]) decode(body []byte, req *http.Request) (T, error) {
 	}
 	if err := dec.Decode(obj); err != nil {
 		if req.URL.Query().Get("fieldValidation") == "Strict" {
-			return zero, store.NewBadRequest("strict decoding error: " + err.Error())
+			return zero, meta.NewBadRequest("strict decoding error: " + err.Error())
 		}
 		return zero, cannot(err)
 	}
@@ -433,7 +434,7 @@ func (r *resource[T]) decode(body []byte, req *http.Request) (T, error) {
 
 // placeNamespace puts the path's namespace into a namespaced object from a
 // body, and refuses a body that names another.
-func (r *resource[T]) placeNamespace(m *store.ObjectMeta, ri *requestInfo) error {
+func (r *resource[T]) placeNamespace(m *meta.ObjectMeta, ri *requestInfo) error {
 	if !r.t.Namespaced {
 		m.Namespace = ""
 		return nil
@@ -441,7 +442,7 @@ func (r *resource[T]) placeNamespace(m *store.ObjectMeta, ri *requestInfo) error
 	if m.Namespace == "" {
 		m.Namespace = ri.namespace
 	} else if m.Namespace != ri.namespace {
-		return store.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+		return meta.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
 	}
 	return nil
 }
@@ -490,8 +491,8 @@ func (r *resource[T]) dryRunCreate(ctx context.Context, obj T) (T, error) {
 	m := obj.GetObjectMeta()
 	if m.Name != "" && m.ResourceVersion == "" {
 		if _, err := r.st.Get(ctx, m.Namespace, m.Name); err == nil {
-			return zero, store.NewAlreadyExists(r.t.GroupResource(), m.Name)
-		} else if !errors.Is(err, store.ErrNotFound) {
+			return zero, meta.NewAlreadyExists(r.t.GroupResource(), m.Name)
+		} else if !errors.Is(err, meta.ErrNotFound) {
 			return zero, err
 		}
 	}
@@ -523,7 +524,7 @@ func (r *resource[T]) update(ctx context.Context, w http.ResponseWriter, req *ht
 	}
 	m := obj.GetObjectMeta()
 	if m.Name != ri.name {
-		return store.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", m.Name, ri.name))
+		return meta.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", m.Name, ri.name))
 	}
 	if err := r.placeNamespace(m, ri); err != nil {
 		return err
@@ -561,13 +562,13 @@ func (r *resource[T]) dryRunUpdate(ctx context.Context, obj T, status bool) (T, 
 	}
 	rv := cur.GetObjectMeta().ResourceVersion
 	if m.ResourceVersion != "" && m.ResourceVersion != rv {
-		return zero, store.NewConflict(r.t.GroupResource(), m.Name,
+		return zero, meta.NewConflict(r.t.GroupResource(), m.Name,
 			"the object has been modified; please apply your changes to the latest version and try again")
 	}
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
 	scratch := store.New(engine, r.t.StoreResource())
-	stored := store.DeepCopy(cur)
+	stored := meta.DeepCopy(cur)
 	stored.GetObjectMeta().ResourceVersion = ""
 	data, err := r.t.StoreResource().Encode(stored)
 	if err != nil {
@@ -575,11 +576,11 @@ func (r *resource[T]) dryRunUpdate(ctx context.Context, obj T, status bool) (T, 
 	}
 	srev, err := kv.Put(ctx, engine, scratch.Key(m.Namespace, m.Name), data)
 	if err != nil {
-		return zero, store.NewInternalError(err)
+		return zero, meta.NewInternalError(err)
 	}
-	in := store.DeepCopy(obj)
+	in := meta.DeepCopy(obj)
 	if in.GetObjectMeta().ResourceVersion != "" {
-		in.GetObjectMeta().ResourceVersion = store.FormatResourceVersion(srev)
+		in.GetObjectMeta().ResourceVersion = meta.FormatResourceVersion(srev)
 	}
 	var out T
 	if status {
@@ -653,7 +654,7 @@ func (r *resource[T]) patchFunc(w http.ResponseWriter, req *http.Request, smp fu
 	switch ct {
 	case mediaMergePatch:
 		if _, err := decodeValue(body); err != nil {
-			return nil, store.NewBadRequest("the merge patch is not JSON: " + err.Error())
+			return nil, meta.NewBadRequest("the merge patch is not JSON: " + err.Error())
 		}
 		return func(doc []byte) ([]byte, error) { return store.MergePatch(doc, body) }, nil
 	case mediaJSONPatch:
@@ -678,7 +679,7 @@ func (r *resource[T]) patchObject(cur T, apply func([]byte) ([]byte, error)) (T,
 	var zero T
 	doc, err := json.Marshal(cur)
 	if err != nil {
-		return zero, store.NewInternalError(err)
+		return zero, meta.NewInternalError(err)
 	}
 	patched, err := apply(doc)
 	if err != nil {
@@ -686,19 +687,19 @@ func (r *resource[T]) patchObject(cur T, apply func([]byte) ([]byte, error)) (T,
 	}
 	n := r.t.New()
 	if err := json.Unmarshal(patched, n); err != nil {
-		return zero, store.NewInvalid(r.t.GroupResource(), cur.GetObjectMeta().Name,
-			store.Cause{Type: store.CauseTypeFieldValueInvalid, Message: "the patched object does not decode: " + err.Error()})
+		return zero, meta.NewInvalid(r.t.GroupResource(), cur.GetObjectMeta().Name,
+			meta.Cause{Type: meta.CauseTypeFieldValueInvalid, Message: "the patched object does not decode: " + err.Error()})
 	}
 	if r.t.Default != nil {
 		r.t.Default(n)
 	}
 	nm, om := n.GetObjectMeta(), cur.GetObjectMeta()
 	if nm.Name != om.Name || nm.Namespace != om.Namespace {
-		return zero, store.NewInvalid(r.t.GroupResource(), om.Name,
-			store.Cause{Field: "metadata.name", Type: store.CauseTypeFieldValueInvalid, Message: "a patch may not change the name or namespace"})
+		return zero, meta.NewInvalid(r.t.GroupResource(), om.Name,
+			meta.Cause{Field: "metadata.name", Type: meta.CauseTypeFieldValueInvalid, Message: "a patch may not change the name or namespace"})
 	}
 	if nm.ResourceVersion != "" && nm.ResourceVersion != om.ResourceVersion {
-		return zero, store.NewConflict(r.t.GroupResource(), om.Name,
+		return zero, meta.NewConflict(r.t.GroupResource(), om.Name,
 			"the object has been modified; please apply your changes to the latest version and try again")
 	}
 	return n, nil
@@ -706,13 +707,13 @@ func (r *resource[T]) patchObject(cur T, apply func([]byte) ([]byte, error)) (T,
 
 // deleteOptions is the body of a delete (meta/v1 DeleteOptions).
 type deleteOptions struct {
-	Kind               string               `json:"kind,omitempty"`
-	APIVersion         string               `json:"apiVersion,omitempty"`
-	GracePeriodSeconds *int64               `json:"gracePeriodSeconds,omitempty"`
-	Preconditions      *store.Preconditions `json:"preconditions,omitempty"`
-	OrphanDependents   *bool                `json:"orphanDependents,omitempty"`
-	PropagationPolicy  *string              `json:"propagationPolicy,omitempty"`
-	DryRun             []string             `json:"dryRun,omitempty"`
+	Kind               string              `json:"kind,omitempty"`
+	APIVersion         string              `json:"apiVersion,omitempty"`
+	GracePeriodSeconds *int64              `json:"gracePeriodSeconds,omitempty"`
+	Preconditions      *meta.Preconditions `json:"preconditions,omitempty"`
+	OrphanDependents   *bool               `json:"orphanDependents,omitempty"`
+	PropagationPolicy  *string             `json:"propagationPolicy,omitempty"`
+	DryRun             []string            `json:"dryRun,omitempty"`
 }
 
 // readDeleteOptions reads DeleteOptions from the body and the query.
@@ -728,10 +729,10 @@ func (r *resource[T]) readDeleteOptions(w http.ResponseWriter, req *http.Request
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
 			if err := json.Unmarshal(body, opts); err != nil {
-				return nil, store.NewBadRequest("the body is not a DeleteOptions: " + err.Error())
+				return nil, meta.NewBadRequest("the body is not a DeleteOptions: " + err.Error())
 			}
 			if opts.Kind != "" && opts.Kind != "DeleteOptions" {
-				return nil, store.NewBadRequest(fmt.Sprintf("the body has kind %q, not DeleteOptions", opts.Kind))
+				return nil, meta.NewBadRequest(fmt.Sprintf("the body has kind %q, not DeleteOptions", opts.Kind))
 			}
 		}
 	}
@@ -739,7 +740,7 @@ func (r *resource[T]) readDeleteOptions(w http.ResponseWriter, req *http.Request
 	if v := q.Get("gracePeriodSeconds"); v != "" {
 		var n int64
 		if _, err := fmt.Sscan(v, &n); err != nil {
-			return nil, store.NewBadRequest(fmt.Sprintf("invalid gracePeriodSeconds %q", v))
+			return nil, meta.NewBadRequest(fmt.Sprintf("invalid gracePeriodSeconds %q", v))
 		}
 		opts.GracePeriodSeconds = &n
 	}
@@ -749,41 +750,41 @@ func (r *resource[T]) readDeleteOptions(w http.ResponseWriter, req *http.Request
 	if vals, ok := q["dryRun"]; ok {
 		opts.DryRun = append(opts.DryRun, vals...)
 	}
-	var causes []store.Cause
+	var causes []meta.Cause
 	if g := opts.GracePeriodSeconds; g != nil && *g < 0 {
-		causes = append(causes, store.Cause{Field: "gracePeriodSeconds", Type: store.CauseTypeFieldValueInvalid, Message: "must be greater than or equal to 0"})
+		causes = append(causes, meta.Cause{Field: "gracePeriodSeconds", Type: meta.CauseTypeFieldValueInvalid, Message: "must be greater than or equal to 0"})
 	}
 	if p := opts.PropagationPolicy; p != nil {
 		switch *p {
 		case "Orphan", "Background", "Foreground":
 		default:
-			causes = append(causes, store.Cause{Field: "propagationPolicy", Type: store.CauseTypeFieldValueNotSupported,
+			causes = append(causes, meta.Cause{Field: "propagationPolicy", Type: meta.CauseTypeFieldValueNotSupported,
 				Message: fmt.Sprintf("Unsupported value: %q: supported values: \"Foreground\", \"Background\", \"Orphan\"", *p)})
 		}
 		if opts.OrphanDependents != nil {
-			causes = append(causes, store.Cause{Field: "propagationPolicy", Type: store.CauseTypeFieldValueInvalid,
+			causes = append(causes, meta.Cause{Field: "propagationPolicy", Type: meta.CauseTypeFieldValueInvalid,
 				Message: "orphanDependents and propagationPolicy cannot both be set"})
 		}
 	}
 	for _, d := range opts.DryRun {
 		if d != "All" {
-			causes = append(causes, store.Cause{Field: "dryRun", Type: store.CauseTypeFieldValueNotSupported, Message: fmt.Sprintf("Unsupported value: %q: supported values: \"All\"", d)})
+			causes = append(causes, meta.Cause{Field: "dryRun", Type: meta.CauseTypeFieldValueNotSupported, Message: fmt.Sprintf("Unsupported value: %q: supported values: \"All\"", d)})
 		}
 	}
 	if len(causes) > 0 {
-		return nil, store.NewInvalid("DeleteOptions", "", causes...)
+		return nil, meta.NewInvalid("DeleteOptions", "", causes...)
 	}
 	return opts, nil
 }
 
 // propagation returns the store's policy for opts: the policy named, or
 // Orphan for the legacy orphanDependents=true.
-func (o *deleteOptions) propagation() store.DeletionPropagation {
+func (o *deleteOptions) propagation() meta.DeletionPropagation {
 	switch {
 	case o.PropagationPolicy != nil:
-		return store.DeletionPropagation(*o.PropagationPolicy)
+		return meta.DeletionPropagation(*o.PropagationPolicy)
 	case o.OrphanDependents != nil && *o.OrphanDependents:
-		return store.DeletePropagationOrphan
+		return meta.DeletePropagationOrphan
 	}
 	return ""
 }
@@ -817,12 +818,12 @@ func (r *resource[T]) deleteOne(ctx context.Context, namespace, name string, opt
 		m := obj.GetObjectMeta()
 		if p := opts.Preconditions; p != nil {
 			if p.UID != nil && *p.UID != m.UID || p.ResourceVersion != nil && *p.ResourceVersion != m.ResourceVersion {
-				return zero, store.NewConflict(r.t.GroupResource(), name, "precondition failed: the uid or resourceVersion in the precondition does not match the stored object")
+				return zero, meta.NewConflict(r.t.GroupResource(), name, "precondition failed: the uid or resourceVersion in the precondition does not match the stored object")
 			}
 		}
 		return obj, nil
 	}
-	return r.st.Delete(ctx, namespace, name, store.DeleteOptions{Preconditions: opts.Preconditions, PropagationPolicy: opts.propagation()})
+	return r.st.Delete(ctx, namespace, name, meta.DeleteOptions{Preconditions: opts.Preconditions, PropagationPolicy: opts.propagation()})
 }
 
 func (r *resource[T]) deleteCollection(ctx context.Context, w http.ResponseWriter, req *http.Request, ri *requestInfo) error {
@@ -837,7 +838,7 @@ func (r *resource[T]) deleteCollection(ctx context.Context, w http.ResponseWrite
 	if _, err := r.matcher(p.opts); err != nil {
 		return err
 	}
-	l, err := r.st.List(ctx, store.ListOptions{Namespace: ri.namespace, LabelSelector: p.opts.LabelSelector, FieldSelector: p.opts.FieldSelector})
+	l, err := r.st.List(ctx, meta.ListOptions{Namespace: ri.namespace, LabelSelector: p.opts.LabelSelector, FieldSelector: p.opts.FieldSelector})
 	if err != nil {
 		return r.wire(err, ri.namespace, "")
 	}
@@ -845,7 +846,7 @@ func (r *resource[T]) deleteCollection(ctx context.Context, w http.ResponseWrite
 	for _, o := range l.Items {
 		m := o.GetObjectMeta()
 		out, err := r.deleteOne(ctx, m.Namespace, m.Name, opts)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, meta.ErrNotFound) {
 			continue
 		}
 		if err != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Defaults of [Config].
@@ -457,7 +457,7 @@ func (s *Server) serveResource(w *recorder, r *http.Request, ri *requestInfo, ep
 		defer g.Dec()
 	}
 	if s.ctx.Err() != nil {
-		writeStatus(w, store.NewServiceUnavailable("the server is shutting down"))
+		writeStatus(w, meta.NewServiceUnavailable("the server is shutting down"))
 	} else if neg, err := negotiate(r); err != nil {
 		writeStatus(w, err)
 	} else if err := ep.serve(w, r, ri, neg); err != nil {

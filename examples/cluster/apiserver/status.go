@@ -7,30 +7,30 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Reasons the server answers with that have no store sentinel: they are
 // about the HTTP request, not the object.
 const (
-	reasonMethodNotAllowed      store.Reason = "MethodNotAllowed"
-	reasonNotAcceptable         store.Reason = "NotAcceptable"
-	reasonUnsupportedMediaType  store.Reason = "UnsupportedMediaType"
-	reasonRequestEntityTooLarge store.Reason = "RequestEntityTooLarge"
+	reasonMethodNotAllowed      meta.Reason = "MethodNotAllowed"
+	reasonNotAcceptable         meta.Reason = "NotAcceptable"
+	reasonUnsupportedMediaType  meta.Reason = "UnsupportedMediaType"
+	reasonRequestEntityTooLarge meta.Reason = "RequestEntityTooLarge"
 )
 
 // httpError is an error whose wire form is fixed: a Status with a reason
-// and code that store.Reason does not know.
+// and code that meta.Reason does not know.
 type httpError struct {
-	status store.Status
+	status meta.Status
 }
 
 func (e *httpError) Error() string { return "apiserver: " + e.status.Message }
 
-func newHTTPError(code int, reason store.Reason, msg string) *httpError {
-	return &httpError{status: store.Status{
-		TypeMeta: store.TypeMeta{Kind: "Status", APIVersion: "v1"},
-		Status:   store.StatusFailure,
+func newHTTPError(code int, reason meta.Reason, msg string) *httpError {
+	return &httpError{status: meta.Status{
+		TypeMeta: meta.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   meta.StatusFailure,
 		Message:  msg,
 		Reason:   reason,
 		Code:     int32(code),
@@ -43,11 +43,11 @@ func errMethodNotAllowed(method string) error {
 }
 
 func errNotFoundPath() error {
-	return &store.StatusError{Reason: store.ReasonNotFound, Message: "the server could not find the requested resource"}
+	return &meta.StatusError{Reason: meta.ReasonNotFound, Message: "the server could not find the requested resource"}
 }
 
 // statusOf returns the wire Status of err.
-func statusOf(err error) store.Status {
+func statusOf(err error) meta.Status {
 	var he *httpError
 	if errors.As(err, &he) {
 		return he.status
@@ -56,7 +56,7 @@ func statusOf(err error) store.Status {
 	if errors.As(err, &we) {
 		return we.status()
 	}
-	return store.ToStatus(err)
+	return meta.ToStatus(err)
 }
 
 // writeStatus answers err as a Kubernetes Status with its code.
@@ -76,7 +76,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		code = http.StatusInternalServerError
-		data, _ = json.Marshal(store.ToStatus(store.NewInternalError(fmt.Errorf("encoding the response: %w", err))))
+		data, _ = json.Marshal(meta.ToStatus(meta.NewInternalError(fmt.Errorf("encoding the response: %w", err))))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -89,7 +89,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // (`pods "web" not found`), "Operation cannot be fulfilled" with a
 // capital, and an Invalid error named by kind (`Pod "web" is invalid`).
 func wireError(err error, groupResource, group, kind, namespace, name string) error {
-	var se *store.StatusError
+	var se *meta.StatusError
 	if !errors.As(err, &se) {
 		return err
 	}
@@ -98,7 +98,7 @@ func wireError(err error, groupResource, group, kind, namespace, name string) er
 	if namespace != "" {
 		display = namespace + "/" + name
 	}
-	if out.Name == display || out.Name == "" && name != "" && out.Reason != store.ReasonBadRequest {
+	if out.Name == display || out.Name == "" && name != "" && out.Reason != meta.ReasonBadRequest {
 		out.Message = strings.Replace(out.Message, fmt.Sprintf("%q", display), fmt.Sprintf("%q", name), 1)
 		if out.Name != "" {
 			out.Name = name
@@ -107,7 +107,7 @@ func wireError(err error, groupResource, group, kind, namespace, name string) er
 	if strings.HasPrefix(out.Message, "operation cannot be fulfilled") {
 		out.Message = "O" + out.Message[1:]
 	}
-	if out.Reason == store.ReasonInvalid && kind != "" {
+	if out.Reason == meta.ReasonInvalid && kind != "" {
 		if rest, ok := strings.CutPrefix(out.Message, groupResource+" "); ok {
 			out.Message = kind + " " + rest
 		}
@@ -118,17 +118,17 @@ func wireError(err error, groupResource, group, kind, namespace, name string) er
 
 // wireStatusError carries the API group into the Status details.
 type wireStatusError struct {
-	*store.StatusError
+	*meta.StatusError
 	group string
 }
 
 func (e *wireStatusError) Unwrap() error { return e.StatusError }
 
-func (e *wireStatusError) status() store.Status {
+func (e *wireStatusError) status() meta.Status {
 	st := e.StatusError.Status()
 	if st.Details != nil {
 		st.Details.Group = e.group
-		if e.StatusError.Reason != store.ReasonInvalid {
+		if e.StatusError.Reason != meta.ReasonInvalid {
 			// Kubernetes names the plain resource ("deployments") and the
 			// group apart.
 			st.Details.Kind = strings.TrimSuffix(st.Details.Kind, "."+e.group)

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Strategic merge patch, as Kubernetes defines it for its built-in types:
@@ -28,11 +28,11 @@ const (
 func parseStrategicPatch(data []byte) (map[string]any, error) {
 	v, err := decodeValue(data)
 	if err != nil {
-		return nil, store.NewBadRequest("the strategic merge patch is not JSON: " + err.Error())
+		return nil, meta.NewBadRequest("the strategic merge patch is not JSON: " + err.Error())
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, store.NewBadRequest("the strategic merge patch is not a JSON object")
+		return nil, meta.NewBadRequest("the strategic merge patch is not a JSON object")
 	}
 	return m, nil
 }
@@ -41,12 +41,12 @@ func parseStrategicPatch(data []byte) (map[string]any, error) {
 func strategicMergePatch[T any](doc []byte, patch map[string]any) ([]byte, error) {
 	orig, err := decodeValue(doc)
 	if err != nil {
-		return nil, store.NewInternalError(err)
+		return nil, meta.NewInternalError(err)
 	}
 	om, _ := orig.(map[string]any)
 	out, err := smpMap(om, deepCopyJSON(patch).(map[string]any), reflect.TypeFor[T]())
 	if err != nil {
-		return nil, &store.StatusError{Reason: store.ReasonInvalid, Message: "the strategic merge patch does not apply: " + err.Error()}
+		return nil, &meta.StatusError{Reason: meta.ReasonInvalid, Message: "the strategic merge patch does not apply: " + err.Error()}
 	}
 	return json.Marshal(out)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api/autoscalingv1"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
 	"github.com/governor-io/governor/examples/cluster/api/policyv1"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // The scale subresource: an autoscaling/v1 Scale view of an object whose
@@ -18,8 +18,8 @@ import (
 func (r *resource[T]) scaleOf(obj T) *autoscalingv1.Scale {
 	m := obj.GetObjectMeta()
 	sc := &autoscalingv1.Scale{
-		TypeMeta: store.TypeMeta{Kind: "Scale", APIVersion: autoscalingv1.APIVersion},
-		ObjectMeta: store.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID,
+		TypeMeta: meta.TypeMeta{Kind: "Scale", APIVersion: autoscalingv1.APIVersion},
+		ObjectMeta: meta.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID,
 			ResourceVersion: m.ResourceVersion, CreationTimestamp: m.CreationTimestamp},
 	}
 	a := r.t.Scale
@@ -53,13 +53,13 @@ func (r *resource[T]) serveScale(ctx context.Context, w http.ResponseWriter, req
 		}
 		var sc autoscalingv1.Scale
 		if err := json.Unmarshal(body, &sc); err != nil {
-			return store.NewBadRequest("the body is not a Scale: " + err.Error())
+			return meta.NewBadRequest("the body is not a Scale: " + err.Error())
 		}
 		if sc.Kind != "" && sc.Kind != "Scale" {
-			return store.NewBadRequest(fmt.Sprintf("the body has kind %q, not Scale", sc.Kind))
+			return meta.NewBadRequest(fmt.Sprintf("the body has kind %q, not Scale", sc.Kind))
 		}
 		if sc.Name != ri.name {
-			return store.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", sc.Name, ri.name))
+			return meta.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", sc.Name, ri.name))
 		}
 		toScale = func(*autoscalingv1.Scale) (*autoscalingv1.Scale, error) { return &sc, nil }
 	} else {
@@ -72,7 +72,7 @@ func (r *resource[T]) serveScale(ctx context.Context, w http.ResponseWriter, req
 		toScale = func(cur *autoscalingv1.Scale) (*autoscalingv1.Scale, error) {
 			doc, err := json.Marshal(cur)
 			if err != nil {
-				return nil, store.NewInternalError(err)
+				return nil, meta.NewInternalError(err)
 			}
 			out, err := apply(doc)
 			if err != nil {
@@ -80,7 +80,7 @@ func (r *resource[T]) serveScale(ctx context.Context, w http.ResponseWriter, req
 			}
 			var sc autoscalingv1.Scale
 			if err := json.Unmarshal(out, &sc); err != nil {
-				return nil, store.NewInvalid("Scale", ri.name, store.Cause{Type: store.CauseTypeFieldValueInvalid, Message: "the patched Scale does not decode: " + err.Error()})
+				return nil, meta.NewInvalid("Scale", ri.name, meta.Cause{Type: meta.CauseTypeFieldValueInvalid, Message: "the patched Scale does not decode: " + err.Error()})
 			}
 			return &sc, nil
 		}
@@ -92,12 +92,12 @@ func (r *resource[T]) serveScale(ctx context.Context, w http.ResponseWriter, req
 			return zero, err
 		}
 		if sc.ResourceVersion != "" && sc.ResourceVersion != cur.GetObjectMeta().ResourceVersion {
-			return zero, store.NewConflict(r.t.GroupResource(), ri.name,
+			return zero, meta.NewConflict(r.t.GroupResource(), ri.name,
 				"the object has been modified; please apply your changes to the latest version and try again")
 		}
 		if sc.Spec.Replicas < 0 {
-			return zero, store.NewInvalid("Scale", ri.name, store.Cause{Field: "spec.replicas",
-				Type: store.CauseTypeFieldValueInvalid, Message: "must be greater than or equal to 0"})
+			return zero, meta.NewInvalid("Scale", ri.name, meta.Cause{Field: "spec.replicas",
+				Type: meta.CauseTypeFieldValueInvalid, Message: "must be greater than or equal to 0"})
 		}
 		r.t.Scale.SetSpecReplicas(cur, sc.Spec.Replicas)
 		return cur, nil
@@ -111,9 +111,9 @@ func (r *resource[T]) serveScale(ctx context.Context, w http.ResponseWriter, req
 
 // successStatus is the body of a subresource create that returns no
 // object (binding, eviction).
-func successStatus(code int) store.Status {
-	return store.Status{TypeMeta: store.TypeMeta{Kind: "Status", APIVersion: "v1"},
-		Status: store.StatusSuccess, Code: int32(code)}
+func successStatus(code int) meta.Status {
+	return meta.Status{TypeMeta: meta.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status: meta.StatusSuccess, Code: int32(code)}
 }
 
 // serveBinding binds a pod to a node, as the scheduler does: it sets
@@ -130,32 +130,32 @@ func serveBinding(ctx context.Context, r *resource[*corev1.Pod], w http.Response
 	}
 	var b corev1.Binding
 	if err := json.Unmarshal(body, &b); err != nil {
-		return store.NewBadRequest("the body is not a Binding: " + err.Error())
+		return meta.NewBadRequest("the body is not a Binding: " + err.Error())
 	}
 	if b.Kind != "" && b.Kind != "Binding" {
-		return store.NewBadRequest(fmt.Sprintf("the body has kind %q, not Binding", b.Kind))
+		return meta.NewBadRequest(fmt.Sprintf("the body has kind %q, not Binding", b.Kind))
 	}
 	if b.Name != ri.name {
-		return store.NewBadRequest(fmt.Sprintf("the name of the binding (%s) does not match the pod on the URL (%s)", b.Name, ri.name))
+		return meta.NewBadRequest(fmt.Sprintf("the name of the binding (%s) does not match the pod on the URL (%s)", b.Name, ri.name))
 	}
 	if b.Namespace != "" && b.Namespace != ri.namespace {
-		return store.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+		return meta.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
 	}
 	if b.Target.Kind != "" && b.Target.Kind != "Node" {
-		return store.NewInvalid("Binding", b.Name, store.Cause{Field: "target.kind", Type: store.CauseTypeFieldValueNotSupported, Message: `must be "Node"`})
+		return meta.NewInvalid("Binding", b.Name, meta.Cause{Field: "target.kind", Type: meta.CauseTypeFieldValueNotSupported, Message: `must be "Node"`})
 	}
 	if b.Target.Name == "" {
-		return store.NewInvalid("Binding", b.Name, store.Cause{Field: "target.name", Type: store.CauseTypeFieldValueRequired, Message: "must name a node"})
+		return meta.NewInvalid("Binding", b.Name, meta.Cause{Field: "target.name", Type: meta.CauseTypeFieldValueRequired, Message: "must name a node"})
 	}
 	_, err = r.st.GuaranteedUpdate(ctx, ri.namespace, ri.name, func(p *corev1.Pod) (*corev1.Pod, error) {
 		if b.UID != "" && b.UID != p.UID {
-			return nil, store.NewConflict(r.t.GroupResource(), ri.name, fmt.Sprintf("precondition failed: uid in binding %s does not match the pod's %s", b.UID, p.UID))
+			return nil, meta.NewConflict(r.t.GroupResource(), ri.name, fmt.Sprintf("precondition failed: uid in binding %s does not match the pod's %s", b.UID, p.UID))
 		}
 		if p.DeletionTimestamp != nil {
-			return nil, store.NewConflict(r.t.GroupResource(), ri.name, "pod is being deleted, cannot be assigned to a host")
+			return nil, meta.NewConflict(r.t.GroupResource(), ri.name, "pod is being deleted, cannot be assigned to a host")
 		}
 		if p.Spec.NodeName != "" {
-			return nil, store.NewConflict(r.t.GroupResource(), ri.name, fmt.Sprintf("pod %s is already assigned to node %q", ri.name, p.Spec.NodeName))
+			return nil, meta.NewConflict(r.t.GroupResource(), ri.name, fmt.Sprintf("pod %s is already assigned to node %q", ri.name, p.Spec.NodeName))
 		}
 		p.Spec.NodeName = b.Target.Name
 		return p, nil
@@ -163,7 +163,7 @@ func serveBinding(ctx context.Context, r *resource[*corev1.Pod], w http.Response
 	if err != nil {
 		return r.wire(err, ri.namespace, ri.name)
 	}
-	now := store.NewTime(r.s.clock.Now())
+	now := meta.NewTime(r.s.clock.Now())
 	_, err = r.st.GuaranteedUpdateStatus(ctx, ri.namespace, ri.name, func(p *corev1.Pod) (*corev1.Pod, error) {
 		for i := range p.Status.Conditions {
 			if c := &p.Status.Conditions[i]; c.Type == "PodScheduled" {
@@ -196,13 +196,13 @@ func serveEviction(ctx context.Context, r *resource[*corev1.Pod], w http.Respons
 	}
 	var ev policyv1.Eviction
 	if err := json.Unmarshal(body, &ev); err != nil {
-		return store.NewBadRequest("the body is not an Eviction: " + err.Error())
+		return meta.NewBadRequest("the body is not an Eviction: " + err.Error())
 	}
 	if ev.Kind != "" && ev.Kind != "Eviction" {
-		return store.NewBadRequest(fmt.Sprintf("the body has kind %q, not Eviction", ev.Kind))
+		return meta.NewBadRequest(fmt.Sprintf("the body has kind %q, not Eviction", ev.Kind))
 	}
 	if ev.Name != ri.name {
-		return store.NewBadRequest(fmt.Sprintf("name in URL does not match name in Eviction object: %s != %s", ri.name, ev.Name))
+		return meta.NewBadRequest(fmt.Sprintf("name in URL does not match name in Eviction object: %s != %s", ri.name, ev.Name))
 	}
 	opts := &deleteOptions{}
 	if d := ev.DeleteOptions; d != nil {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/governor-io/governor/examples/cluster/api"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // table is a meta.k8s.io Table, what `kubectl get` asks for.
@@ -24,12 +24,12 @@ type tableRow struct {
 // partialObjectMetadata is an object's metadata alone, as meta.k8s.io/v1
 // PartialObjectMetadata.
 type partialObjectMetadata struct {
-	Kind       string           `json:"kind"`
-	APIVersion string           `json:"apiVersion"`
-	Metadata   store.ObjectMeta `json:"metadata"`
+	Kind       string          `json:"kind"`
+	APIVersion string          `json:"apiVersion"`
+	Metadata   meta.ObjectMeta `json:"metadata"`
 }
 
-func partialMetadata[T store.Object](obj T) partialObjectMetadata {
+func partialMetadata[T meta.Object](obj T) partialObjectMetadata {
 	return partialObjectMetadata{Kind: "PartialObjectMetadata", APIVersion: "meta.k8s.io/v1", Metadata: *obj.GetObjectMeta()}
 }
 

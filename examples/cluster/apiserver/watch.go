@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // watchEvent is one line of a watch stream.
 type watchEvent struct {
-	Type   store.EventType `json:"type"`
-	Object any             `json:"object"`
+	Type   meta.EventType `json:"type"`
+	Object any            `json:"object"`
 }
 
 // bookmarkObject is the object of a BOOKMARK event: kind, apiVersion and
@@ -55,7 +55,7 @@ func (r *resource[T]) watch(ctx context.Context, w http.ResponseWriter, req *htt
 	case rv == "":
 		err = r.cache.waitFresh(ctx)
 	default:
-		from, _ = store.ParseResourceVersion(rv)
+		from, _ = meta.ParseResourceVersion(rv)
 		err = r.cache.waitFor(ctx, from)
 	}
 	if err != nil {
@@ -67,7 +67,7 @@ func (r *resource[T]) watch(ctx context.Context, w http.ResponseWriter, req *htt
 	filter := func(ev cacheEvent[T]) (cacheEvent[T], bool) { return filterEvent(ev, match) }
 	first, snapRev, cw, err := r.cache.subscribe(from, initial, p.opts.AllowWatchBookmarks, filter)
 	if err != nil {
-		if store.ReasonOf(err) != store.ReasonExpired {
+		if meta.ReasonOf(err) != meta.ReasonExpired {
 			return err
 		}
 		// Too old: a 200 stream with one ERROR event, as Kubernetes does.
@@ -91,7 +91,7 @@ func (r *resource[T]) watch(ctx context.Context, w http.ResponseWriter, req *htt
 		}
 	}
 	if p.opts.SendInitialEvents {
-		if !st.bookmark(snapRev, map[string]string{store.InitialEventsEndAnnotation: "true"}) {
+		if !st.bookmark(snapRev, map[string]string{meta.InitialEventsEndAnnotation: "true"}) {
 			return nil
 		}
 	}
@@ -134,24 +134,24 @@ func (r *resource[T]) watch(ctx context.Context, w http.ResponseWriter, req *htt
 // filterEvent turns a cache event into what a watch with match sees: an
 // object that starts matching arrives as ADDED, one that stops matching
 // as DELETED (its last matching state, with the new resourceVersion).
-func filterEvent[T store.Object](ev cacheEvent[T], match func(T) bool) (cacheEvent[T], bool) {
+func filterEvent[T meta.Object](ev cacheEvent[T], match func(T) bool) (cacheEvent[T], bool) {
 	switch ev.typ {
-	case store.Added:
+	case meta.Added:
 		return ev, match(ev.obj)
-	case store.Deleted:
+	case meta.Deleted:
 		return ev, match(ev.prev)
-	case store.Modified:
+	case meta.Modified:
 		cur, was := match(ev.obj), match(ev.prev)
 		switch {
 		case cur && was:
 			return ev, true
 		case cur:
-			ev.typ = store.Added
+			ev.typ = meta.Added
 			return ev, true
 		case was:
-			old := store.DeepCopy(ev.prev)
+			old := meta.DeepCopy(ev.prev)
 			old.GetObjectMeta().ResourceVersion = ev.obj.GetObjectMeta().ResourceVersion
-			return cacheEvent[T]{typ: store.Deleted, obj: old, prev: ev.prev, rev: ev.rev}, true
+			return cacheEvent[T]{typ: meta.Deleted, obj: old, prev: ev.prev, rev: ev.rev}, true
 		}
 	}
 	return ev, false
@@ -162,13 +162,13 @@ func filterEvent[T store.Object](ev cacheEvent[T], match func(T) bool) (cacheEve
 func (r *resource[T]) streamError(w http.ResponseWriter, err error) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	data, _ := json.Marshal(watchEvent{Type: store.Error, Object: statusOf(err)})
+	data, _ := json.Marshal(watchEvent{Type: meta.Error, Object: statusOf(err)})
 	_, _ = w.Write(append(data, '\n'))
 	return nil
 }
 
 // watchStream writes the events of one watch.
-type watchStream[T store.Object] struct {
+type watchStream[T meta.Object] struct {
 	w       http.ResponseWriter
 	r       *resource[T]
 	neg     negotiation
@@ -178,7 +178,7 @@ type watchStream[T store.Object] struct {
 	failed  bool
 }
 
-func newWatchStream[T store.Object](w http.ResponseWriter, r *resource[T], neg negotiation, req *http.Request) *watchStream[T] {
+func newWatchStream[T meta.Object](w http.ResponseWriter, r *resource[T], neg negotiation, req *http.Request) *watchStream[T] {
 	f, _ := w.(http.Flusher)
 	return &watchStream[T]{w: w, r: r, neg: neg, req: req, flusher: f,
 		events: r.s.metrics.watchEvents.WithLabelValues(r.t.Group, r.t.Version, r.t.Resource)}
@@ -200,7 +200,7 @@ func (s *watchStream[T]) flush() {
 func (s *watchStream[T]) write(ev watchEvent) bool {
 	data, err := json.Marshal(ev)
 	if err != nil {
-		data, _ = json.Marshal(watchEvent{Type: store.Error, Object: statusOf(store.NewInternalError(err))})
+		data, _ = json.Marshal(watchEvent{Type: meta.Error, Object: statusOf(meta.NewInternalError(err))})
 	}
 	if _, err := s.w.Write(append(data, '\n')); err != nil {
 		s.failed = true
@@ -212,7 +212,7 @@ func (s *watchStream[T]) write(ev watchEvent) bool {
 
 // send writes one event in the negotiated form.
 func (s *watchStream[T]) send(ev cacheEvent[T]) bool {
-	if ev.typ == store.Bookmark {
+	if ev.typ == meta.Bookmark {
 		return s.bookmark(ev.rev, nil)
 	}
 	var obj any = ev.obj
@@ -226,8 +226,8 @@ func (s *watchStream[T]) send(ev cacheEvent[T]) bool {
 }
 
 func (s *watchStream[T]) bookmark(rev int64, annotations map[string]string) bool {
-	return s.write(watchEvent{Type: store.Bookmark, Object: bookmarkObject{
+	return s.write(watchEvent{Type: meta.Bookmark, Object: bookmarkObject{
 		Kind: s.r.t.Kind, APIVersion: s.r.t.APIVersion(),
-		Metadata: bookmarkMeta{ResourceVersion: store.FormatResourceVersion(rev), Annotations: annotations},
+		Metadata: bookmarkMeta{ResourceVersion: meta.FormatResourceVersion(rev), Annotations: annotations},
 	}})
 }

@@ -11,18 +11,19 @@ import (
 
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // cacheEvent is one change the watch cache saw.
-type cacheEvent[T store.Object] struct {
-	typ  store.EventType // Added, Modified, Deleted or Bookmark
-	obj  T               // as stored (for Deleted: the last state, with the delete's resourceVersion)
-	prev T               // the state before, for Modified and Deleted
+type cacheEvent[T meta.Object] struct {
+	typ  meta.EventType // Added, Modified, Deleted or Bookmark
+	obj  T              // as stored (for Deleted: the last state, with the delete's resourceVersion)
+	prev T              // the state before, for Modified and Deleted
 	rev  int64
 }
 
 // cacheWatcher is one client watch fed by a watch cache.
-type cacheWatcher[T store.Object] struct {
+type cacheWatcher[T meta.Object] struct {
 	ch        chan cacheEvent[T] // closed when the cache drops the watcher
 	filter    func(cacheEvent[T]) (cacheEvent[T], bool)
 	bookmarks bool
@@ -36,7 +37,7 @@ const watchBufferSize = 1024
 // watchCache is kube-apiserver's cacher for one resource: one store
 // watch keeps a copy of every object and a window of recent events, and
 // fans them out to every client watch.
-type watchCache[T store.Object] struct {
+type watchCache[T meta.Object] struct {
 	r *resource[T]
 
 	mu      sync.Mutex
@@ -54,7 +55,7 @@ type watchCache[T store.Object] struct {
 	watchers map[*cacheWatcher[T]]struct{}
 }
 
-func newWatchCache[T store.Object](r *resource[T], size int) *watchCache[T] {
+func newWatchCache[T meta.Object](r *resource[T], size int) *watchCache[T] {
 	return &watchCache[T]{
 		r:        r,
 		changed:  make(chan struct{}),
@@ -65,7 +66,7 @@ func newWatchCache[T store.Object](r *resource[T], size int) *watchCache[T] {
 	}
 }
 
-func objectKey(m *store.ObjectMeta) string { return m.Namespace + "/" + m.Name }
+func objectKey(m *meta.ObjectMeta) string { return m.Namespace + "/" + m.Name }
 
 // run keeps the cache in step with the store until ctx is done: it lists,
 // then watches from the list's revision, and lists again when the watch
@@ -95,14 +96,14 @@ func (c *watchCache[T]) run(ctx context.Context) {
 
 // sync loads the cache from one list and follows one watch.
 func (c *watchCache[T]) sync(ctx context.Context) error {
-	list, err := c.r.st.List(ctx, store.ListOptions{})
+	list, err := c.r.st.List(ctx, meta.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
-	rev, _ := store.ParseResourceVersion(list.ResourceVersion)
+	rev, _ := meta.ParseResourceVersion(list.ResourceVersion)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch, err := c.r.st.Watch(wctx, store.ListOptions{ResourceVersion: list.ResourceVersion, AllowWatchBookmarks: true})
+	ch, err := c.r.st.Watch(wctx, meta.ListOptions{ResourceVersion: list.ResourceVersion, AllowWatchBookmarks: true})
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
@@ -123,7 +124,7 @@ func (c *watchCache[T]) sync(ctx context.Context) error {
 			if !ok {
 				return errors.New("the store watch ended")
 			}
-			if ev.Type == store.Error {
+			if ev.Type == meta.Error {
 				return ev.Err
 			}
 			c.apply(ev)
@@ -164,14 +165,14 @@ func (c *watchCache[T]) setRevLocked(rev int64) {
 
 // apply takes one store event into the cache and sends it to the
 // watchers.
-func (c *watchCache[T]) apply(ev store.WatchEvent[T]) {
-	rev, err := store.ParseResourceVersion(ev.Object.GetObjectMeta().ResourceVersion)
+func (c *watchCache[T]) apply(ev meta.WatchEvent[T]) {
+	rev, err := meta.ParseResourceVersion(ev.Object.GetObjectMeta().ResourceVersion)
 	if err != nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ev.Type == store.Bookmark {
+	if ev.Type == meta.Bookmark {
 		// Every bookmark goes out, even one at the revision the cache
 		// already has: a watch whose selector skipped the latest events
 		// learns from it how far it is.
@@ -179,28 +180,28 @@ func (c *watchCache[T]) apply(ev store.WatchEvent[T]) {
 			return
 		}
 		c.setRevLocked(rev)
-		c.dispatchLocked(cacheEvent[T]{typ: store.Bookmark, rev: rev})
+		c.dispatchLocked(cacheEvent[T]{typ: meta.Bookmark, rev: rev})
 		return
 	}
 	key := objectKey(ev.Object.GetObjectMeta())
 	prev, had := c.objects[key]
 	ce := cacheEvent[T]{typ: ev.Type, obj: ev.Object, prev: prev, rev: rev}
 	switch ev.Type {
-	case store.Deleted:
+	case meta.Deleted:
 		if !had {
 			return // never seen: nothing to delete
 		}
 		// The store may send only the name of a deleted object; its last
 		// state is the one the cache holds.
-		obj := store.DeepCopy(prev)
+		obj := meta.DeepCopy(prev)
 		obj.GetObjectMeta().ResourceVersion = ev.Object.GetObjectMeta().ResourceVersion
 		ce.obj = obj
 		delete(c.objects, key)
-	case store.Added, store.Modified:
+	case meta.Added, meta.Modified:
 		if had {
-			ce.typ = store.Modified
+			ce.typ = meta.Modified
 		} else {
-			ce.typ = store.Added
+			ce.typ = meta.Added
 		}
 		c.objects[key] = ev.Object
 	default:
@@ -228,7 +229,7 @@ func (c *watchCache[T]) pushLocked(ev cacheEvent[T]) {
 // buffer is full is dropped; a bookmark it has no room for is skipped.
 func (c *watchCache[T]) dispatchLocked(ev cacheEvent[T]) {
 	for w := range c.watchers {
-		if ev.typ == store.Bookmark {
+		if ev.typ == meta.Bookmark {
 			if w.bookmarks {
 				select {
 				case w.ch <- ev:
@@ -283,11 +284,11 @@ func (c *watchCache[T]) waitFor(ctx context.Context, rev int64) error {
 			return store.FromKVError(ctx.Err(), c.r.t.GroupResource(), "")
 		case <-timer.C():
 			if rev == 0 {
-				return store.NewTimeout(fmt.Sprintf("the watch cache of %s is still loading", c.r.t.GroupResource()), 1)
+				return meta.NewTimeout(fmt.Sprintf("the watch cache of %s is still loading", c.r.t.GroupResource()), 1)
 			}
-			return &store.StatusError{Reason: store.ReasonTimeout, RetryAfterSeconds: 1,
+			return &meta.StatusError{Reason: meta.ReasonTimeout, RetryAfterSeconds: 1,
 				Message: fmt.Sprintf("Too large resource version: %d, current: %d", rev, c.currentRev()),
-				Causes:  []store.Cause{{Type: store.CauseTypeResourceVersionTooLarge, Message: "Too large resource version"}}}
+				Causes:  []meta.Cause{{Type: meta.CauseTypeResourceVersionTooLarge, Message: "Too large resource version"}}}
 		}
 	}
 }
@@ -348,7 +349,7 @@ func (c *watchCache[T]) list(match func(T) bool) ([]T, int64) {
 
 // errTooOld is the 410 a watch from a revision older than the window gets.
 func errTooOld(rev, oldest int64) error {
-	return &store.StatusError{Reason: store.ReasonExpired,
+	return &meta.StatusError{Reason: meta.ReasonExpired,
 		Message: fmt.Sprintf("too old resource version: %d (%d)", rev, oldest)}
 }
 
@@ -370,8 +371,8 @@ func (c *watchCache[T]) subscribe(from int64, initial bool, bookmarks bool,
 		slices.Sort(keys)
 		for _, k := range keys {
 			o := c.objects[k]
-			rv, _ := store.ParseResourceVersion(o.GetObjectMeta().ResourceVersion)
-			if ev, ok := filter(cacheEvent[T]{typ: store.Added, obj: o, rev: rv}); ok {
+			rv, _ := meta.ParseResourceVersion(o.GetObjectMeta().ResourceVersion)
+			if ev, ok := filter(cacheEvent[T]{typ: meta.Added, obj: o, rev: rv}); ok {
 				first = append(first, ev)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	raftprom "github.com/governor-io/governor/raft/prommetrics"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 	"github.com/governor-io/governor/store/mvcc/prommetrics"
 )
@@ -57,25 +58,25 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	var store kv.KV
+	var backend kv.KV
 	switch *storage {
 	case "memory":
 		e, err := mvcc.Open(mvcc.Options{Metrics: prommetrics.New(reg), Logger: log, AutoCompactAge: 5 * time.Minute})
 		if err != nil {
 			return err
 		}
-		store = e
+		backend = e
 	case "raft":
 		node, err := openRaft(ctx, filepath.Join(*dataDir, "raft"), log, reg)
 		if err != nil {
 			return err
 		}
-		store = node
+		backend = node
 	default:
 		return fmt.Errorf("unknown -storage %q: want raft or memory", *storage)
 	}
 	defer func() {
-		if err := store.Close(); err != nil && !errors.Is(err, kv.ErrClosed) {
+		if err := backend.Close(); err != nil && !errors.Is(err, kv.ErrClosed) {
 			log.Warn("governor: close the KV", "err", err)
 		}
 	}()
@@ -84,7 +85,7 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv, err := apiserver.New(apiserver.Config{KV: store, Listener: ln, Logger: log, Registerer: reg,
+	srv, err := apiserver.New(apiserver.Config{KV: backend, Listener: ln, Logger: log, Registerer: reg,
 		MaxRequestBodyBytes: *maxBody})
 	if err != nil {
 		ln.Close()
@@ -95,7 +96,7 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		srv.Close()
 		return err
 	}
-	if err := createNamespaces(ctx, store); err != nil {
+	if err := createNamespaces(ctx, backend); err != nil {
 		ln.Close()
 		srv.Close()
 		return err
@@ -153,7 +154,7 @@ func createNamespaces(ctx context.Context, k kv.KV) error {
 		if corev1.Namespaces.Default != nil {
 			corev1.Namespaces.Default(ns)
 		}
-		if _, err := namespaces.Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		if _, err := namespaces.Create(ctx, ns); err != nil && !errors.Is(err, meta.ErrAlreadyExists) {
 			return fmt.Errorf("create namespace %s: %w", name, err)
 		}
 	}
