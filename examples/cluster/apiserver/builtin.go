@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/governor-io/governor/examples/cluster/api/admissionregistrationv1"
-	"github.com/governor-io/governor/examples/cluster/api/apiextensionsv1"
 	"github.com/governor-io/governor/examples/cluster/api/appsv1"
 	"github.com/governor-io/governor/examples/cluster/api/coordinationv1"
 	"github.com/governor-io/governor/examples/cluster/api/corev1"
@@ -38,7 +37,7 @@ func InstallBuiltins(s *Server) error {
 		Register(s, rbacv1.RoleBindings),
 		Register(s, admissionregistrationv1.MutatingWebhookConfigurations),
 		Register(s, admissionregistrationv1.ValidatingWebhookConfigurations),
-		Register(s, apiextensionsv1.CustomResourceDefinitions),
+		InstallCustomResources(s),
 		Register(s, schedulingv1.PriorityClasses),
 		Register(s, coordinationv1.Leases),
 		Register(s, discoveryv1.EndpointSlices),

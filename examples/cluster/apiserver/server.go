@@ -80,6 +80,9 @@ type Config struct {
 	// Version is what /version reports. The zero value reports
 	// [DefaultVersion].
 	Version VersionInfo
+	// Schemaless are resources served without a schema, keeping every
+	// field of their objects (see [SchemalessResource]).
+	Schemaless []SchemalessResource
 }
 
 // VersionInfo is the body of /version, as Kubernetes' version.Info.
@@ -123,6 +126,8 @@ type Server struct {
 
 	mu        sync.RWMutex
 	endpoints map[groupVersionResource]endpoint
+
+	crds *crdController // set by InstallCustomResources
 }
 
 type groupVersionResource struct{ group, version, resource string }
@@ -195,6 +200,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics, s.gatherer = m, gat
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.installSchemaless(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
