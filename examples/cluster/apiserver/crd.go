@@ -128,12 +128,10 @@ type servedCRD struct {
 	resources  []*resource[*unstructured.Object]
 }
 
-// crdEndpoint serves a custom resource: the resource's own verbs, and the
-// scale subresource.
+// crdEndpoint serves a custom resource.
 type crdEndpoint struct {
 	*resource[*unstructured.Object]
 	owner string // the CRD's name
-	scale *apiextensionsv1.CustomResourceSubresourceScale
 }
 
 // run follows the CRDs in the store until ctx ends: a list, then a
@@ -294,12 +292,8 @@ func (c *crdController) serveLocked(crd *apiextensionsv1.CustomResourceDefinitio
 			c.unregisterAll(sc)
 			return err
 		}
-		var scale *apiextensionsv1.CustomResourceSubresourceScale
-		if v.Subresources != nil {
-			scale = v.Subresources.Scale
-		}
 		r, err := register(c.s, t, func(r *resource[*unstructured.Object]) endpoint {
-			return &crdEndpoint{resource: r, owner: crd.Name, scale: scale}
+			return &crdEndpoint{resource: r, owner: crd.Name}
 		})
 		if err != nil {
 			c.unregisterAll(sc)

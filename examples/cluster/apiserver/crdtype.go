@@ -38,6 +38,7 @@ func customType(crd *apiextensionsv1.CustomResourceDefinition, v apiextensionsv1
 		}
 		if sr.Scale != nil {
 			t.Subresources = append(t.Subresources, "scale")
+			t.Scale = customScale(sr.Scale)
 		}
 	}
 	if len(v.AdditionalPrinterColumns) > 0 {
