@@ -40,7 +40,16 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		kubeconfig = fs.String("kubeconfig", "", "where to write a kubeconfig for this server (default: <data-dir>/kubeconfig)")
 		logLevel   = fs.String("log", "info", "log level: debug (every request), info, warn, error")
 		maxBody    = fs.Int64("max-request-body-bytes", apiserver.DefaultMaxRequestBodyBytes, "largest request body accepted")
+		schemaless []apiserver.SchemalessResource
 	)
+	fs.Func("schemaless-resource", "serve GROUP/VERSION/RESOURCE[:KIND][:Cluster] without a schema, keeping every field (repeatable), for informers of resources Governor does not model", func(v string) error {
+		r, err := apiserver.ParseSchemalessResource(v)
+		if err != nil {
+			return err
+		}
+		schemaless = append(schemaless, r)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +95,7 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv, err := apiserver.New(apiserver.Config{KV: backend, Listener: ln, Logger: log, Registerer: reg,
-		MaxRequestBodyBytes: *maxBody})
+		MaxRequestBodyBytes: *maxBody, Schemaless: schemaless})
 	if err != nil {
 		ln.Close()
 		return err
