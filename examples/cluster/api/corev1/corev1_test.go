@@ -243,3 +243,49 @@ func TestConfigMapAndSecretValidation(t *testing.T) {
 		t.Fatalf("secret type change: %v", causes)
 	}
 }
+
+func TestPodUpdateMayChangeOnlyWhatKubernetesAllows(t *testing.T) {
+	secs := int64(300)
+	base := &corev1.Pod{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1"}},
+			Tolerations:     []corev1.Toleration{{Key: "a", Operator: "Exists", TolerationSeconds: &secs}},
+			SchedulingGates: []corev1.PodSchedulingGate{{Name: "g1"}, {Name: "g2"}}}}
+	for _, tc := range []struct {
+		name    string
+		edit    func(*corev1.Pod)
+		allowed bool
+	}{
+		{"labels only", func(p *corev1.Pod) { p.Labels = map[string]string{"x": "y"} }, true},
+		{"image", func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx:2" }, true},
+		{"active deadline", func(p *corev1.Pod) { d := int64(5); p.Spec.ActiveDeadlineSeconds = &d }, true},
+		{"add toleration", func(p *corev1.Pod) {
+			p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: "b", Operator: "Exists"})
+		}, true},
+		{"remove toleration", func(p *corev1.Pod) { p.Spec.Tolerations = nil }, false},
+		{"remove gate", func(p *corev1.Pod) { p.Spec.SchedulingGates = p.Spec.SchedulingGates[1:] }, true},
+		{"add gate", func(p *corev1.Pod) {
+			p.Spec.SchedulingGates = append(p.Spec.SchedulingGates, corev1.PodSchedulingGate{Name: "g3"})
+		}, false},
+		{"bind", func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }, true},
+		{"restart policy", func(p *corev1.Pod) { p.Spec.RestartPolicy = "Never" }, false},
+		{"add container", func(p *corev1.Pod) {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "d", Image: "x"})
+		}, false},
+		{"command", func(p *corev1.Pod) { p.Spec.Containers[0].Command = []string{"sh"} }, false},
+		{"defaults filled in", func(p *corev1.Pod) { corev1.DefaultPodSpec(&p.Spec) }, true},
+	} {
+		n := meta.DeepCopy(base)
+		tc.edit(n)
+		causes := corev1.Pods.ValidateUpdate(base, n)
+		if (len(causes) == 0) != tc.allowed {
+			t.Errorf("%s: causes %v, allowed %v", tc.name, causes, tc.allowed)
+		}
+	}
+	bound := meta.DeepCopy(base)
+	bound.Spec.NodeName = "n1"
+	moved := meta.DeepCopy(bound)
+	moved.Spec.NodeName = "n2"
+	if causes := corev1.Pods.ValidateUpdate(bound, moved); len(causes) != 1 || causes[0].Field != "spec.nodeName" {
+		t.Fatalf("moving a bound pod: %v", causes)
+	}
+}

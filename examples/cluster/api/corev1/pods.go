@@ -3,6 +3,8 @@ package corev1
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,14 +50,9 @@ var Pods = api.Type[*Pod]{
 			p.Status.QOSClass = qosClass(&p.Spec)
 		}
 	},
-	Validate: validatePod,
-	ValidateUpdate: func(oldPod, newPod *Pod) []meta.Cause {
-		if oldPod.Spec.NodeName != "" && newPod.Spec.NodeName != oldPod.Spec.NodeName {
-			return []meta.Cause{api.Forbidden("spec.nodeName", "pod updates may not change the node a pod is bound to")}
-		}
-		return nil
-	},
-	New: func() *Pod { return new(Pod) },
+	Validate:       validatePod,
+	ValidateUpdate: validatePodUpdate,
+	New:            func() *Pod { return new(Pod) },
 }
 
 // podCells computes a pod's row as kubectl shows it.
@@ -375,4 +372,57 @@ func sameQuantity(a, b Quantity) bool {
 	x, errA := a.MilliValue()
 	y, errB := b.MilliValue()
 	return errA == nil && errB == nil && x == y
+}
+
+// podUpdateForbidden is Kubernetes' account of what a pod update may
+// change.
+const podUpdateForbidden = "pod updates may not change fields other than `spec.containers[*].image`," +
+	"`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing " +
+	"tolerations),`spec.schedulingGates` (only removals) or `spec.nodeName` (only to bind an unbound pod)"
+
+// validatePodUpdate allows a pod's spec to change only where Kubernetes
+// allows it: container images, the active deadline, added tolerations,
+// removed scheduling gates, and the node of a pod not yet bound (which is
+// how a binding lands).
+func validatePodUpdate(o, n *Pod) []meta.Cause {
+	if o.Spec.NodeName != "" && n.Spec.NodeName != o.Spec.NodeName {
+		return []meta.Cause{api.Forbidden("spec.nodeName", "pod updates may not change the node a pod is bound to")}
+	}
+	old, cur := o.Spec.DeepCopy(), n.Spec.DeepCopy()
+	DefaultPodSpec(old)
+	DefaultPodSpec(cur)
+	for _, pair := range [][2][]Container{{old.Containers, cur.Containers}, {old.InitContainers, cur.InitContainers}} {
+		for i := range pair[0] {
+			if i < len(pair[1]) {
+				pair[0][i].Image = pair[1][i].Image
+			}
+		}
+	}
+	old.ActiveDeadlineSeconds = cur.ActiveDeadlineSeconds
+	if containsAll(cur.Tolerations, old.Tolerations) {
+		old.Tolerations = cur.Tolerations
+	}
+	if containsAll(old.SchedulingGates, cur.SchedulingGates) {
+		old.SchedulingGates = cur.SchedulingGates
+	}
+	if old.NodeName == "" {
+		old.NodeName = cur.NodeName
+	}
+	a, errA := json.Marshal(old)
+	b, errB := json.Marshal(cur)
+	if errA != nil || errB != nil || string(a) != string(b) {
+		return []meta.Cause{api.Forbidden("spec", podUpdateForbidden)}
+	}
+	return nil
+}
+
+// containsAll reports whether every element of sub is in set, comparing
+// values (pointers by what they point at).
+func containsAll[E any](set, sub []E) bool {
+	for _, e := range sub {
+		if !slices.ContainsFunc(set, func(s E) bool { return reflect.DeepEqual(s, e) }) {
+			return false
+		}
+	}
+	return true
 }
