@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -136,4 +137,19 @@ current-context: admin
 	// Output:
 	// https://127.0.0.1:6443 /etc/governor/pki/ca.crt /etc/governor/pki/scheduler.crt
 	// s3cret team-a
+}
+
+// A component's main binds kubectl's connection flags and the client's
+// limits; flags given on the command line override the kubeconfig.
+func ExampleConfig_BindFlags() {
+	var cfg client.Config
+	fs := flag.NewFlagSet("scheduler", flag.ContinueOnError)
+	flags := cfg.BindFlags(fs)
+	_ = fs.Parse([]string{"-server", "http://127.0.0.1:8080", "-kube-api-qps", "100", "-kube-api-burst", "200"})
+	if err := flags.Complete(fs); err != nil { // -server alone: no kubeconfig needed
+		panic(err)
+	}
+	fmt.Println(cfg.Host, cfg.QPS, cfg.Burst)
+	// Output:
+	// http://127.0.0.1:8080 100 200
 }
