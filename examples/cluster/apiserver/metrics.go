@@ -72,5 +72,9 @@ func (m *metrics) labels(ri *requestInfo) []string {
 	if ri.resource != "" {
 		scope = ri.scope()
 	}
-	return []string{verb, ri.group, ri.version, ri.resource, ri.subresource, scope, "apiserver"}
+	sub := ri.subresource
+	if _, ok := subresourceDiscovery[sub]; !ok {
+		sub = "" // not one the server knows: the client's own string
+	}
+	return []string{verb, ri.group, ri.version, ri.resource, sub, scope, "apiserver"}
 }

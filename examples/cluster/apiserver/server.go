@@ -358,7 +358,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	start := s.clock.Now()
 	s.serveNonResource(rec, r)
-	s.observe(r, &requestInfo{verb: strings.ToLower(r.Method)}, rec.code(), start, false)
+	s.observe(r, &requestInfo{verb: methodVerb(r.Method)}, rec.code(), start, false)
+}
+
+// methodVerb is the verb label of a request that is not for a resource:
+// the method, or "other" for a method HTTP does not define.
+func methodVerb(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return strings.ToLower(method)
+	}
+	return "other"
 }
 
 func (s *Server) serveNonResource(w http.ResponseWriter, r *http.Request) {
@@ -447,7 +458,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.serveResource(rec, r, ri, ep, start)
 		return
 	}
-	s.observe(r, ri, rec.code(), start, false)
+	// A path that names no resource is counted without its segments,
+	// which are the client's to choose: labels stay few and valid.
+	s.observe(r, &requestInfo{verb: methodVerb(r.Method)}, rec.code(), start, false)
 }
 
 func (s *Server) serveResource(w *recorder, r *http.Request, ri *requestInfo, ep endpoint, start time.Time) {
