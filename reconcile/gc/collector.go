@@ -220,7 +220,8 @@ func (c *collector) orphanDependents(ctx context.Context, ri int, req Request) e
 // deleteDependents carries out a Foreground delete of req: once no
 // dependent that blocks its owner's deletion is left, it removes req's
 // foregroundDeletion finalizer. Until then it (re)enqueues the blocking
-// dependents, which are garbage as long as req waits for them.
+// dependents that are not being deleted yet, which are garbage as long as
+// req waits for them; those being deleted bring req back when they go.
 func (c *collector) deleteDependents(ctx context.Context, ri int, req Request) error {
 	blocking := 0
 	for _, d := range c.g.dependentsOf(req.UID) {
@@ -228,7 +229,7 @@ func (c *collector) deleteDependents(ctx context.Context, ri int, req Request) e
 			continue
 		}
 		blocking++
-		if !d.deletingDependents {
+		if !d.deleting {
 			c.ctrl.Enqueue(d.req)
 		}
 	}

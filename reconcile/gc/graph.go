@@ -185,8 +185,11 @@ type dependent struct {
 	req Request
 	res int
 	// blocking: a reference to the owner sets blockOwnerDeletion.
-	blocking           bool
-	deletingDependents bool
+	blocking bool
+	// deleting: it has a deletionTimestamp (and so needs nothing more
+	// from its owner's reconcile: its deletion event brings the owner
+	// back).
+	deleting bool
 }
 
 // observed reports whether the object with uid is in the graph, seen and
@@ -209,7 +212,7 @@ func (g *graph) dependentsOf(uid string) []dependent {
 	}
 	var out []dependent
 	for d := range o.dependents {
-		dep := dependent{req: g.request(d), res: d.res, deletingDependents: d.deletingDependents}
+		dep := dependent{req: g.request(d), res: d.res, deleting: d.deleting}
 		named := false
 		for _, ref := range d.owners {
 			if g.refersTo(d, ref, o) {
