@@ -50,7 +50,7 @@ type env struct {
 }
 
 // wraps replace the Resources the collector is given, by resource name.
-type wraps map[string]func(gc.Resource) gc.Resource
+type wraps map[string]func(*env, gc.Resource) gc.Resource
 
 // newEnv starts a collector over the three stores, through w's wrappers.
 func newEnv(t *testing.T, w wraps) *env {
@@ -67,7 +67,7 @@ func newEnv(t *testing.T, w wraps) *env {
 	resources := []gc.Resource{gc.ForStore(e.widgets), gc.ForStore(e.gadgets), gc.ForStore(e.racks)}
 	for i, r := range resources {
 		if f := w[r.Info().Resource]; f != nil {
-			resources[i] = f(r)
+			resources[i] = f(e, r)
 		}
 	}
 	ctrl, err := gc.New(re.Manager, gc.Options{Workers: 4}, resources...)
@@ -80,28 +80,11 @@ func newEnv(t *testing.T, w wraps) *env {
 	return e
 }
 
-// settle waits until the stores' informers and the collector are all idle
-// at once: the Env settles, and the collector did nothing meanwhile.
+// settle waits until nothing is left to do: the Env's Settle covers the
+// collector, a controller of its manager, and the informers it shares.
 func (e *env) settle() {
 	e.T.Helper()
-	deadline := time.After(e.SettleTimeout) // a guard, not a synchronisation
-	for {
-		ch := e.gc.Activity()
-		e.Settle()
-		if e.gc.Idle() {
-			select {
-			case <-ch: // it worked while the rest settled: again
-				continue
-			default:
-				return
-			}
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			e.T.Fatalf("the collector did not settle within %s", e.SettleTimeout)
-		}
-	}
+	e.Settle()
 }
 
 // ref returns a reference to owner.
