@@ -495,39 +495,45 @@ func TestForegroundDeletionOfACycleEnds(t *testing.T) {
 	}
 }
 
-// adoptBeforeDelete is a gadgets Resource on which, just before the
-// collector's first delete of the object named name, another writer adopts
-// it: it gets a reference to the owner adopter.
-type adoptBeforeDelete struct {
-	gc.Resource
-	e       *env
-	name    string
-	adopter store.ObjectMeta
-	once    sync.Once
+// adoptingKV runs adopt once, just before the first transaction that
+// deletes key: another writer gets in between a delete's read of the
+// object and its write.
+type adoptingKV struct {
+	kv.KV
+	key   string
+	once  sync.Once
+	adopt func(ctx context.Context)
 }
 
-func (a *adoptBeforeDelete) Delete(ctx context.Context, ns, name string, opts meta.DeleteOptions) error {
-	if name == a.name {
-		a.once.Do(func() {
-			_, err := a.e.gadgets.GuaranteedUpdate(ctx, ns, name, func(g *Gadget) (*Gadget, error) {
-				g.OwnerReferences = append(g.OwnerReferences, meta.OwnerReference{APIVersion: "example.io/v1", Kind: "Widget",
-					Name: a.adopter.Name, UID: a.adopter.UID})
-				return g, nil
-			})
-			if err != nil {
-				a.e.T.Errorf("adopt: %v", err)
-			}
-		})
+func (a *adoptingKV) Txn(ctx context.Context, req kv.TxnRequest) (*kv.TxnResponse, error) {
+	for _, op := range req.Success {
+		if op.Type == kv.OpDelete && op.Key == a.key && op.End == "" {
+			a.once.Do(func() { a.adopt(ctx) })
+		}
 	}
-	return a.Resource.Delete(ctx, ns, name, opts)
+	return a.KV.Txn(ctx, req)
 }
 
 func TestObjectAdoptedAfterItsReadIsNotDeleted(t *testing.T) {
-	a := &adoptBeforeDelete{name: "child"}
-	e := newEnv(t, wraps{"gadgets": func(_ *env, r gc.Resource) gc.Resource { a.Resource = r; return a }})
-	a.e = e
+	var adopter *Widget
+	// The collector deletes gadgets through a store of the same keys on a
+	// KV where the child is adopted by a new owner just before the
+	// collector's delete of it reaches the KV; it shares the Env's
+	// informer of gadgets.
+	e := newEnv(t, wraps{"gadgets": func(e *env, _ gc.Resource) gc.Resource {
+		akv := &adoptingKV{KV: e.KV, key: e.gadgets.Key("ns", "child"), adopt: func(ctx context.Context) {
+			_, err := e.gadgets.GuaranteedUpdate(ctx, "ns", "child", func(g *Gadget) (*Gadget, error) {
+				g.OwnerReferences = append(g.OwnerReferences, ref(adopter, false))
+				return g, nil
+			})
+			if err != nil {
+				e.T.Errorf("adopt: %v", err)
+			}
+		}}
+		return gc.ForStore(store.NewWithOptions(akv, gadgetResource, store.Options{Clock: e.Clock}))
+	}})
 	owner := e.widget("ns", "owner", nil)
-	a.adopter = e.widget("ns", "adopter", nil).ObjectMeta
+	adopter = e.widget("ns", "adopter", nil)
 	e.gadget("ns", "child", nil, ref(owner, true))
 	e.settle()
 	del(e, e.widgets, "ns", "owner", background)
@@ -536,7 +542,7 @@ func TestObjectAdoptedAfterItsReadIsNotDeleted(t *testing.T) {
 	if child == nil {
 		t.Fatal("the collector deleted an object adopted after it read it")
 	}
-	if !slices.Equal(ownerUIDs(child), []string{a.adopter.UID}) {
+	if !slices.Equal(ownerUIDs(child), []string{adopter.UID}) {
 		t.Fatalf("child owners %+v, want only the adopter", child.OwnerReferences)
 	}
 }
