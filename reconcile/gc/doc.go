@@ -21,6 +21,11 @@
 //	backups.Delete(ctx, "ns", "nightly", meta.DeleteOptions{
 //		PropagationPolicy: meta.DeletePropagationForeground}) // or Orphan
 //
+// In a [github.com/governor-io/governor/reconcile/reconciletest] Env, make
+// the stores with AddInformer and give the collector ForStore of each:
+// Env.Settle then waits for the collector, a controller of the Env's
+// manager, and for the informers it shares with the Env.
+//
 // # Semantics
 //
 // The policies are Kubernetes'. The store records Foreground and Orphan as
