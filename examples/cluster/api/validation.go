@@ -296,3 +296,9 @@ func labelValue(v string) string {
 	}
 	return ""
 }
+
+// NotFound returns the cause of a field that names something that does
+// not exist (a volume mount naming no volume, say).
+func NotFound(field string, value any) meta.Cause {
+	return meta.Cause{Type: "FieldValueNotFound", Field: field, Message: fmt.Sprintf("Not found: %s", quoteValue(value))}
+}

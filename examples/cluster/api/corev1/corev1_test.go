@@ -289,3 +289,37 @@ func TestPodUpdateMayChangeOnlyWhatKubernetesAllows(t *testing.T) {
 		t.Fatalf("moving a bound pod: %v", causes)
 	}
 }
+
+func TestPodVolumes(t *testing.T) {
+	p := &corev1.Pod{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: corev1.PodSpec{
+			Volumes: []corev1.Volume{{Name: "data"}, {Name: "conf", VolumeSource: corev1.VolumeSource{
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "c"}}}}},
+			Containers: []corev1.Container{{Name: "c", Image: "x",
+				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}, {Name: "conf", MountPath: "/etc/c"}}}}}}
+	corev1.Pods.Default(p)
+	if p.Spec.Volumes[0].EmptyDir == nil || p.Spec.Volumes[1].EmptyDir != nil {
+		t.Fatalf("a volume without a source defaults to emptyDir: %+v", p.Spec.Volumes)
+	}
+	if causes := corev1.Pods.Validate(p); len(causes) != 0 {
+		t.Fatalf("valid volumes: %v", causes)
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*corev1.Pod)
+		field string
+	}{
+		{"mount of no volume", func(p *corev1.Pod) { p.Spec.Containers[0].VolumeMounts[0].Name = "nope" }, "spec.containers[0].volumeMounts[0].name"},
+		{"no mount path", func(p *corev1.Pod) { p.Spec.Containers[0].VolumeMounts[1].MountPath = "" }, "spec.containers[0].volumeMounts[1].mountPath"},
+		{"duplicate volume", func(p *corev1.Pod) { p.Spec.Volumes[1].Name = "data" }, "spec.volumes[1].name"},
+		{"two sources", func(p *corev1.Pod) { p.Spec.Volumes[0].HostPath = &corev1.HostPathVolumeSource{Path: "/x"} }, "spec.volumes[0]"},
+		{"opaque second source", func(p *corev1.Pod) { p.Spec.Volumes[1].NFS = []byte(`{"server":"s","path":"/"}`) }, "spec.volumes[1]"},
+	} {
+		q := meta.DeepCopy(p)
+		tc.edit(q)
+		causes := corev1.Pods.Validate(q)
+		if len(causes) == 0 || causes[0].Field != tc.field {
+			t.Errorf("%s: causes %v, want field %s", tc.name, causes, tc.field)
+		}
+	}
+}

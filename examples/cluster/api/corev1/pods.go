@@ -234,8 +234,42 @@ func ValidatePodSpec(s *PodSpec, path string) []meta.Cause {
 			}
 		}
 	}
+	volumes := map[string]bool{}
+	for i := range s.Volumes {
+		v := &s.Volumes[i]
+		p := fmt.Sprintf("%s.volumes[%d]", path, i)
+		switch {
+		case v.Name == "":
+			causes = append(causes, api.Required(p+".name", ""))
+		case volumes[v.Name]:
+			causes = append(causes, meta.Cause{Type: "FieldValueDuplicate", Field: p + ".name", Message: fmt.Sprintf("Duplicate value: %q", v.Name)})
+		default:
+			for _, msg := range api.DNS1123Label(v.Name, false) {
+				causes = append(causes, api.Invalid(p+".name", v.Name, msg))
+			}
+		}
+		volumes[v.Name] = true
+		if n := v.VolumeSource.count(); n > 1 {
+			causes = append(causes, api.Forbidden(p, "may not specify more than 1 volume type"))
+		}
+	}
+	checkMounts := func(field string, cs []Container) {
+		for i, c := range cs {
+			for j, m := range c.VolumeMounts {
+				p := fmt.Sprintf("%s.%s[%d].volumeMounts[%d]", path, field, i, j)
+				if !volumes[m.Name] {
+					causes = append(causes, api.NotFound(p+".name", m.Name))
+				}
+				if m.MountPath == "" {
+					causes = append(causes, api.Required(p+".mountPath", ""))
+				}
+			}
+		}
+	}
 	check("initContainers", s.InitContainers)
 	check("containers", s.Containers)
+	checkMounts("initContainers", s.InitContainers)
+	checkMounts("containers", s.Containers)
 	switch s.RestartPolicy {
 	case "", RestartPolicyAlways, RestartPolicyOnFailure, RestartPolicyNever:
 	default:
@@ -300,6 +334,11 @@ func DefaultPodSpec(s *PodSpec) {
 	}
 	if s.DeprecatedServiceAccount == "" && s.ServiceAccountName != "" {
 		s.DeprecatedServiceAccount = s.ServiceAccountName
+	}
+	for i := range s.Volumes {
+		if s.Volumes[i].VolumeSource.count() == 0 {
+			s.Volumes[i].EmptyDir = &EmptyDirVolumeSource{}
+		}
 	}
 	for _, cs := range [][]Container{s.InitContainers, s.Containers} {
 		for i := range cs {

@@ -1,6 +1,9 @@
 package corev1
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"reflect"
+)
 
 // Volume is a named volume of a pod, which containers mount. The sources
 // a node agent can provide here (emptyDir, hostPath, configMap, secret,
@@ -152,4 +155,16 @@ type ServiceAccountTokenProjection struct {
 	ExpirationSeconds *int64 `json:"expirationSeconds,omitempty"`
 	Path              string `json:"path"`
 	User              *int64 `json:"user,omitempty"`
+}
+
+// count returns how many sources are set.
+func (s *VolumeSource) count() int {
+	n := 0
+	v := reflect.ValueOf(s).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Field(i); !f.IsZero() && !(f.Kind() == reflect.Slice && f.Len() == 0) {
+			n++
+		}
+	}
+	return n
 }
