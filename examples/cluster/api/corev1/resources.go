@@ -316,6 +316,15 @@ var Secrets = api.Type[*Secret]{
 		if s.Type == "" {
 			s.Type = "Opaque"
 		}
+		// stringData is write-only: it lands in data, as Kubernetes does
+		// it on every create and update.
+		if len(s.StringData) > 0 && s.Data == nil {
+			s.Data = make(map[string][]byte, len(s.StringData))
+		}
+		for k, v := range s.StringData {
+			s.Data[k] = []byte(v)
+		}
+		s.StringData = nil
 	},
 	Columns: api.Columns(
 		api.Column("Type", "The type of the secret"),
