@@ -232,10 +232,11 @@ func TestConfigMapAndSecretValidation(t *testing.T) {
 	if causes := corev1.ConfigMaps.ValidateUpdate(old, upd); len(causes) != 1 {
 		t.Fatalf("immutable config map changed: %v", causes)
 	}
-	sec := &corev1.Secret{ObjectMeta: meta.ObjectMeta{Name: "s", Namespace: "d"}}
+	sec := &corev1.Secret{ObjectMeta: meta.ObjectMeta{Name: "s", Namespace: "d"},
+		Data: map[string][]byte{"a": []byte("1"), "b": []byte("2")}, StringData: map[string]string{"b": "two", "c": "3"}}
 	corev1.Secrets.Default(sec)
-	if sec.Type != "Opaque" {
-		t.Fatalf("secret type %q", sec.Type)
+	if sec.Type != "Opaque" || sec.StringData != nil || string(sec.Data["a"]) != "1" || string(sec.Data["b"]) != "two" || string(sec.Data["c"]) != "3" {
+		t.Fatalf("secret defaults: type %q data %q stringData %v", sec.Type, sec.Data, sec.StringData)
 	}
 	changed := meta.DeepCopy(sec)
 	changed.Type = "kubernetes.io/tls"
