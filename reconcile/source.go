@@ -233,22 +233,6 @@ func Periodic[Req comparable](period time.Duration, list func() []Req, clk clock
 	return &periodicSource[Req]{period: period, list: list, clk: clock.OrReal(clk), started: make(chan struct{})}
 }
 
-// ResyncInformer returns a [Periodic] source that enqueues the own key of
-// every object in inf's cache every period.
-func ResyncInformer[T store.Object](inf *informer.Informer[T], period time.Duration, clk clock.Clock) Source[Request] {
-	return Periodic(period, func() []Request {
-		objs, err := inf.Lister().List("")
-		if err != nil {
-			return nil
-		}
-		reqs := make([]Request, len(objs))
-		for i, o := range objs {
-			reqs[i] = store.NameOf(o)
-		}
-		return reqs
-	}, clk)
-}
-
 func (s *periodicSource[Req]) Start(ctx context.Context, q Queue[Req]) error {
 	if s.period <= 0 || s.list == nil {
 		return fmt.Errorf("%w: periodic source needs a positive period and a list function", ErrInvalidOptions)

@@ -161,9 +161,6 @@ func (s *Server) Endpoint() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.ClientPort))
 }
 
-// Dir returns the data directory.
-func (s *Server) Dir() string { return s.cfg.Dir }
-
 // Stop stops the server and waits until it has released its ports and its
 // data directory. Clients see their connections drop. The data stays, and
 // [Server.Start] serves it again. Stop fails with [ErrNotRunning] on a
