@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,12 +37,15 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	var (
 		listen     = fs.String("listen", "127.0.0.1:8080", "address to serve the API on (plain HTTP)")
-		storage    = fs.String("storage", "raft", "where objects live: raft (an embedded single-member Raft KV in -data-dir) or memory")
+		storage    = fs.String("storage", "raft", "where objects live: raft (an embedded Raft KV member in -data-dir, alone unless -raft-cluster) or memory")
 		dataDir    = fs.String("data-dir", "governor.data", "directory of the Raft KV's data and the kubeconfig written")
 		kubeconfig = fs.String("kubeconfig", "", "where to write a kubeconfig for this server (default: <data-dir>/kubeconfig)")
 		logLevel   = fs.String("log", "info", "log level: debug (every request), info, warn, error")
 		maxBody    = fs.Int64("max-request-body-bytes", apiserver.DefaultMaxRequestBodyBytes, "largest request body accepted")
 		schemaless []apiserver.SchemalessResource
+		raftID     = fs.Uint64("raft-id", 1, "with -storage raft: this member's ID in -raft-cluster")
+		raftPeer   = fs.String("raft-peer", "127.0.0.1:0", "with -storage raft: the peer address to listen on (default: this member's in -raft-cluster)")
+		cluster    = fs.String("raft-cluster", "", "with -storage raft: the founding members, id=host:port,... (default: this member alone); run one API server per member, each with its own -data-dir")
 	)
 	fs.Func("schemaless-resource", "serve GROUP/VERSION/RESOURCE[:KIND][:Cluster] without a schema, keeping every field (repeatable), for informers of resources Governor does not model", func(v string) error {
 		r, err := apiserver.ParseSchemalessResource(v)
@@ -76,7 +81,15 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		backend = e
 	case "raft":
-		node, err := openRaft(ctx, filepath.Join(*dataDir, "raft"), log, reg)
+		var members []raft.Member
+		if *cluster != "" {
+			ms, err := parseCluster(*cluster)
+			if err != nil {
+				return err
+			}
+			members = ms
+		}
+		node, err := openRaft(ctx, raftOptions{dir: filepath.Join(*dataDir, "raft"), id: *raftID, peer: *raftPeer, members: members}, log, reg)
 		if err != nil {
 			return err
 		}
@@ -130,25 +143,58 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return err
 }
 
-// openRaft starts (or restarts, from dir) a single-member Raft KV.
-func openRaft(ctx context.Context, dir string, log *slog.Logger, reg prometheus.Registerer) (*raft.Node, error) {
+// raftOptions say which member of which cluster to run.
+type raftOptions struct {
+	dir     string
+	id      uint64
+	peer    string        // listen address
+	members []raft.Member // nil: this member alone
+}
+
+// openRaft starts (or restarts, from its directory) a member of a Raft KV:
+// alone, or one of the founding members listed.
+func openRaft(ctx context.Context, o raftOptions, log *slog.Logger, reg prometheus.Registerer) (*raft.Node, error) {
 	met, err := raftprom.New(reg)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: 1, ListenAddr: "127.0.0.1:0", Logger: log, Metrics: met})
+	listen := o.peer
+	for _, m := range o.members {
+		if m.ID == o.id && (listen == "" || listen == "127.0.0.1:0") {
+			listen = m.PeerAddr
+		}
+	}
+	tr, err := raft.NewTCPTransport(raft.TCPConfig{ID: o.id, ListenAddr: listen, Logger: log, Metrics: met})
 	if err != nil {
 		return nil, err
 	}
+	members := o.members
+	if members == nil {
+		members = []raft.Member{{ID: o.id, PeerAddr: tr.Addr()}}
+	}
 	node, err := raft.Open(ctx, raft.Config{
-		ID: 1, Dir: dir, Transport: tr, Logger: log, Metrics: met,
-		InitialCluster: []raft.Member{{ID: 1, PeerAddr: tr.Addr()}},
+		ID: o.id, Dir: o.dir, Transport: tr, Logger: log, Metrics: met,
+		InitialCluster: members,
 	})
 	if err != nil {
 		tr.Close()
 		return nil, err
 	}
 	return node, nil
+}
+
+// parseCluster parses "id=peer,...".
+func parseCluster(s string) ([]raft.Member, error) {
+	var out []raft.Member
+	for _, part := range strings.Split(s, ",") {
+		id, peer, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.ParseUint(id, 10, 64)
+		if !ok || err != nil || n == 0 || peer == "" {
+			return nil, fmt.Errorf("bad -raft-cluster entry %q: want id=host:port with a non-zero id", part)
+		}
+		out = append(out, raft.Member{ID: n, PeerAddr: peer})
+	}
+	return out, nil
 }
 
 // createNamespaces creates the namespaces Kubernetes starts with, if they

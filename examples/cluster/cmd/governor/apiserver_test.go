@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,12 +53,20 @@ type server struct {
 // print its kubeconfig.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
+	return beginServer(t, args...)()
+}
+
+// beginServer starts "governor apiserver" with args and returns a
+// function that waits for it to print its kubeconfig: servers that need
+// each other (the members of one Raft cluster) start together.
+func beginServer(t *testing.T, args ...string) func() *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := newLines()
-	var stderr bytes.Buffer
+	stderr := &syncWriter{w: &bytes.Buffer{}}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"apiserver", "-listen", "127.0.0.1:0", "-log", "warn"}, args...), out, &syncWriter{w: &stderr})
+		done <- run(ctx, append([]string{"apiserver", "-listen", "127.0.0.1:0", "-log", "warn"}, args...), out, stderr)
 	}()
 	s := &server{}
 	var once sync.Once
@@ -67,24 +79,28 @@ func startServer(t *testing.T, args ...string) *server {
 		return stopErr
 	}
 	t.Cleanup(func() { _ = s.stop() })
-	timeout := time.NewTimer(30 * time.Second)
-	defer timeout.Stop()
-	for s.kubeconfig == "" {
-		select {
-		case line := <-out.ch:
-			if u, ok := strings.CutPrefix(line, "governor apiserver: serving "); ok {
-				s.url, _, _ = strings.Cut(u, " ")
+	return func() *server {
+		t.Helper()
+		timeout := time.NewTimer(60 * time.Second)
+		defer timeout.Stop()
+		for s.kubeconfig == "" {
+			select {
+			case line := <-out.ch:
+				if u, ok := strings.CutPrefix(line, "governor apiserver: serving "); ok {
+					s.url, _, _ = strings.Cut(u, " ")
+				}
+				if p, ok := strings.CutPrefix(line, "  export KUBECONFIG="); ok {
+					s.kubeconfig = p
+				}
+			case err := <-done:
+				done <- err
+				t.Fatalf("the server stopped: %v\n%s", err, stderr.String())
+			case <-timeout.C:
+				t.Fatalf("the server printed no kubeconfig\n%s", stderr.String())
 			}
-			if p, ok := strings.CutPrefix(line, "  export KUBECONFIG="); ok {
-				s.kubeconfig = p
-			}
-		case err := <-done:
-			t.Fatalf("the server stopped: %v\n%s", err, stderr.String())
-		case <-timeout.C:
-			t.Fatal("the server printed no kubeconfig")
 		}
+		return s
 	}
-	return s
 }
 
 type syncWriter struct {
@@ -96,6 +112,79 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.w.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.String()
+}
+
+// freeAddrs returns n 127.0.0.1 addresses whose ports were free a moment
+// ago.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ln.Addr().String())
+		ln.Close()
+	}
+	return out
+}
+
+// call sends one API request to s and returns the code and body.
+func (s *server) call(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(data)
+}
+
+// Three API servers that are the three members of one Raft KV: a write
+// through any of them is read, consistently, through the others.
+func TestThreeMemberRaft(t *testing.T) {
+	peers := freeAddrs(t, 3)
+	cluster := fmt.Sprintf("1=%s,2=%s,3=%s", peers[0], peers[1], peers[2])
+	var waits []func() *server
+	for i := range 3 {
+		waits = append(waits, beginServer(t, "-data-dir", t.TempDir(), "-raft-id", fmt.Sprint(i+1), "-raft-cluster", cluster))
+	}
+	var servers []*server
+	for _, w := range waits {
+		servers = append(servers, w())
+	}
+	if code, body := servers[0].call(t, "POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"one"},"data":{"k":"v"}}`); code != 201 {
+		t.Fatalf("create through member 1: %d %s", code, body)
+	}
+	for i, s := range servers[1:] {
+		if code, body := s.call(t, "GET", "/api/v1/namespaces/default/configmaps/one", ""); code != 200 || !strings.Contains(body, `"k":"v"`) {
+			t.Fatalf("get through member %d: %d %s", i+2, code, body)
+		}
+	}
+	if code, body := servers[2].call(t, "POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"three"}}`); code != 201 {
+		t.Fatalf("create through member 3: %d %s", code, body)
+	}
+	if code, body := servers[0].call(t, "GET", "/api/v1/namespaces/default/configmaps", ""); code != 200 || !strings.Contains(body, `"name":"one"`) || !strings.Contains(body, `"name":"three"`) {
+		t.Fatalf("a consistent list through member 1: %d %s", code, body)
+	}
 }
 
 func TestAPIServerStopsOnCancel(t *testing.T) {

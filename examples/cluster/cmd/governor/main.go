@@ -13,6 +13,14 @@
 //	kubectl get pods
 //
 // -storage memory keeps everything in memory instead (lost on exit).
+// Three API servers can also be the three members of one Raft KV (no
+// etcd at all): give each its own -data-dir and -listen, its -raft-id,
+// and the same -raft-cluster:
+//
+//	governor apiserver -listen 127.0.0.1:8081 -data-dir a -raft-id 1 -raft-cluster 1=127.0.0.1:2380,2=127.0.0.1:2381,3=127.0.0.1:2382
+//	governor apiserver -listen 127.0.0.1:8082 -data-dir b -raft-id 2 -raft-cluster <the same>
+//	governor apiserver -listen 127.0.0.1:8083 -data-dir c -raft-id 3 -raft-cluster <the same>
+//
 // SIGINT or SIGTERM shuts the server down gracefully: watches end, the
 // requests in flight finish, and the KV is closed.
 package main
