@@ -89,6 +89,32 @@ func InstallCustomResources(s *Server) error {
 	return nil
 }
 
+// WaitCustomResource waits until the CustomResourceDefinition name is
+// served at generation (its metadata.generation), or, with generation 0,
+// until it is not served at all, or until ctx ends. It fails at once if
+// [InstallCustomResources] was not called. Clients that cannot call it
+// wait for the CRD's Established condition instead, which the server sets
+// once the resource is served.
+func (s *Server) WaitCustomResource(ctx context.Context, name string, generation int64) error {
+	s.mu.RLock()
+	c := s.crds
+	s.mu.RUnlock()
+	if c == nil {
+		return errors.New("apiserver: custom resources are not installed")
+	}
+	for {
+		g, ok, changed := c.servedGeneration(name)
+		if ok && g == generation || !ok && generation == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("apiserver: waiting for custom resource %s: %w", name, ctx.Err())
+		}
+	}
+}
+
 // crdController serves the resources of the CRDs in the store.
 type crdController struct {
 	s  *Server

@@ -91,7 +91,7 @@ func (e *env) waitServed(name string, gen int64) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := apiserver.WaitCRDServed(ctx, e.srv, name, gen); err != nil {
+	if err := e.srv.WaitCustomResource(ctx, name, gen); err != nil {
 		e.t.Fatalf("waiting for CRD %s at generation %d: %v", name, gen, err)
 	}
 }

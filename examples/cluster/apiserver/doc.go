@@ -80,6 +80,34 @@
 // cache's revision; a watch lasts timeoutSeconds, or a random time
 // between Config.MinRequestTimeout and twice that.
 //
+// # Custom resources
+//
+// [InstallCustomResources] (part of [InstallBuiltins]) serves
+// apiextensions.k8s.io/v1 CustomResourceDefinitions. A controller in the
+// server follows them: a CRD's resource appears in discovery and is
+// served as soon as the server sees the CRD, with no restart, in each
+// served version (versions differ only in apiVersion, as with conversion
+// strategy None; all read and write the same stored objects), with the
+// status and scale subresources, the version's printer columns in Tables
+// (JSONPath-lite: ".spec.x", ".status.y[0]", date columns as ages),
+// short names, categories and selectable fields. Its status then gets
+// NamesAccepted and Established conditions, acceptedNames and
+// storedVersions; [Server.WaitCustomResource] waits for it in-process.
+// Objects are [unstructured.Object]s: on create, update and patch they
+// are pruned of the fields the schema does not specify (except under
+// x-kubernetes-preserve-unknown-fields), defaulted, and validated against
+// it (package schema), a failure being a 422 Invalid Status whose causes
+// name fields such as "spec.replicas". A CRD whose names a resource of
+// its group already uses is refused (422). Strategic merge patch gets
+// 415, as in Kubernetes. Deleting a CRD (it carries the
+// customresourcecleanup finalizer) stops serving its resource, ends its
+// watches, deletes its objects and then the CRD.
+//
+// Config.Schemaless (the command's -schemaless-resource flag) names
+// resources served with no schema: every field is kept, so that
+// third-party informers can list and watch resources Governor does not
+// model.
+//
 // # Metrics and logs
 //
 // kube-apiserver's names: apiserver_request_total{verb, group, version,
