@@ -324,3 +324,25 @@ func TestPodVolumes(t *testing.T) {
 		}
 	}
 }
+
+func TestImmutableAllocations(t *testing.T) {
+	s := &corev1.Service{Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10", Type: "ClusterIP"}}
+	moved := meta.DeepCopy(s)
+	moved.Spec.ClusterIP = "10.96.0.11"
+	if c := corev1.Services.ValidateUpdate(s, moved); len(c) != 1 || c[0].Field != "spec.clusterIP" {
+		t.Fatalf("cluster IP change: %v", c)
+	}
+	fresh := &corev1.Service{}
+	if c := corev1.Services.ValidateUpdate(fresh, s); len(c) != 0 {
+		t.Fatalf("allocating a cluster IP: %v", c)
+	}
+	n := &corev1.Node{Spec: corev1.NodeSpec{PodCIDR: "10.244.1.0/24"}}
+	m := meta.DeepCopy(n)
+	m.Spec.PodCIDR = "10.244.2.0/24"
+	if c := corev1.Nodes.ValidateUpdate(n, m); len(c) != 1 || c[0].Field != "spec.podCIDR" {
+		t.Fatalf("pod CIDR change: %v", c)
+	}
+	if c := corev1.Nodes.ValidateUpdate(&corev1.Node{}, n); len(c) != 0 {
+		t.Fatalf("assigning a pod CIDR: %v", c)
+	}
+}

@@ -71,6 +71,13 @@ var Nodes = api.Type[*Node]{
 		}
 		return causes
 	},
+	ValidateUpdate: func(o, n *Node) []meta.Cause {
+		// A node's pod CIDR is assigned once.
+		if o.Spec.PodCIDR != "" && n.Spec.PodCIDR != o.Spec.PodCIDR {
+			return []meta.Cause{api.Forbidden("spec.podCIDR", "node updates may not change podCIDR except from \"\" to valid")}
+		}
+		return nil
+	},
 	New: func() *Node { return new(Node) },
 }
 
