@@ -152,6 +152,14 @@ var Services = api.Type[*Service]{
 		api.WideColumn("Selector", "Route service traffic to pods with label keys and values matching this selector."),
 	),
 	Cells: serviceCells,
+	ValidateUpdate: func(o, n *Service) []meta.Cause {
+		// Once allocated, a service's cluster IP stays (unless the service
+		// becomes an ExternalName, which has none).
+		if o.Spec.ClusterIP != "" && n.Spec.Type != ServiceTypeExternalName && n.Spec.ClusterIP != o.Spec.ClusterIP {
+			return []meta.Cause{api.Invalid("spec.clusterIP", n.Spec.ClusterIP, "field is immutable")}
+		}
+		return nil
+	},
 	Default: func(s *Service) {
 		if s.Spec.Type == "" {
 			s.Spec.Type = ServiceTypeClusterIP
