@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -203,7 +204,7 @@ func (c *crdController) sync(ctx context.Context) error {
 		names[name] = true // gone while we were not watching: unserve
 	}
 	c.mu.Unlock()
-	for _, name := range slices.Sorted(mapsKeys(names)) {
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		c.reconcile(ctx, name)
 	}
 	c.syncedOnce.Do(func() { close(c.synced) })
@@ -220,16 +221,6 @@ func (c *crdController) sync(ctx context.Context) error {
 				return ev.Err
 			case store.Added, store.Modified, store.Deleted:
 				c.reconcile(ctx, ev.Object.Name)
-			}
-		}
-	}
-}
-
-func mapsKeys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
 			}
 		}
 	}

@@ -512,3 +512,53 @@ func TestParseSchemalessResource(t *testing.T) {
 		}
 	}
 }
+
+// TestCRDNamesTakenLater: a stored CRD whose resource the server comes to
+// serve otherwise (here a schemaless resource at start-up) is not served
+// and gets NamesAccepted=False.
+func TestCRDNamesTakenLater(t *testing.T) {
+	engine := mvcc.New(mvcc.Options{})
+	defer engine.Close()
+	func() {
+		e := newCRDEnv(t, engine)
+		e.mustDo(201, "POST", crdPath, widgetsCRD)
+		e.waitServed("widgets.example.com", 1)
+		e.waitCRD("widgets.example.com", established)
+		e.ts.Close()
+		e.srv.Close()
+	}()
+	r, _ := apiserver.ParseSchemalessResource("example.com/v1/widgets:Widget")
+	e := newCRDEnv(t, engine, func(c *apiserver.Config) { c.Schemaless = []apiserver.SchemalessResource{r} })
+	e.waitCRD("widgets.example.com", func(c *apiextensionsv1.CustomResourceDefinition) bool {
+		for _, cond := range c.Status.Conditions {
+			if cond.Type == apiserver.CRDNamesAccepted && cond.Status == "False" {
+				return strings.Contains(cond.Message, "spec.names.plural") && !established(c)
+			}
+		}
+		return false
+	})
+	if r := e.do("GET", "/apis/example.com/v1beta1/namespaces/ns/widgets", ""); r.code != 404 {
+		t.Errorf("the CRD's other version is served: %d", r.code)
+	}
+}
+
+// TestCRDNewVersion: a CRD update that adds a version serves it, and
+// objects written in one version read in the other.
+func TestCRDNewVersion(t *testing.T) {
+	e := newCRDEnv(t, nil)
+	e.mustDo(201, "POST", crdPath, widgetsCRD)
+	e.waitServed("widgets.example.com", 1)
+	e.mustDo(201, "POST", "/apis/example.com/v1/namespaces/ns/widgets", `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"image":"x"}}`)
+	patch := `[{"op":"add","path":"/spec/versions/-","value":{"name":"v2","served":true,"storage":false,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}]`
+	e.mustDo(200, "PATCH", crdPath+"/widgets.example.com", patch, "Content-Type", "application/json-patch+json")
+	e.waitServed("widgets.example.com", 2)
+	o := e.mustDo(200, "GET", "/apis/example.com/v2/namespaces/ns/widgets/w", "")
+	if o["apiVersion"] != "example.com/v2" || field(o, "spec", "image") != "x" {
+		t.Fatalf("v2 get: %v", o)
+	}
+	e.mustDo(200, "PATCH", "/apis/example.com/v2/namespaces/ns/widgets/w", `{"spec":{"free":"form"}}`, "Content-Type", "application/merge-patch+json")
+	// Read through v1: its schema prunes on write, not on read.
+	if o := e.mustDo(200, "GET", "/apis/example.com/v1/namespaces/ns/widgets/w", ""); o["apiVersion"] != "example.com/v1" || field(o, "spec", "image") != "x" {
+		t.Fatalf("v1 get: %v", o)
+	}
+}

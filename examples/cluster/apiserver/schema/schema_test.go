@@ -91,7 +91,7 @@ func TestValidate(t *testing.T) {
 			[]string{`a FieldValueInvalid should have at least 1 items`}},
 		{"maxItems", `{"type":"object","properties":{"a":{"type":"array","maxItems":1,"items":{"type":"string"}}}}`, `{"a":["x","y"]}`,
 			[]string{`a FieldValueTooMany Too many: 2: must have at most 1 items`}},
-		{"uniqueItems", `{"type":"object","properties":{"a":{"type":"array","uniqueItems":true,"items":{"type":"integer"}}}}`, `{"a":[1,2,1]}`,
+		{"uniqueItems", `{"type":"object","properties":{"a":{"type":"array","uniqueItems":true,"items":{"type":"integer"}}}}`, `{"a":[1,2,1.0]}`,
 			[]string{`a[2] FieldValueDuplicate Duplicate value: 1`}},
 		{"list type set", `{"type":"object","properties":{"a":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}}}}`, `{"a":["x","x"]}`,
 			[]string{`a[1] FieldValueDuplicate`}},

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -295,14 +296,14 @@ func (v *validator) array(a []any, p *Props, path string) {
 	}
 	unique := p.UniqueItems || p.XListType != nil && *p.XListType == "set"
 	if unique {
-		for i := range a {
-			for j := 0; j < i; j++ {
-				if equalJSON(a[i], a[j]) {
-					v.add(meta.Cause{Type: CauseTypeFieldValueDuplicate, Field: fmt.Sprintf("%s[%d]", path, i),
-						Message: fmt.Sprintf("Duplicate value: %v", display(a[i]))})
-					break
-				}
+		seen := make(map[string]bool, len(a))
+		for i, e := range a {
+			k := valueKey(e)
+			if seen[k] {
+				v.add(meta.Cause{Type: CauseTypeFieldValueDuplicate, Field: fmt.Sprintf("%s[%d]", path, i),
+					Message: fmt.Sprintf("Duplicate value: %v", display(e))})
 			}
+			seen[k] = true
 		}
 	}
 	if it := itemSchema(p); it != nil {
@@ -310,6 +311,34 @@ func (v *validator) array(a []any, p *Props, path string) {
 			v.value(e, it, fmt.Sprintf("%s[%d]", path, i))
 		}
 	}
+}
+
+// valueKey returns a key equal for equal JSON values (numbers compared by
+// value), so that uniqueness takes linear time.
+func valueKey(x any) string {
+	switch n := x.(type) {
+	case map[string]any:
+		var b strings.Builder
+		b.WriteString("{")
+		for _, k := range sortedKeys(n) {
+			fmt.Fprintf(&b, "%q:%s,", k, valueKey(n[k]))
+		}
+		return b.String() + "}"
+	case []any:
+		var b strings.Builder
+		b.WriteString("[")
+		for _, e := range n {
+			b.WriteString(valueKey(e))
+			b.WriteString(",")
+		}
+		return b.String() + "]"
+	case string:
+		return strconv.Quote(n)
+	}
+	if f, ok := toFloat(x); ok {
+		return "n" + strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return fmt.Sprint(x)
 }
 
 func (v *validator) str(s string, p *Props, path string) {
