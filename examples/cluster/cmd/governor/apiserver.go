@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,7 +37,9 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("governor apiserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		listen     = fs.String("listen", "127.0.0.1:8080", "address to serve the API on (plain HTTP)")
+		listen     = fs.String("listen", "127.0.0.1:8080", "address to serve the API on (plain HTTP, or HTTPS with -tls-cert-file)")
+		tlsCert    = fs.String("tls-cert-file", "", "PEM certificate (chain) to serve HTTPS with (HTTP/2 and HTTP/1.1); needs -tls-private-key-file")
+		tlsKey     = fs.String("tls-private-key-file", "", "PEM private key of -tls-cert-file")
 		storage    = fs.String("storage", "raft", "where objects live: raft (an embedded Raft KV member in -data-dir, alone unless -raft-cluster) or memory")
 		dataDir    = fs.String("data-dir", "governor.data", "directory of the Raft KV's data and the kubeconfig written")
 		kubeconfig = fs.String("kubeconfig", "", "where to write a kubeconfig for this server (default: <data-dir>/kubeconfig)")
@@ -60,6 +63,17 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var tlsConfig *tls.Config
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("-tls-cert-file and -tls-private-key-file go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("load the TLS key pair: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -107,6 +121,11 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	server := "http://" + ln.Addr().String()
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		server = "https://" + ln.Addr().String()
+	}
 	srv, err := apiserver.New(apiserver.Config{KV: backend, Listener: ln, Logger: log, Registerer: reg,
 		MaxRequestBodyBytes: *maxBody, Schemaless: schemaless})
 	if err != nil {
@@ -123,7 +142,6 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		srv.Close()
 		return err
 	}
-	server := "http://" + ln.Addr().String()
 	path := *kubeconfig
 	if path == "" {
 		path = filepath.Join(*dataDir, "kubeconfig")
@@ -131,7 +149,13 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	if err := writeKubeconfig(path, server); err != nil {
+	ca := ""
+	if *tlsCert != "" {
+		if ca, err = filepath.Abs(*tlsCert); err != nil {
+			ca = *tlsCert
+		}
+	}
+	if err := writeKubeconfig(path, server, ca); err != nil {
 		ln.Close()
 		srv.Close()
 		return err
@@ -217,14 +241,20 @@ func createNamespaces(ctx context.Context, k kv.KV) error {
 }
 
 // writeKubeconfig writes a kubeconfig whose current context is this
-// server, over plain HTTP (no credentials).
-func writeKubeconfig(path, server string) error {
+// server (no credentials). When ca is set (HTTPS), the cluster names it as
+// its certificate authority: the server's own certificate file, which
+// verifies a self-signed certificate.
+func writeKubeconfig(path, server, ca string) error {
+	caLine := ""
+	if ca != "" {
+		caLine = "\n    certificate-authority: " + ca
+	}
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: governor
   cluster:
-    server: %s
+    server: %s%s
 users:
 - name: governor
   user: {}
@@ -235,7 +265,7 @@ contexts:
     user: governor
     namespace: default
 current-context: governor
-`, server)
+`, server, caLine)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
