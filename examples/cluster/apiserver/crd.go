@@ -28,7 +28,6 @@ const CRDCleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io"
 const (
 	CRDEstablished   = "Established"
 	CRDNamesAccepted = "NamesAccepted"
-	CRDTerminating   = "Terminating"
 )
 
 // InstallCustomResources registers the customresourcedefinitions
