@@ -88,13 +88,14 @@
 // metadata list and watch, a live Get, Delete with options, and a metadata
 // update with conflict retry. [ForStore] implements it over an in-process
 // [store.Store], sharing the manager's informer of the type. The control
-// plane's controller-manager implements the same interface over its API
-// client, one Resource per resource the API server serves (discovered at
-// run time, custom resources included): ListerWatcher as a
-// metadata-only list and watch, Get as a GET, Delete as a DELETE whose body
-// is the [meta.DeleteOptions] (they encode as Kubernetes' DeleteOptions),
-// and UpdateMetadata as a GET followed by a merge patch of
+// plane implements the same interface over its API client, one Resource per
+// resource the API server serves (package
+// github.com/governor-io/governor/examples/cluster/client/gcresource):
+// ListerWatcher as the client's list and watch decoded to metadata, Get as
+// a GET, Delete as a DELETE whose body is the [meta.DeleteOptions] (they
+// encode as Kubernetes' DeleteOptions), and UpdateMetadata as a GET (which
+// checks the uid) followed by a JSON merge patch of
 // metadata.ownerReferences or metadata.finalizers that carries the read's
-// uid and resourceVersion as preconditions. New then runs the very same
-// collector over them.
+// resourceVersion as a precondition. New then runs the very same collector
+// over them, as an informer per Resource in the manager's caches.
 package gc
