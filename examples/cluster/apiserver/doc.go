@@ -57,7 +57,9 @@
 // with its own buffer; a watch that falls that far behind is closed and
 // the client resumes from its last resourceVersion with no gap.
 //
-//   - resourceVersion "0": served from the cache as it is.
+//   - resourceVersion "0": served from the cache as it is. Lists served
+//     from the cache return every match: they ignore limit, as
+//     Kubernetes allows.
 //   - resourceVersion N (NotOlderThan, or unset match without a limit):
 //     served from the cache once it reflects N; a cache that does not get
 //     there within Config.FreshnessTimeout answers 504 (Timeout,

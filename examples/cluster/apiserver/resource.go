@@ -320,10 +320,7 @@ func (r *resource[T]) readList(ctx context.Context, p *listParams, match func(T)
 		// Legacy "N" with a limit: Kubernetes reads exactly at N.
 		opts.ResourceVersion = rv
 	} else if p.match != matchExact {
-		opts.ResourceVersion = ""
-		if p.opts.Continue != "" {
-			opts.ResourceVersion = ""
-		}
+		opts.ResourceVersion = "" // consistent, or the continue token's revision
 	}
 	l, err := r.st.List(ctx, opts)
 	if err != nil {

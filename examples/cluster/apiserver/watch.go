@@ -53,7 +53,11 @@ func (r *resource[T]) watch(ctx context.Context, w http.ResponseWriter, req *htt
 	case rv == "0":
 		err = r.cache.waitFor(ctx, 0)
 	case rv == "":
-		err = r.cache.waitFresh(ctx)
+		// "Start at the most recent": the cache once it has caught up
+		// with the KV, or as it is if it does not in time.
+		if err = r.cache.waitFresh(ctx); err != nil && meta.ReasonOf(err) == meta.ReasonTimeout && ctx.Err() == nil {
+			err = r.cache.waitFor(ctx, 0)
+		}
 	default:
 		from, _ = meta.ParseResourceVersion(rv)
 		err = r.cache.waitFor(ctx, from)
