@@ -323,11 +323,14 @@ func (c *crdController) serveLocked(crd *apiextensionsv1.CustomResourceDefinitio
 	return nil
 }
 
+// unregisterAll removes and stops the resources, and drops their
+// apiserver_storage_objects series (caches registered again set it anew).
 func (c *crdController) unregisterAll(sc *servedCRD) {
 	for _, r := range sc.resources {
 		c.s.remove(groupVersionResource{r.t.Group, r.t.Version, r.t.Resource})
 		r.stop()
 		<-r.done
+		c.s.metrics.storageObjects.DeleteLabelValues(r.t.GroupResource())
 	}
 }
 

@@ -403,6 +403,9 @@ func TestCustomResources(t *testing.T) {
 	if r := e.do("GET", "/apis/example.com/v1", ""); r.code != 404 {
 		t.Errorf("discovery after the CRD's deletion: %d %s", r.code, r.body)
 	}
+	if m := e.do("GET", "/metrics", "").body; strings.Contains(m, `apiserver_storage_objects{resource="widgets.example.com"}`) {
+		t.Error("the deleted resource's apiserver_storage_objects series is left")
+	}
 	if strings.Contains(e.do("GET", "/apis", "").body, "example.com\"") {
 		t.Error("the group is still in /apis")
 	}
