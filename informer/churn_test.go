@@ -16,51 +16,77 @@ import (
 	"github.com/governor-io/governor/store/mvcc"
 )
 
+// flakyWatch is one watch flakyLW has handed out: cancel ends it, and done
+// closes once it forwards nothing more.
+type flakyWatch struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
 // flakyLW wraps a source so that the test can end every open watch, and
 // hold new watches back while it writes and compacts behind the
 // informer's back.
 type flakyLW struct {
 	lw ListerWatcher[*widget]
 
-	lists   atomic.Int64 // full reads: Lists and SendInitialEvents watches
+	lists   atomic.Int64  // full reads done: Lists and SendInitialEvents watches
+	relist  chan struct{} // signalled (buffer 1) after each full read is counted
 	mu      sync.Mutex
-	cancels map[int]context.CancelFunc
+	cancels map[int]flakyWatch
 	next    int
 	paused  chan struct{} // non-nil: Watch waits until it is closed
 }
 
 func (f *flakyLW) List(ctx context.Context, opts meta.ListOptions) (*meta.List[*widget], error) {
+	list, err := f.lw.List(ctx, opts)
 	if opts.Continue == "" {
-		f.lists.Add(1)
+		// Counted once it has read: a list still reading when the test
+		// pauses may see writes made after the pause, and must count
+		// after them.
+		f.listed()
 	}
-	return f.lw.List(ctx, opts)
+	return list, err
 }
 
 func (f *flakyLW) Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[*widget], error) {
-	if opts.SendInitialEvents {
-		f.lists.Add(1)
-	}
-	f.mu.Lock()
-	p := f.paused
-	f.mu.Unlock()
-	if p != nil {
+	// A watch is registered for drop before it reaches the source, and only
+	// while no pause is in force, both under one lock: a pause followed by a
+	// drop therefore leaves no watch of the old stream open, however the
+	// calls interleave.
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var id int
+	for {
+		f.mu.Lock()
+		p := f.paused
+		if p == nil {
+			id = f.next
+			f.next++
+			f.cancels[id] = flakyWatch{cancel, done}
+			f.mu.Unlock()
+			if opts.SendInitialEvents {
+				// A streamed list reads once it is past any pause.
+				f.listed()
+			}
+			break
+		}
+		f.mu.Unlock()
 		select {
 		case <-p:
 		case <-ctx.Done():
+			cancel()
 			return nil, ctx.Err()
 		}
 	}
-	wctx, cancel := context.WithCancel(ctx)
 	ch, err := f.lw.Watch(wctx, opts)
 	if err != nil {
+		f.mu.Lock()
+		delete(f.cancels, id)
+		f.mu.Unlock()
 		cancel()
+		close(done)
 		return nil, err
 	}
-	f.mu.Lock()
-	id := f.next
-	f.next++
-	f.cancels[id] = cancel
-	f.mu.Unlock()
 	out := make(chan meta.WatchEvent[*widget])
 	go func() {
 		defer close(out)
@@ -70,25 +96,52 @@ func (f *flakyLW) Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta
 			f.mu.Unlock()
 			cancel()
 		}()
+		stop := func() {
+			close(done) // drop may return: nothing more is forwarded
+			for range ch {
+			}
+		}
 		for ev := range ch {
+			// A dropped watch forwards nothing more, even an event that is
+			// ready at the same moment as the cancellation.
+			if wctx.Err() != nil {
+				stop()
+				return
+			}
 			select {
 			case out <- ev:
 			case <-wctx.Done():
-				for range ch {
-				}
+				stop()
 				return
 			}
 		}
+		close(done)
 	}()
 	return out, nil
 }
 
-// drop ends every open watch, as a lost connection would.
+// listed counts a full read and signals it.
+func (f *flakyLW) listed() {
+	f.lists.Add(1)
+	select {
+	case f.relist <- struct{}{}:
+	default:
+	}
+}
+
+// drop ends every open watch, as a lost connection would, and returns once
+// none of them forwards anything more: a write made after drop returns
+// reaches the informer only through a new watch.
 func (f *flakyLW) drop() {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.cancels {
-		c()
+	open := make([]flakyWatch, 0, len(f.cancels))
+	for _, w := range f.cancels {
+		w.cancel()
+		open = append(open, w)
+	}
+	f.mu.Unlock()
+	for _, w := range open {
+		<-w.done
 	}
 }
 
@@ -203,7 +256,7 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 	engine := mvcc.New(mvcc.Options{})
 	t.Cleanup(func() { engine.Close() })
 	st := store.New[*widget](engine, store.Resource[*widget]{Name: "widgets", Namespaced: true, AllowUnconditionalUpdate: true})
-	src := &flakyLW{lw: st, cancels: make(map[int]context.CancelFunc)}
+	src := &flakyLW{lw: st, cancels: make(map[int]flakyWatch), relist: make(chan struct{}, 1)}
 	ctx := context.Background()
 
 	keyspace := make([]*widget, 40)
@@ -258,6 +311,7 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 	stop := run(t, inf)
 	waitSynced(t, inf)
 
+	compactions := 0
 	for step := range 1500 {
 		mutate()
 		if step%50 != 0 {
@@ -269,6 +323,7 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 		case 1:
 			// Writes the informer cannot see, then compaction: its watch
 			// must fail with Expired, and it must relist.
+			before := src.lists.Load()
 			src.pause()
 			src.drop()
 			for range 5 {
@@ -278,6 +333,21 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 				t.Fatal(err)
 			}
 			src.resume()
+			compactions++
+			// The informer's next watch starts from a compacted revision
+			// and must end in a relist. Wait for it, firing the backoff
+			// timers the reflector arms, so that every compaction forces
+			// its own relist whatever the scheduling.
+			timeout := time.After(30 * time.Second)
+			for src.lists.Load() == before {
+				select {
+				case <-src.relist:
+				case <-clk.armed:
+					clk.fireArmed()
+				case <-timeout:
+					t.Fatalf("no relist within 30s after compaction %d", compactions)
+				}
+			}
 		case 2:
 			addHandler()
 		case 3:
@@ -344,10 +414,10 @@ func churn(t *testing.T, seed uint64, opts Options[*widget]) {
 		m.v.mu.Unlock()
 	}
 	relists := src.lists.Load() - 1
-	if relists < 3 {
-		t.Errorf("the informer relisted %d times; the churn should force several relists", relists)
+	if compactions < 3 || relists < int64(compactions) {
+		t.Errorf("the informer relisted %d times after %d compactions; each compaction must force a relist, and the seed should give several", relists, compactions)
 	}
-	t.Logf("revision %d, %d objects, %d handlers (%d removed), %d relists", engine.Revision(), len(want), len(members), len(removed), relists)
+	t.Logf("revision %d, %d objects, %d handlers (%d removed), %d compactions, %d relists", engine.Revision(), len(want), len(members), len(removed), compactions, relists)
 }
 
 func cacheMap(inf *Informer[*widget]) map[string]*widget {
