@@ -555,6 +555,17 @@ func TestCRDNewVersion(t *testing.T) {
 	patch := `[{"op":"add","path":"/spec/versions/-","value":{"name":"v2","served":true,"storage":false,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}]`
 	e.mustDo(200, "PATCH", crdPath+"/widgets.example.com", patch, "Content-Type", "application/json-patch+json")
 	e.waitServed("widgets.example.com", 2)
+	for _, g := range e.mustDo(200, "GET", "/apis", "")["groups"].([]any) {
+		if g := g.(map[string]any); g["name"] == "example.com" {
+			var vs []string
+			for _, v := range g["versions"].([]any) {
+				vs = append(vs, v.(map[string]any)["version"].(string))
+			}
+			if want := []string{"v2", "v1", "v1beta1"}; !slices.Equal(vs, want) || field(g, "preferredVersion", "version") != "v2" {
+				t.Errorf("versions %v (want %v), preferred %v", vs, want, g["preferredVersion"])
+			}
+		}
+	}
 	o := e.mustDo(200, "GET", "/apis/example.com/v2/namespaces/ns/widgets/w", "")
 	if o["apiVersion"] != "example.com/v2" || field(o, "spec", "image") != "x" {
 		t.Fatalf("v2 get: %v", o)

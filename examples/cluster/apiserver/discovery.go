@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Discovery bodies, as Kubernetes' meta/v1 types encode them.
@@ -104,10 +106,71 @@ func (s *Server) apiGroupList() apiGroupList {
 		gv := groupVersionForDiscovery{GroupVersion: groupVersion(d.group, d.version), Version: d.version}
 		if !slices.Contains(g.Versions, gv) {
 			g.Versions = append(g.Versions, gv)
-			g.PreferredVersion = g.Versions[0]
 		}
 	}
+	for i := range l.Groups {
+		g := &l.Groups[i]
+		slices.SortStableFunc(g.Versions, func(a, b groupVersionForDiscovery) int {
+			return compareVersionPriority(a.Version, b.Version)
+		})
+		g.PreferredVersion = g.Versions[0]
+	}
 	return l
+}
+
+// compareVersionPriority orders API versions as Kubernetes prefers them:
+// GA before beta before alpha, higher numbers first within each (v2, v1,
+// v1beta2, v1beta1, v1alpha1), then versions of other shapes by name.
+func compareVersionPriority(a, b string) int {
+	pa, oka := parseKubeVersion(a)
+	pb, okb := parseKubeVersion(b)
+	switch {
+	case oka && okb:
+		if pa.stage != pb.stage {
+			return pb.stage - pa.stage
+		}
+		if pa.major != pb.major {
+			return pb.major - pa.major
+		}
+		return pb.minor - pa.minor
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+type kubeVersion struct{ major, stage, minor int } // stage: 2 GA, 1 beta, 0 alpha
+
+// parseKubeVersion parses "v1", "v2beta3", "v1alpha1".
+func parseKubeVersion(v string) (kubeVersion, bool) {
+	rest, ok := strings.CutPrefix(v, "v")
+	if !ok {
+		return kubeVersion{}, false
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	major, err := strconv.Atoi(rest[:i])
+	if err != nil || major == 0 {
+		return kubeVersion{}, false
+	}
+	kv := kubeVersion{major: major, stage: 2}
+	switch suffix := rest[i:]; {
+	case suffix == "":
+		return kv, true
+	case strings.HasPrefix(suffix, "beta"):
+		kv.stage, suffix = 1, suffix[len("beta"):]
+		kv.minor, err = strconv.Atoi(suffix)
+	case strings.HasPrefix(suffix, "alpha"):
+		kv.stage, suffix = 0, suffix[len("alpha"):]
+		kv.minor, err = strconv.Atoi(suffix)
+	default:
+		return kubeVersion{}, false
+	}
+	return kv, err == nil && kv.minor > 0
 }
 
 func (s *Server) apiGroup(name string) (apiGroup, bool) {
