@@ -124,7 +124,7 @@ func New(mgr *reconcile.Manager, opts Options, resources ...Resource) (*reconcil
 				return nil, err
 			}
 		} else {
-			inf := informer.New(r.ListerWatcher(), informer.Options[*PartialObjectMetadata]{
+			inf := informer.New(r.ListerWatcher(), informer.Options[*meta.PartialObjectMetadata]{
 				Name: infos[i].String(), Clock: mgr.Clock(), Logger: mgr.Logger(), Metrics: mgr.InformerMetrics()})
 			if err := mgr.AddCache("gc/"+infos[i].String(), inf); err != nil {
 				return nil, err
@@ -277,7 +277,7 @@ const (
 // of its owners exists any more, or those that do wait for it to go.
 // References to owners that are gone, or waiting, are removed from an
 // object that keeps another owner.
-func (c *collector) collectIfGarbage(ctx context.Context, ri int, req Request, live *PartialObjectMetadata) error {
+func (c *collector) collectIfGarbage(ctx context.Context, ri int, req Request, live *meta.PartialObjectMetadata) error {
 	if len(live.OwnerReferences) == 0 {
 		return nil
 	}
@@ -348,7 +348,7 @@ func (c *collector) collectIfGarbage(ctx context.Context, ri int, req Request, l
 
 // policyOf returns the propagation of a garbage object's own deletion: the
 // one a finalizer already asks for, else Background.
-func policyOf(m *PartialObjectMetadata) meta.DeletionPropagation {
+func policyOf(m *meta.PartialObjectMetadata) meta.DeletionPropagation {
 	switch {
 	case slices.Contains(m.Finalizers, meta.FinalizerOrphanDependents):
 		return meta.DeletePropagationOrphan
@@ -383,7 +383,7 @@ func (c *collector) delete(ctx context.Context, ri int, req Request, rv string, 
 // resource, in dep's namespace for a namespaced kind. The graph answers
 // "solid" for an owner it has seen and that is not waiting; every other
 // answer comes from a live read.
-func (c *collector) resolve(ctx context.Context, dep *PartialObjectMetadata, ref meta.OwnerReference) (ownerState, error) {
+func (c *collector) resolve(ctx context.Context, dep *meta.PartialObjectMetadata, ref meta.OwnerReference) (ownerState, error) {
 	log := reconcile.LoggerFrom(ctx)
 	ri, ok := c.byKind[refGroupKind(ref)]
 	if !ok {
@@ -432,7 +432,7 @@ func (c *collector) resolve(ctx context.Context, dep *PartialObjectMetadata, ref
 
 // invalidNamespace reports an owner reference that can never name its
 // owner, as Kubernetes' collector does: a Warning event on the dependent.
-func (c *collector) invalidNamespace(ctx context.Context, dep *PartialObjectMetadata, ref meta.OwnerReference, msg string) {
+func (c *collector) invalidNamespace(ctx context.Context, dep *meta.PartialObjectMetadata, ref meta.OwnerReference, msg string) {
 	reconcile.LoggerFrom(ctx).Warn("invalid owner reference", "owner", ref.Name, "ownerUID", ref.UID, "reason", msg)
 	if _, err := c.events.Event(ctx, dep, event.TypeWarning, "OwnerRefInvalidNamespace", msg); err != nil {
 		reconcile.LoggerFrom(ctx).Warn("record event", "err", err)

@@ -26,19 +26,19 @@ func (r *storeResource[T]) Info() Info {
 	return Info{Resource: res.Name, APIVersion: res.APIVersion, Kind: res.Kind, Namespaced: res.Namespaced}
 }
 
-func (r *storeResource[T]) ListerWatcher() informer.ListerWatcher[*PartialObjectMetadata] {
+func (r *storeResource[T]) ListerWatcher() informer.ListerWatcher[*meta.PartialObjectMetadata] {
 	// The store hands out fresh objects: no copy is needed.
-	return informer.Project(informer.ListerWatcher[T](r.st), func(obj T) *PartialObjectMetadata {
-		return &PartialObjectMetadata{TypeMeta: *obj.GetTypeMeta(), ObjectMeta: *obj.GetObjectMeta()}
+	return informer.Project(informer.ListerWatcher[T](r.st), func(obj T) *meta.PartialObjectMetadata {
+		return &meta.PartialObjectMetadata{TypeMeta: *obj.GetTypeMeta(), ObjectMeta: *obj.GetObjectMeta()}
 	})
 }
 
-func (r *storeResource[T]) Get(ctx context.Context, namespace, name string) (*PartialObjectMetadata, error) {
+func (r *storeResource[T]) Get(ctx context.Context, namespace, name string) (*meta.PartialObjectMetadata, error) {
 	obj, err := r.st.Get(ctx, namespace, name)
 	if err != nil {
 		return nil, err
 	}
-	return &PartialObjectMetadata{TypeMeta: *obj.GetTypeMeta(), ObjectMeta: *obj.GetObjectMeta()}, nil
+	return &meta.PartialObjectMetadata{TypeMeta: *obj.GetTypeMeta(), ObjectMeta: *obj.GetObjectMeta()}, nil
 }
 
 func (r *storeResource[T]) Delete(ctx context.Context, namespace, name string, opts meta.DeleteOptions) error {

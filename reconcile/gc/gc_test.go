@@ -256,22 +256,22 @@ type hiddenOwners struct {
 	read chan struct{} // closed at the first Get of hide
 }
 
-func (h *hiddenOwners) ListerWatcher() informer.ListerWatcher[*gc.PartialObjectMetadata] {
+func (h *hiddenOwners) ListerWatcher() informer.ListerWatcher[*meta.PartialObjectMetadata] {
 	lw := h.Resource.ListerWatcher()
-	return informer.FuncListerWatcher[*gc.PartialObjectMetadata]{
-		ListFunc: func(ctx context.Context, opts meta.ListOptions) (*meta.List[*gc.PartialObjectMetadata], error) {
+	return informer.FuncListerWatcher[*meta.PartialObjectMetadata]{
+		ListFunc: func(ctx context.Context, opts meta.ListOptions) (*meta.List[*meta.PartialObjectMetadata], error) {
 			l, err := lw.List(ctx, opts)
 			if err == nil {
-				l.Items = slices.DeleteFunc(l.Items, func(m *gc.PartialObjectMetadata) bool { return m.Name == h.hide })
+				l.Items = slices.DeleteFunc(l.Items, func(m *meta.PartialObjectMetadata) bool { return m.Name == h.hide })
 			}
 			return l, err
 		},
-		WatchFunc: func(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[*gc.PartialObjectMetadata], error) {
+		WatchFunc: func(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[*meta.PartialObjectMetadata], error) {
 			in, err := lw.Watch(ctx, opts)
 			if err != nil {
 				return nil, err
 			}
-			out := make(chan meta.WatchEvent[*gc.PartialObjectMetadata])
+			out := make(chan meta.WatchEvent[*meta.PartialObjectMetadata])
 			go func() {
 				defer close(out)
 				for ev := range in {
@@ -292,7 +292,7 @@ func (h *hiddenOwners) ListerWatcher() informer.ListerWatcher[*gc.PartialObjectM
 	}
 }
 
-func (h *hiddenOwners) Get(ctx context.Context, ns, name string) (*gc.PartialObjectMetadata, error) {
+func (h *hiddenOwners) Get(ctx context.Context, ns, name string) (*meta.PartialObjectMetadata, error) {
 	m, err := h.Resource.Get(ctx, ns, name)
 	if name == h.hide {
 		h.once.Do(func() { close(h.read) })

@@ -31,10 +31,10 @@ type Resource interface {
 	Info() Info
 	// ListerWatcher lists and watches the metadata of every object of the
 	// resource, in every namespace.
-	ListerWatcher() informer.ListerWatcher[*PartialObjectMetadata]
+	ListerWatcher() informer.ListerWatcher[*meta.PartialObjectMetadata]
 	// Get returns the named object's metadata as stored now, or an error
 	// matching meta.ErrNotFound.
-	Get(ctx context.Context, namespace, name string) (*PartialObjectMetadata, error)
+	Get(ctx context.Context, namespace, name string) (*meta.PartialObjectMetadata, error)
 	// Delete deletes the named object as [store.Store.Delete] does: an
 	// error matching meta.ErrNotFound when it is gone, meta.ErrConflict
 	// when a precondition fails.
@@ -90,18 +90,4 @@ func (i Info) groupKind() groupKind { return groupKind{i.Group(), i.Kind} }
 
 func refGroupKind(r meta.OwnerReference) groupKind {
 	return groupKind{groupOf(r.APIVersion), r.Kind}
-}
-
-// PartialObjectMetadata is an object reduced to its kind and metadata,
-// Kubernetes' meta.k8s.io/v1 PartialObjectMetadata: all the collector
-// needs to know of any object.
-type PartialObjectMetadata struct {
-	meta.TypeMeta
-	meta.ObjectMeta `json:"metadata"`
-}
-
-// MetadataOf returns the kind and a copy of the metadata of obj.
-func MetadataOf(obj meta.Object) *PartialObjectMetadata {
-	p := &PartialObjectMetadata{TypeMeta: *obj.GetTypeMeta(), ObjectMeta: *obj.GetObjectMeta()}
-	return meta.DeepCopy(p)
 }

@@ -10,6 +10,7 @@
 // the tag `json:"metadata"`); their fields and JSON follow Kubernetes', and
 // [Time] and [MicroTime] encode as Kubernetes' timestamps do. [DeepCopy]
 // makes a private copy of a shared object (from an informer's cache, say).
+// [PartialObjectMetadata] is any object reduced to its kind and metadata.
 //
 // # Lists and watches
 //

@@ -20,7 +20,7 @@
 // # Over the wire
 //
 // Every call reads and writes objects as
-// [gc.PartialObjectMetadata]: kind, apiVersion and metadata. The API
+// [meta.PartialObjectMetadata]: kind, apiVersion and metadata. The API
 // server sends whole objects (it serves no metadata-only media type yet);
 // the client decodes each into its metadata alone and drops the rest, so
 // the collector's cache holds metadata only, but the list and the watch

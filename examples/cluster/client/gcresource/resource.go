@@ -23,7 +23,7 @@ const UpdateAttempts = 5
 
 // For returns the [gc.Resource] of the resource r serves, named and kinded
 // by r's [api.Type]. Only r's client and type are used: the objects are
-// read as [gc.PartialObjectMetadata], whatever T is.
+// read as [meta.PartialObjectMetadata], whatever T is.
 func For[T meta.Object](r *client.Resource[T]) gc.Resource {
 	t := r.Type()
 	return New(r.Client(), gc.Info{Resource: t.Resource, APIVersion: t.APIVersion(), Kind: t.Kind, Namespaced: t.Namespaced})
@@ -39,23 +39,23 @@ func New(c *client.Client, info gc.Info) gc.Resource {
 	if i := strings.LastIndexByte(version, '/'); i >= 0 {
 		group, version = version[:i], version[i+1:]
 	}
-	t := api.Type[*gc.PartialObjectMetadata]{
+	t := api.Type[*meta.PartialObjectMetadata]{
 		Group: group, Version: version, Kind: info.Kind, Resource: info.Resource, Namespaced: info.Namespaced,
-		New: func() *gc.PartialObjectMetadata { return new(gc.PartialObjectMetadata) },
+		New: func() *meta.PartialObjectMetadata { return new(meta.PartialObjectMetadata) },
 	}
 	return &resource{info: info, r: client.For(c, t)}
 }
 
 type resource struct {
 	info gc.Info
-	r    *client.Resource[*gc.PartialObjectMetadata]
+	r    *client.Resource[*meta.PartialObjectMetadata]
 }
 
 func (r *resource) Info() gc.Info { return r.info }
 
-func (r *resource) ListerWatcher() informer.ListerWatcher[*gc.PartialObjectMetadata] { return r.r }
+func (r *resource) ListerWatcher() informer.ListerWatcher[*meta.PartialObjectMetadata] { return r.r }
 
-func (r *resource) Get(ctx context.Context, namespace, name string) (*gc.PartialObjectMetadata, error) {
+func (r *resource) Get(ctx context.Context, namespace, name string) (*meta.PartialObjectMetadata, error) {
 	return r.r.Get(ctx, namespace, name)
 }
 

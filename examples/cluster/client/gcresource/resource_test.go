@@ -100,7 +100,7 @@ func TestUpdateMetadata(t *testing.T) {
 	pods := gcresource.For(cl.pods)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	get := func(name string) *gc.PartialObjectMetadata {
+	get := func(name string) *meta.PartialObjectMetadata {
 		t.Helper()
 		p, err := pods.Get(ctx, "default", name)
 		if err != nil {
