@@ -10,6 +10,10 @@
 //	_ = apiserver.Register(s, corev1.Pods)
 //	_ = s.Run(ctx)
 //
+// [InstallBuiltins] registers every built-in resource; the command
+// examples/cluster/cmd/governor ("governor apiserver") runs a Server over
+// an embedded Raft KV member and writes a kubeconfig for kubectl.
+//
 // # What is served
 //
 //   - Discovery: /api, /apis, /api/v1, /apis/GROUP, /apis/GROUP/VERSION
