@@ -54,7 +54,9 @@ demo:
 # in benchmarks/results/AREA.txt, benchstat in AREA-benchstat.txt, each
 # with the load average it saw. `make bench` runs every area (about 35
 # minutes on 2 cores); `make bench-mvcc` one of them (see
-# benchmarks/bench.sh for the list).
+# benchmarks/bench.sh for the list). `make bench-apiserver` (not in
+# `make bench`) compares the API server with kube-apiserver on etcd; its
+# first build compiles kube-apiserver (benchmarks/kubeapiserver).
 bench:
 	cd benchmarks && GO=$(GO) ./bench.sh all
 

@@ -10,7 +10,9 @@
 #	./bench.sh mvcc raft      # some areas
 #
 # Areas: workqueue mvcc mvcc-watch store informer reconcile raft raft-rss
-# etcdkv wal wal-open raft-client-codec.
+# etcdkv wal wal-open raft-client-codec, and apiserver (Governor's API
+# server vs kube-apiserver on etcd; not in "all": its first build compiles
+# kube-apiserver, most of an hour on a cold 2-core machine).
 set -eu
 
 GO=${GO:-go}
@@ -42,6 +44,45 @@ run() {
 		$BENCHSTAT -col "${COL:-/impl}" "$txt"
 		echo "$end"
 	} >"$out_dir/$area-benchstat.txt"
+	echo "   $end" >&2
+}
+
+# run_apiserver: builds governor, etcdmember, apiserverbench and
+# kube-apiserver (module kubeapiserver; KUBE_APISERVER=path uses a binary
+# already built) into a temporary directory, then runs apiserverbench:
+# APISERVER_RUNS runs (default 6) of each server, each started afresh,
+# alternating. Raw lines in $RESULTS/apiserver.txt, benchstat in
+# apiserver-benchstat.txt, median and range in apiserver-summary.txt.
+# APISERVER_FLAGS adds flags (-quick: a tenth of the sizes, a smoke test).
+run_apiserver() {
+	bin=$(mktemp -d)
+	echo "== apiserver: building into $bin" >&2
+	(cd ../examples/cluster && nice -n 19 $GO build -o "$bin/governor" ./cmd/governor)
+	nice -n 19 $GO build -o "$bin/etcdmember" ./cmd/etcdmember
+	nice -n 19 $GO build -o "$bin/apiserverbench" ./cmd/apiserverbench
+	kube=${KUBE_APISERVER:-}
+	if [ -z "$kube" ]; then
+		(cd kubeapiserver && nice -n 19 $GO build -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+		kube=$bin/kube-apiserver
+	fi
+	txt=$out_dir/apiserver.txt
+	echo "== apiserver: apiserverbench -runs ${APISERVER_RUNS:-6} ${APISERVER_FLAGS:-}" >&2
+	{
+		echo "loadavg-start: $(loadavg)"
+		echo "date-start: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "command: apiserverbench -runs ${APISERVER_RUNS:-6} ${APISERVER_FLAGS:-}"
+	} >"$txt"
+	# shellcheck disable=SC2086 # APISERVER_FLAGS is a list of flags.
+	"$bin/apiserverbench" -governor "$bin/governor" -etcd "$bin/etcdmember" -kube-apiserver "$kube" \
+		-runs "${APISERVER_RUNS:-6}" -summary "$out_dir/apiserver-summary.txt" ${APISERVER_FLAGS:-} >>"$txt"
+	end="# loadavg-end: $(loadavg) at $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "$end" >>"$txt"
+	echo "$end" >>"$out_dir/apiserver-summary.txt"
+	{
+		$BENCHSTAT -col /impl "$txt"
+		echo "$end"
+	} >"$out_dir/apiserver-benchstat.txt"
+	rm -rf "$bin"
 	echo "   $end" >&2
 }
 
@@ -77,6 +118,8 @@ area() {
 		run wal-open ./walbench -bench 'BenchmarkWALOpen' -count 6 -benchtime 20x ;;
 	raft-client-codec)
 		COL=/codec; run raft-client-codec ../raft/client -bench 'BenchmarkCodec' -count 6; COL= ;;
+	apiserver)
+		run_apiserver ;;
 	*)
 		echo "bench.sh: unknown area $1" >&2
 		exit 2 ;;

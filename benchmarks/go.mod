@@ -4,10 +4,14 @@ go 1.26.0
 
 replace github.com/governor-io/governor => ../
 
+replace github.com/governor-io/governor/examples/cluster => ../examples/cluster
+
 require (
 	github.com/governor-io/governor v0.0.0-00010101000000-000000000000
+	github.com/governor-io/governor/examples/cluster v0.0.0-00010101000000-000000000000
 	go.etcd.io/etcd/pkg/v3 v3.7.3
 	go.etcd.io/etcd/server/v3 v3.7.3
+	go.uber.org/goleak v1.3.0
 	go.uber.org/zap v1.27.1
 )
 

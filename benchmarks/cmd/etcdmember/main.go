@@ -1,5 +1,6 @@
 // Command etcdmember runs one etcd v3.7.3 member (go.etcd.io/etcd/server/v3/embed)
-// with etcd's defaults, for the RSS benchmark in package benchmarks.
+// with etcd's defaults (fsync on), for the RSS benchmark in package benchmarks
+// and as the store of kube-apiserver in package apiserverbench.
 //
 // It speaks the same line protocol as govmember on stdin and stdout: it
 // prints "ready" once the member serves; each "stats" line makes it
