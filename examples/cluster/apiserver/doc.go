@@ -53,6 +53,10 @@
 //     Config.MaxRequestBodyBytes, 415 for protobuf or YAML bodies and
 //     server-side apply, 422 Invalid. Bad input never gets a 5xx.
 //
+// With Config.CheckNamespaces (the governor command sets it), creates
+// pass Kubernetes' NamespaceLifecycle admission: 404 in a namespace that
+// does not exist, 403 in one being deleted.
+//
 // # Reads and the watch cache
 //
 // Each resource has a watch cache, as kube-apiserver's cacher: one store

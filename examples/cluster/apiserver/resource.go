@@ -186,6 +186,52 @@ func (r *resource[T]) serve(w http.ResponseWriter, req *http.Request, ri *reques
 	return errMethodNotAllowed(req.Method)
 }
 
+// namespaceState reports whether the named object exists and whether it
+// is being deleted, for the namespaces resource: from the watch cache, or,
+// for one the cache has not seen yet, from the KV.
+func (r *resource[T]) namespaceState(ctx context.Context, name string) (exists, terminating bool, err error) {
+	o, ok := r.cache.get("", name)
+	if !ok {
+		o, err = r.st.Get(ctx, "", name)
+		if errors.Is(err, meta.ErrNotFound) {
+			return false, false, nil
+		}
+		if err != nil {
+			return false, false, err
+		}
+	}
+	return true, o.GetObjectMeta().DeletionTimestamp != nil, nil
+}
+
+// namespaceStater is the namespaces resource, whatever its Go type.
+type namespaceStater interface {
+	namespaceState(ctx context.Context, name string) (exists, terminating bool, err error)
+}
+
+// admitNamespace is NamespaceLifecycle admission for a create in ns (see
+// Config.CheckNamespaces).
+func (s *Server) admitNamespace(ctx context.Context, namespaced bool, ns string) error {
+	if !s.cfg.CheckNamespaces || !namespaced {
+		return nil
+	}
+	nss, ok := s.lookup("", "v1", "namespaces").(namespaceStater)
+	if !ok {
+		return nil
+	}
+	exists, terminating, err := nss.namespaceState(ctx, ns)
+	switch {
+	case err != nil:
+		return err
+	case !exists:
+		return &meta.StatusError{Reason: meta.ReasonNotFound, Resource: "namespaces", Name: ns,
+			Message: fmt.Sprintf("namespaces %q not found", ns)}
+	case terminating:
+		return &meta.StatusError{Reason: meta.ReasonForbidden, Resource: "namespaces", Name: ns,
+			Message: fmt.Sprintf("unable to create new content in namespace %s because it is being terminated", ns)}
+	}
+	return nil
+}
+
 // checkNamespace checks a namespace from the path as a DNS label.
 func checkNamespace(ns string) error {
 	if len(ns) > 63 {
@@ -462,6 +508,9 @@ func (r *resource[T]) create(ctx context.Context, w http.ResponseWriter, req *ht
 	}
 	m := obj.GetObjectMeta()
 	if err := r.placeNamespace(m, ri); err != nil {
+		return err
+	}
+	if err := r.s.admitNamespace(ctx, r.t.Namespaced, m.Namespace); err != nil {
 		return err
 	}
 	if r.t.Default != nil {

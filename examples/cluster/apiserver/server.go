@@ -77,6 +77,11 @@ type Config struct {
 	// ShutdownTimeout bounds how long Run waits for requests in flight
 	// when its context ends. Zero means [DefaultShutdownTimeout].
 	ShutdownTimeout time.Duration
+	// CheckNamespaces turns on Kubernetes' NamespaceLifecycle admission
+	// when the core namespaces resource is registered: creating an object
+	// in a namespace that does not exist gets 404 (NotFound, naming the
+	// namespace), and in one being deleted 403 (Forbidden).
+	CheckNamespaces bool
 	// Version is what /version reports. The zero value reports
 	// [DefaultVersion].
 	Version VersionInfo

@@ -14,10 +14,14 @@ import (
 )
 
 // newBuiltinEnv serves every built-in resource.
-func newBuiltinEnv(t *testing.T) *env {
+func newBuiltinEnv(t *testing.T, mutate ...func(*apiserver.Config)) *env {
 	t.Helper()
 	e := &env{t: t, kv: mvcc.New(mvcc.Options{}), clock: clocktest.New(epoch)}
-	srv, err := apiserver.New(apiserver.Config{KV: e.kv, Clock: e.clock})
+	cfg := apiserver.Config{KV: e.kv, Clock: e.clock}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	srv, err := apiserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,5 +123,29 @@ func TestBindingAndEviction(t *testing.T) {
 	}
 	if !strings.Contains(e.do("GET", "/apis/apps/v1", "").body, `"name":"deployments/scale","singularName":"","namespaced":true,"group":"autoscaling","version":"v1","kind":"Scale"`) {
 		t.Error("discovery lacks deployments/scale")
+	}
+}
+
+func TestNamespaceLifecycle(t *testing.T) {
+	e := newBuiltinEnv(t, func(c *apiserver.Config) { c.CheckNamespaces = true })
+	r := e.do("POST", "/api/v1/namespaces/ns/pods", testPod)
+	if r.code != 404 || r.json(t)["message"] != `namespaces "ns" not found` {
+		t.Fatalf("a pod in a missing namespace: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", "/api/v1/namespaces", `{"metadata":{"name":"ns","finalizers":["example.com/hold"]}}`); r.code != 201 {
+		t.Fatalf("%d %s", r.code, r.body)
+	}
+	if r := e.do("POST", "/api/v1/namespaces/ns/pods", testPod); r.code != 201 {
+		t.Fatalf("a pod in an existing namespace: %d %s", r.code, r.body)
+	}
+	if r := e.do("DELETE", "/api/v1/namespaces/ns", ""); r.code != 200 || metaOf(r.json(t))["deletionTimestamp"] == nil {
+		t.Fatalf("%d %s", r.code, r.body)
+	}
+	r = e.do("POST", "/api/v1/namespaces/ns/pods", strings.Replace(testPod, `"web"`, `"late"`, 1))
+	if r.code != 403 || r.json(t)["reason"] != "Forbidden" {
+		t.Fatalf("a pod in a terminating namespace: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", "/api/v1/nodes", `{"metadata":{"name":"n1"}}`); r.code != 201 {
+		t.Fatalf("cluster-scoped objects need no namespace: %d %s", r.code, r.body)
 	}
 }

@@ -127,7 +127,7 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		server = "https://" + ln.Addr().String()
 	}
 	srv, err := apiserver.New(apiserver.Config{KV: backend, Listener: ln, Logger: log, Registerer: reg,
-		MaxRequestBodyBytes: *maxBody, Schemaless: schemaless})
+		MaxRequestBodyBytes: *maxBody, Schemaless: schemaless, CheckNamespaces: true})
 	if err != nil {
 		ln.Close()
 		return err
