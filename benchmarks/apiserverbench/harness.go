@@ -166,9 +166,14 @@ func stop(ch child) error {
 	case err := <-done:
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			return nil // stopped by the signal
+			if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return nil // ended by the signal, without a handler
+			}
 		}
-		return err
+		if err != nil {
+			return fmt.Errorf("apiserverbench: %s: %w", filepath.Base(c.Path), err)
+		}
+		return nil
 	case <-time.After(30 * time.Second):
 		_ = c.Process.Kill()
 		<-done
