@@ -31,8 +31,8 @@ test-cluster:
 	else echo "== make test: no examples/cluster module, skipped"; fi
 
 # The interop module checks the control plane's types against k8s.io/api
-# (and, later, client-go against the API server); it compiles k8s.io/api
-# and apimachinery, so it is not part of `make test`.
+# and runs client-go against the API server; it compiles k8s.io/api,
+# apimachinery and client-go, so it is not part of `make test`.
 test-interop:
 	@if [ -f examples/cluster/interop/go.mod ]; then \
 		echo "== make test-interop: interop module (examples/cluster/interop; compiles k8s.io/api)"; \

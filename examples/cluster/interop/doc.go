@@ -6,6 +6,16 @@
 // dropped on purpose; the reverse trip, from our type filled the same way
 // through the Kubernetes type, must lose nothing.
 //
+// Its tests also run client-go v0.37 against the API server (package
+// apiserver, started in-process on 127.0.0.1): a SharedInformer on pods,
+// with the streaming initial list (WatchList, client-go's default) and
+// with the classic list then watch, syncs and stays in step through a
+// restart of the server on the same Raft data dir and address; the typed
+// clientset, speaking JSON (rest.Config.ContentType), drives every verb of
+// pods and the scale of a Deployment; retry.RetryOnConflict recovers from
+// a conflict forced by a second writer; and the dynamic client drives a
+// built-in resource and a CustomResourceDefinition's objects.
+//
 // The fields dropped on purpose are metadata.managedFields (the API
 // server answers server-side apply with 415, so it keeps no field
 // ownership) and metadata.selfLink (which Kubernetes stopped filling in
