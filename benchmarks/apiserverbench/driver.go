@@ -472,7 +472,8 @@ type Metric struct {
 }
 
 // Metrics returns r's figures in a fixed order: throughput, latencies in
-// milliseconds, then RSS in MiB per role (sorted) and in total.
+// milliseconds, then RSS in bytes per role (sorted) and in total (unit
+// "-B", which benchstat shows in binary multiples).
 func (r Result) Metrics() []Metric {
 	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
 	m := []Metric{{"creates/s", r.CreatesPerSec}, {"get-p99-ms", ms(r.GetP99)}, {"list-rv0-ms", ms(r.ListRV0)},
@@ -485,9 +486,9 @@ func (r Result) Metrics() []Metric {
 	}
 	slices.Sort(roles)
 	for _, role := range roles {
-		m = append(m, Metric{role + "-rss-MB", float64(r.RSS[role]) / (1 << 20)})
+		m = append(m, Metric{role + "-rss-B", float64(r.RSS[role])})
 	}
-	return append(m, Metric{"total-rss-MB", float64(total) / (1 << 20)})
+	return append(m, Metric{"total-rss-B", float64(total)})
 }
 
 // BenchLine formats r as a line of Go benchmark output named
@@ -503,7 +504,7 @@ func (r Result) BenchLine(impl string) string {
 
 // Summarize returns, for each implementation (in the order of impls) and
 // each figure, the median and the range (minimum to maximum) of runs, as
-// a text table.
+// a text table; sizes in bytes show in MiB.
 func Summarize(impls []string, runs map[string][]Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-20s %-20s %4s %12s %12s %12s\n", "impl", "metric", "n", "median", "min", "max")
@@ -524,6 +525,12 @@ func Summarize(impls []string, runs map[string][]Result) string {
 		}
 		for _, name := range order {
 			v := byName[name]
+			if base, ok := strings.CutSuffix(name, "-B"); ok {
+				name = base + "-MiB"
+				for i := range v {
+					v[i] /= 1 << 20
+				}
+			}
 			slices.Sort(v)
 			med := v[len(v)/2]
 			if len(v)%2 == 0 {

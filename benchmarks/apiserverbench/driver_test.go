@@ -79,7 +79,7 @@ func TestRunQuick(t *testing.T) {
 		t.Fatalf("a figure is missing: %+v", r)
 	}
 	line := r.BenchLine("governor")
-	for _, unit := range []string{"creates/s", "get-p99-ms", "list-rv0-ms", "list-consistent-ms", "watch-p99-ms", "server-rss-MB", "total-rss-MB"} {
+	for _, unit := range []string{"creates/s", "get-p99-ms", "list-rv0-ms", "list-consistent-ms", "watch-p99-ms", "server-rss-B", "total-rss-B"} {
 		if !strings.Contains(line, " "+unit) {
 			t.Errorf("bench line has no %s: %s", unit, line)
 		}
@@ -138,7 +138,7 @@ func TestSummarize(t *testing.T) {
 	for _, want := range []string{
 		"a                    creates/s               3        2.000        1.000        3.000",
 		"b                    creates/s               2       15.000       10.000       20.000",
-		"a                    server-rss-MB           3        1.000        1.000        1.000",
+		"a                    server-rss-MiB          3        1.000        1.000        1.000",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
