@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/governor-io/governor/raft"
 	raftprom "github.com/governor-io/governor/raft/prommetrics"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/etcdkv"
 	"github.com/governor-io/governor/store/kv"
 	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
@@ -40,7 +42,7 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		listen     = fs.String("listen", "127.0.0.1:8080", "address to serve the API on (plain HTTP, or HTTPS with -tls-cert-file)")
 		tlsCert    = fs.String("tls-cert-file", "", "PEM certificate (chain) to serve HTTPS with (HTTP/2 and HTTP/1.1); needs -tls-private-key-file")
 		tlsKey     = fs.String("tls-private-key-file", "", "PEM private key of -tls-cert-file")
-		storage    = fs.String("storage", "raft", "where objects live: raft (an embedded Raft KV member in -data-dir, alone unless -raft-cluster) or memory")
+		storage    = fs.String("storage", "raft", "where objects live: raft (an embedded Raft KV member in -data-dir, alone unless -raft-cluster), etcd (the cluster at -etcd-servers) or memory")
 		dataDir    = fs.String("data-dir", "governor.data", "directory of the Raft KV's data and the kubeconfig written")
 		kubeconfig = fs.String("kubeconfig", "", "where to write a kubeconfig for this server (default: <data-dir>/kubeconfig)")
 		logLevel   = fs.String("log", "info", "log level: debug (every request), info, warn, error")
@@ -49,7 +51,13 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		raftID     = fs.Uint64("raft-id", 1, "with -storage raft: this member's ID in -raft-cluster")
 		raftPeer   = fs.String("raft-peer", "127.0.0.1:0", "with -storage raft: the peer address to listen on (default: this member's in -raft-cluster)")
 		cluster    = fs.String("raft-cluster", "", "with -storage raft: the founding members, id=host:port,... (default: this member alone); run one API server per member, each with its own -data-dir")
+		etcd       etcdFlags
 	)
+	fs.StringVar(&etcd.servers, "etcd-servers", "", "with -storage etcd: the etcd members' client URLs, comma-separated (https://host:2379 or host:2379)")
+	fs.StringVar(&etcd.prefix, "etcd-prefix", "", "with -storage etcd: a prefix for every key, so that installations can share one etcd (keys are /registry/RESOURCE/..., as kube-apiserver's; with -etcd-prefix /a, /a/registry/RESOURCE/...)")
+	fs.StringVar(&etcd.caFile, "etcd-cafile", "", "with -storage etcd: PEM CA bundle that verifies etcd's serving certificates (turns TLS on)")
+	fs.StringVar(&etcd.certFile, "etcd-certfile", "", "with -storage etcd: PEM client certificate for etcd (turns TLS on); needs -etcd-keyfile")
+	fs.StringVar(&etcd.keyFile, "etcd-keyfile", "", "with -storage etcd: PEM private key of -etcd-certfile")
 	fs.Func("schemaless-resource", "serve GROUP/VERSION/RESOURCE[:KIND][:Cluster] without a schema, keeping every field (repeatable), for informers of resources Governor does not model", func(v string) error {
 		r, err := apiserver.ParseSchemalessResource(v)
 		if err != nil {
@@ -108,8 +116,14 @@ func runAPIServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		backend = node
+	case "etcd":
+		k, err := openEtcd(ctx, etcd, log)
+		if err != nil {
+			return err
+		}
+		backend = k
 	default:
-		return fmt.Errorf("unknown -storage %q: want raft or memory", *storage)
+		return fmt.Errorf("unknown -storage %q: want raft, etcd or memory", *storage)
 	}
 	defer func() {
 		if err := backend.Close(); err != nil && !errors.Is(err, kv.ErrClosed) {
@@ -205,6 +219,56 @@ func openRaft(ctx context.Context, o raftOptions, log *slog.Logger, reg promethe
 		return nil, err
 	}
 	return node, nil
+}
+
+// etcdFlags say which etcd cluster to keep objects in, and how to reach it.
+type etcdFlags struct {
+	servers, prefix           string
+	caFile, certFile, keyFile string
+}
+
+// openEtcd connects to the etcd cluster that f names and checks that it
+// answers.
+func openEtcd(ctx context.Context, f etcdFlags, log *slog.Logger) (*etcdkv.KV, error) {
+	var endpoints []string
+	for _, e := range strings.Split(f.servers, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			endpoints = append(endpoints, e)
+		}
+	}
+	if len(endpoints) == 0 {
+		return nil, errors.New("-storage etcd needs -etcd-servers")
+	}
+	if (f.certFile == "") != (f.keyFile == "") {
+		return nil, errors.New("-etcd-certfile and -etcd-keyfile go together")
+	}
+	var tlsConfig *tls.Config
+	if f.caFile != "" || f.certFile != "" {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if f.caFile != "" {
+			pem, err := os.ReadFile(f.caFile)
+			if err != nil {
+				return nil, fmt.Errorf("read -etcd-cafile: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("-etcd-cafile %s holds no PEM certificate", f.caFile)
+			}
+			tlsConfig.RootCAs = pool
+		}
+		if f.certFile != "" {
+			cert, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+			if err != nil {
+				return nil, fmt.Errorf("load the etcd client key pair: %w", err)
+			}
+			tlsConfig.Certificates = []tls.Certificate{cert}
+		}
+	}
+	k, err := etcdkv.New(ctx, etcdkv.Config{Endpoints: endpoints, TLS: tlsConfig, Prefix: strings.TrimSuffix(f.prefix, "/"), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("connect to etcd: %w", err)
+	}
+	return k, nil
 }
 
 // parseCluster parses "id=peer,...".

@@ -13,6 +13,15 @@
 //	kubectl get pods
 //
 // -storage memory keeps everything in memory instead (lost on exit).
+// -storage etcd keeps the objects in an etcd cluster (package
+// github.com/governor-io/governor/store/etcdkv), with kube-apiserver's
+// flags: -etcd-servers (client URLs, comma-separated), -etcd-prefix (a
+// key prefix, so that installations can share one etcd; keys are
+// /registry/RESOURCE/..., as kube-apiserver's, under it), and, for TLS,
+// -etcd-cafile, -etcd-certfile and -etcd-keyfile:
+//
+//	governor apiserver -storage etcd -etcd-servers https://10.0.0.1:2379,https://10.0.0.2:2379 -etcd-cafile ca.pem -etcd-certfile client.pem -etcd-keyfile client-key.pem
+//
 // Three API servers can also be the three members of one Raft KV (no
 // etcd at all): give each its own -data-dir and -listen, its -raft-id,
 // and the same -raft-cluster:
