@@ -22,21 +22,33 @@ import (
 type podEvents struct {
 	mu      sync.Mutex
 	updates map[string][]string // name -> resourceVersions of the new objects, in order
+	state   map[string]string   // name -> resourceVersion, as the handler was told
 	changed chan struct{}       // one pending signal
 }
 
 func newPodEvents() *podEvents {
-	return &podEvents{updates: map[string][]string{}, changed: make(chan struct{}, 1)}
+	return &podEvents{updates: map[string][]string{}, state: map[string]string{}, changed: make(chan struct{}, 1)}
 }
 
-func (e *podEvents) record(p *corev1.Pod) {
+func (e *podEvents) record(p *corev1.Pod, deleted bool) {
 	e.mu.Lock()
 	e.updates[p.Name] = append(e.updates[p.Name], p.ResourceVersion)
+	if deleted {
+		delete(e.state, p.Name)
+	} else {
+		e.state[p.Name] = p.ResourceVersion
+	}
 	e.mu.Unlock()
 	select {
 	case e.changed <- struct{}{}:
 	default:
 	}
+}
+
+func (e *podEvents) handled() map[string]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return maps.Clone(e.state)
 }
 
 func (e *podEvents) seen(name string) []string {
@@ -47,13 +59,13 @@ func (e *podEvents) seen(name string) []string {
 
 func (e *podEvents) handler() cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { e.record(obj.(*corev1.Pod)) },
-		UpdateFunc: func(_, obj any) { e.record(obj.(*corev1.Pod)) },
+		AddFunc:    func(obj any) { e.record(obj.(*corev1.Pod), false) },
+		UpdateFunc: func(_, obj any) { e.record(obj.(*corev1.Pod), false) },
 		DeleteFunc: func(obj any) {
 			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = d.Obj
 			}
-			e.record(obj.(*corev1.Pod))
+			e.record(obj.(*corev1.Pod), true)
 		},
 	}
 }
@@ -84,7 +96,8 @@ func serverPods(ctx context.Context, t *testing.T, cs kubernetes.Interface) map[
 }
 
 // awaitInformer waits, on the handler's signals, until the informer's
-// store holds exactly want.
+// store holds exactly want and its handler has been told of it (the
+// store changes before the handler is called).
 func awaitInformer(ctx context.Context, t *testing.T, store cache.Store, ev *podEvents, want map[string]string) {
 	t.Helper()
 	for {
@@ -92,14 +105,14 @@ func awaitInformer(ctx context.Context, t *testing.T, store cache.Store, ev *pod
 		for _, o := range store.List() {
 			pods = append(pods, o.(*corev1.Pod))
 		}
-		got := podVersions(pods)
-		if maps.Equal(got, want) {
+		got, handled := podVersions(pods), ev.handled()
+		if maps.Equal(got, want) && maps.Equal(handled, want) {
 			return
 		}
 		select {
 		case <-ev.changed:
 		case <-ctx.Done():
-			t.Fatalf("the informer holds %v, the server %v", got, want)
+			t.Fatalf("the informer holds %v, its handler was told %v, the server holds %v", got, handled, want)
 		}
 	}
 }
