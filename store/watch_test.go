@@ -12,10 +12,12 @@ import (
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
-func next(t *testing.T, ch <-chan store.WatchEvent[*Widget]) store.WatchEvent[*Widget] {
+func next(t *testing.T, ch <-chan meta.WatchEvent[*Widget]) meta.WatchEvent[*Widget] {
 	t.Helper()
 	select {
 	case ev, ok := <-ch:
@@ -29,7 +31,7 @@ func next(t *testing.T, ch <-chan store.WatchEvent[*Widget]) store.WatchEvent[*W
 	panic("unreachable")
 }
 
-func closed(t *testing.T, ch <-chan store.WatchEvent[*Widget]) {
+func closed(t *testing.T, ch <-chan meta.WatchEvent[*Widget]) {
 	t.Helper()
 	select {
 	case ev, ok := <-ch:
@@ -41,17 +43,17 @@ func closed(t *testing.T, ch <-chan store.WatchEvent[*Widget]) {
 	}
 }
 
-func describe(ev store.WatchEvent[*Widget]) string {
-	if ev.Type == store.Error {
-		return fmt.Sprintf("ERROR %s", store.ReasonOf(ev.Err))
+func describe(ev meta.WatchEvent[*Widget]) string {
+	if ev.Type == meta.Error {
+		return fmt.Sprintf("ERROR %s", meta.ReasonOf(ev.Err))
 	}
-	if ev.Type == store.Bookmark {
+	if ev.Type == meta.Bookmark {
 		return fmt.Sprintf("BOOKMARK @%s %v", ev.Object.ResourceVersion, ev.Object.Annotations)
 	}
 	return fmt.Sprintf("%s %s/%s@%s", ev.Type, ev.Object.Namespace, ev.Object.Name, ev.Object.ResourceVersion)
 }
 
-func expect(t *testing.T, ch <-chan store.WatchEvent[*Widget], want ...string) {
+func expect(t *testing.T, ch <-chan meta.WatchEvent[*Widget], want ...string) {
 	t.Helper()
 	for _, w := range want {
 		if got := describe(next(t, ch)); got != w {
@@ -60,11 +62,11 @@ func expect(t *testing.T, ch <-chan store.WatchEvent[*Widget], want ...string) {
 	}
 }
 
-func rev(e *env) string { return store.FormatResourceVersion(e.kv.Revision()) }
+func rev(e *env) string { return meta.FormatResourceVersion(e.kv.Revision()) }
 
-func watch(t *testing.T, e *env, ctx context.Context, opts store.ListOptions) <-chan store.WatchEvent[*Widget] {
+func watch(t *testing.T, e *env, ctx context.Context, opts meta.ListOptions) <-chan meta.WatchEvent[*Widget] {
 	t.Helper()
-	return must[<-chan store.WatchEvent[*Widget]](t)(e.s.Watch(ctx, opts))
+	return must[<-chan meta.WatchEvent[*Widget]](t)(e.s.Watch(ctx, opts))
 }
 
 func TestWatchFromNowSendsCurrentStateThenChanges(t *testing.T) {
@@ -75,17 +77,17 @@ func TestWatchFromNowSendsCurrentStateThenChanges(t *testing.T) {
 	b := must[*Widget](t)(e.s.Create(ctx, widget("ns", "b", 1)))
 	for _, rv := range []string{"", "0"} {
 		wctx, wcancel := context.WithCancel(ctx)
-		ch := watch(t, e, wctx, store.ListOptions{ResourceVersion: rv})
+		ch := watch(t, e, wctx, meta.ListOptions{ResourceVersion: rv})
 		expect(t, ch, "ADDED ns/a@"+a.ResourceVersion, "ADDED ns/b@"+b.ResourceVersion)
 		wcancel()
 		for range ch { // closes once ctx is done
 		}
 	}
-	ch := watch(t, e, ctx, store.ListOptions{})
+	ch := watch(t, e, ctx, meta.ListOptions{})
 	expect(t, ch, "ADDED ns/a@"+a.ResourceVersion, "ADDED ns/b@"+b.ResourceVersion)
 	a.Spec.Size = 2
 	a2 := must[*Widget](t)(e.s.Update(ctx, a))
-	must[*Widget](t)(e.s.Delete(ctx, "ns", "b", store.DeleteOptions{}))
+	must[*Widget](t)(e.s.Delete(ctx, "ns", "b", meta.DeleteOptions{}))
 	delRV := rev(e)
 	c := must[*Widget](t)(e.s.Create(ctx, widget("ns", "c", 1)))
 	expect(t, ch, "MODIFIED ns/a@"+a2.ResourceVersion, "DELETED ns/b@"+delRV, "ADDED ns/c@"+c.ResourceVersion)
@@ -96,8 +98,8 @@ func TestWatchFromNowSendsCurrentStateThenChanges(t *testing.T) {
 
 // drain returns ch after discarding what is buffered in it, so that closed
 // can see the close.
-func drain(ch <-chan store.WatchEvent[*Widget]) <-chan store.WatchEvent[*Widget] {
-	out := make(chan store.WatchEvent[*Widget])
+func drain(ch <-chan meta.WatchEvent[*Widget]) <-chan meta.WatchEvent[*Widget] {
+	out := make(chan meta.WatchEvent[*Widget])
 	go func() {
 		for range ch {
 		}
@@ -122,7 +124,7 @@ func TestWatchResumesAtEveryRetainedRevision(t *testing.T) {
 			w := must[*Widget](t)(e.s.Create(ctx, widget("ns", name, i)))
 			history = append(history, "ADDED ns/"+name+"@"+w.ResourceVersion)
 		case i%3 == 0:
-			must[*Widget](t)(e.s.Delete(ctx, "ns", name, store.DeleteOptions{}))
+			must[*Widget](t)(e.s.Delete(ctx, "ns", name, meta.DeleteOptions{}))
 			history = append(history, "DELETED ns/"+name+"@"+rev(e))
 		default:
 			cur.Spec.Size = i
@@ -136,7 +138,7 @@ func TestWatchResumesAtEveryRetainedRevision(t *testing.T) {
 	for i := range history {
 		from := start + int64(i)
 		wctx, cancel := context.WithCancel(ctx)
-		ch := watch(t, e, wctx, store.ListOptions{ResourceVersion: store.FormatResourceVersion(from)})
+		ch := watch(t, e, wctx, meta.ListOptions{ResourceVersion: meta.FormatResourceVersion(from)})
 		expect(t, ch, history[i:]...)
 		cancel()
 		closed(t, drain(ch))
@@ -145,18 +147,18 @@ func TestWatchResumesAtEveryRetainedRevision(t *testing.T) {
 	if err := e.kv.Compact(ctx, start+5); err != nil {
 		t.Fatal(err)
 	}
-	ch := watch(t, e, ctx, store.ListOptions{ResourceVersion: store.FormatResourceVersion(start + 2)})
+	ch := watch(t, e, ctx, meta.ListOptions{ResourceVersion: meta.FormatResourceVersion(start + 2)})
 	expect(t, ch, "ERROR Expired")
 	closed(t, ch)
 	// Just above it, the watch works.
-	ch2 := watch(t, e, ctx, store.ListOptions{ResourceVersion: store.FormatResourceVersion(start + 5)})
+	ch2 := watch(t, e, ctx, meta.ListOptions{ResourceVersion: meta.FormatResourceVersion(start + 5)})
 	expect(t, ch2, history[5])
 }
 
 func TestWatchSelectorTransitions(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
-	ch := watch(t, e, ctx, store.ListOptions{ResourceVersion: rev(e), LabelSelector: "app=web"})
+	ch := watch(t, e, ctx, meta.ListOptions{ResourceVersion: rev(e), LabelSelector: "app=web"})
 	w := widget("ns", "a", 1)
 	w.Labels = map[string]string{"app": "web"}
 	w = must[*Widget](t)(e.s.Create(ctx, w))
@@ -170,8 +172,8 @@ func TestWatchSelectorTransitions(t *testing.T) {
 	w3 := must[*Widget](t)(e.s.Update(ctx, w)) // matches again
 	w3.Spec.Size = 5
 	w4 := must[*Widget](t)(e.s.Update(ctx, w3))
-	must[*Widget](t)(e.s.Delete(ctx, "ns", "other", store.DeleteOptions{}))
-	must[*Widget](t)(e.s.Delete(ctx, "ns", "a", store.DeleteOptions{}))
+	must[*Widget](t)(e.s.Delete(ctx, "ns", "other", meta.DeleteOptions{}))
+	must[*Widget](t)(e.s.Delete(ctx, "ns", "a", meta.DeleteOptions{}))
 	delRV := rev(e)
 
 	ev := next(t, ch)
@@ -179,13 +181,13 @@ func TestWatchSelectorTransitions(t *testing.T) {
 		t.Fatalf("first event %s", describe(ev))
 	}
 	ev = next(t, ch)
-	if ev.Type != store.Deleted || ev.Object.ResourceVersion != w.ResourceVersion || ev.Object.Labels["app"] != "web" {
+	if ev.Type != meta.Deleted || ev.Object.ResourceVersion != w.ResourceVersion || ev.Object.Labels["app"] != "web" {
 		t.Fatalf("stop matching: %s, labels %v (want the last matching state at the new revision)", describe(ev), ev.Object.Labels)
 	}
 	expect(t, ch, "ADDED ns/a@"+w3.ResourceVersion, "MODIFIED ns/a@"+w4.ResourceVersion, "DELETED ns/a@"+delRV)
 
 	// Field selectors filter the same way.
-	fch := watch(t, e, ctx, store.ListOptions{ResourceVersion: "0", FieldSelector: "spec.node=n1"})
+	fch := watch(t, e, ctx, meta.ListOptions{ResourceVersion: "0", FieldSelector: "spec.node=n1"})
 	x := widget("ns", "x", 1)
 	x.Spec.Node = "n1"
 	x = must[*Widget](t)(e.s.Create(ctx, x))
@@ -199,7 +201,7 @@ func TestWatchSelectorTransitions(t *testing.T) {
 func TestWatchNamespace(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
-	ch := watch(t, e, ctx, store.ListOptions{Namespace: "a", ResourceVersion: rev(e)})
+	ch := watch(t, e, ctx, meta.ListOptions{Namespace: "a", ResourceVersion: rev(e)})
 	must[*Widget](t)(e.s.Create(ctx, widget("ab", "x", 1)))
 	must[*Widget](t)(e.s.Create(ctx, widget("b", "x", 1)))
 	w := must[*Widget](t)(e.s.Create(ctx, widget("a", "x", 1)))
@@ -211,7 +213,7 @@ func TestWatchSendInitialEventsAndBookmarks(t *testing.T) {
 	ctx := ctxT(t)
 	a := must[*Widget](t)(e.s.Create(ctx, widget("ns", "a", 1)))
 	at := rev(e)
-	ch := watch(t, e, ctx, store.ListOptions{SendInitialEvents: true, AllowWatchBookmarks: true, ResourceVersion: a.ResourceVersion})
+	ch := watch(t, e, ctx, meta.ListOptions{SendInitialEvents: true, AllowWatchBookmarks: true, ResourceVersion: a.ResourceVersion})
 	expect(t, ch, "ADDED ns/a@"+a.ResourceVersion, "BOOKMARK @"+at+" map[k8s.io/initial-events-end:true]")
 	b := must[*Widget](t)(e.s.Create(ctx, widget("ns", "b", 1)))
 	expect(t, ch, "ADDED ns/b@"+b.ResourceVersion)
@@ -226,13 +228,13 @@ func TestWatchSendInitialEventsAndBookmarks(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := next(t, ch)
-	if ev.Type != store.Bookmark || ev.Object.ResourceVersion != rev(e) || ev.Object.Kind != "Widget" {
+	if ev.Type != meta.Bookmark || ev.Object.ResourceVersion != rev(e) || ev.Object.Kind != "Widget" {
 		t.Fatalf("bookmark %s kind %q", describe(ev), ev.Object.Kind)
 	}
 
 	// Without AllowWatchBookmarks no bookmark arrives: the next event is
 	// the write after the progress request.
-	plain := watch(t, e, ctx, store.ListOptions{ResourceVersion: rev(e)})
+	plain := watch(t, e, ctx, meta.ListOptions{ResourceVersion: rev(e)})
 	if err := e.kv.RequestProgress(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -240,21 +242,21 @@ func TestWatchSendInitialEventsAndBookmarks(t *testing.T) {
 	expect(t, plain, "ADDED ns/c@"+c.ResourceVersion)
 
 	// SendInitialEvents with a resourceVersion the store has not reached.
-	_, err := e.s.Watch(ctx, store.ListOptions{SendInitialEvents: true, ResourceVersion: "100000"})
-	wantReason(t, err, store.ErrTimeout)
+	_, err := e.s.Watch(ctx, meta.ListOptions{SendInitialEvents: true, ResourceVersion: "100000"})
+	wantReason(t, err, meta.ErrTimeout)
 }
 
 func TestWatchBadOptions(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
 	for _, tt := range []struct {
-		opts store.ListOptions
-		want *store.StatusError
+		opts meta.ListOptions
+		want *meta.StatusError
 	}{
-		{store.ListOptions{LabelSelector: "a in"}, store.ErrInvalid},
-		{store.ListOptions{FieldSelector: "spec.nope=1"}, store.ErrInvalid},
-		{store.ListOptions{ResourceVersion: "-1"}, store.ErrBadRequest},
-		{store.ListOptions{Continue: "x"}, store.ErrBadRequest},
+		{meta.ListOptions{LabelSelector: "a in"}, meta.ErrInvalid},
+		{meta.ListOptions{FieldSelector: "spec.nope=1"}, meta.ErrInvalid},
+		{meta.ListOptions{ResourceVersion: "-1"}, meta.ErrBadRequest},
+		{meta.ListOptions{Continue: "x"}, meta.ErrBadRequest},
 	} {
 		_, err := e.s.Watch(ctx, tt.opts)
 		wantReason(t, err, tt.want)
@@ -263,10 +265,10 @@ func TestWatchBadOptions(t *testing.T) {
 
 func TestWatchEndsWhenEngineCloses(t *testing.T) {
 	e := newEnv(t)
-	ch := watch(t, e, ctxT(t), store.ListOptions{ResourceVersion: rev(e)})
+	ch := watch(t, e, ctxT(t), meta.ListOptions{ResourceVersion: rev(e)})
 	e.kv.Close()
 	ev := next(t, ch)
-	if ev.Type != store.Error {
+	if ev.Type != meta.Error {
 		t.Fatalf("event %s, want an error", describe(ev))
 	}
 	closed(t, ch)
@@ -285,15 +287,38 @@ func TestWatchResumesAfterEngineLag(t *testing.T) {
 	s := store.NewWithOptions(engine, widgetResource(), store.Options{Clock: fake, Logger: logger})
 	ctx := ctxT(t)
 	w := must[*Widget](t)(s.Create(ctx, widget("ns", "a", 0)))
-	ch := must[<-chan store.WatchEvent[*Widget]](t)(s.Watch(ctx, store.ListOptions{ResourceVersion: w.ResourceVersion}))
+	ch := must[<-chan meta.WatchEvent[*Widget]](t)(s.Watch(ctx, meta.ListOptions{ResourceVersion: w.ResourceVersion}))
+	// A watch of the test's own, read after every write, paces the
+	// engine's dispatcher: each write is dispatched in a round of its own
+	// before the next is made, so the Store's watch gets one response per
+	// write and, unread, must fill its buffers and lag, however the
+	// goroutines are scheduled.
+	pace, err := engine.Watch(ctx, kv.WatchRequest{Key: "/", End: "\xff", StartRevision: engine.Revision() + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const writes = 300 // far more than the engine and Store buffers hold
 	for i := 1; i <= writes; i++ {
 		w.Spec.Size = i
 		w = must[*Widget](t)(s.Update(ctx, w))
+		rev := engine.Revision()
+		for seen := int64(0); seen < rev; {
+			select {
+			case resp, ok := <-pace:
+				if !ok || resp.Err != nil {
+					t.Fatalf("pacing watch ended at write %d: %v", i, resp.Err)
+				}
+				for _, ev := range resp.Events {
+					seen = max(seen, ev.KV.ModRevision)
+				}
+			case <-ctx.Done():
+				t.Fatalf("write %d never dispatched: %v", i, ctx.Err())
+			}
+		}
 	}
 	for i := 1; i <= writes; i++ {
 		ev := next(t, ch)
-		if ev.Type != store.Modified || ev.Object.Spec.Size != i {
+		if ev.Type != meta.Modified || ev.Object.Spec.Size != i {
 			t.Fatalf("event %d: %s size %d", i, describe(ev), ev.Object.Spec.Size)
 		}
 	}
