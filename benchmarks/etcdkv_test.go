@@ -14,6 +14,7 @@ import (
 	"github.com/governor-io/governor/store/etcdkv"
 	"github.com/governor-io/governor/store/etcdkv/embedded"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Typed Store on a real etcd against the typed Store on Governor's Raft KV:
@@ -167,7 +168,7 @@ func BenchmarkStoreOnKV(b *testing.B) {
 		b.Run(fmt.Sprintf("op=list%d/impl=%s", listed, be.name), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				l, err := s.List(ctx, store.ListOptions{Namespace: "fixtures"})
+				l, err := s.List(ctx, meta.ListOptions{Namespace: "fixtures"})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -208,10 +209,10 @@ func TestStoreOnKVBackends(t *testing.T) {
 // kvBenchPod is a Pod-like object of about 1.2 KB of JSON: metadata with
 // labels and annotations, a container spec and a status.
 type kvBenchPod struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             kvBenchPodSpec   `json:"spec"`
-	Status           kvBenchPodStatus `json:"status,omitzero"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            kvBenchPodSpec   `json:"spec"`
+	Status          kvBenchPodStatus `json:"status,omitzero"`
 }
 
 type kvBenchPodSpec struct {
@@ -241,7 +242,7 @@ var kvBenchPods = store.Resource[*kvBenchPod]{Name: "pods", Kind: "Pod", APIVers
 // kvBenchPodIn returns the benchmark pod named ns/name.
 func kvBenchPodIn(tb testing.TB, ns, name string) *kvBenchPod {
 	return &kvBenchPod{
-		ObjectMeta: store.ObjectMeta{
+		ObjectMeta: meta.ObjectMeta{
 			Namespace: ns, Name: name,
 			Labels: map[string]string{"app": "web", "tier": "frontend", "pod-template-hash": "7d4b9c8f6d"},
 			Annotations: map[string]string{

@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/governor-io/governor/informer"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // The informer benchmarks feed Governor's Informer and client-go's
@@ -100,7 +100,7 @@ type infGovRunner interface {
 
 type infGovRun struct {
 	objs   []*pod
-	ch     chan store.WatchEvent[*pod]
+	ch     chan meta.WatchEvent[*pod]
 	inf    infGovRunner
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -109,16 +109,16 @@ type infGovRun struct {
 var infDiscard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func (g infGovSide) start(h int, count func()) infRun {
-	r := &infGovRun{objs: g.objs, ch: make(chan store.WatchEvent[*pod], 4096), done: make(chan struct{})}
+	r := &infGovRun{objs: g.objs, ch: make(chan meta.WatchEvent[*pod], 4096), done: make(chan struct{})}
 	lw := informer.FuncListerWatcher[*pod]{
-		ListFunc: func(ctx context.Context, _ store.ListOptions) (*store.List[*pod], error) {
+		ListFunc: func(ctx context.Context, _ meta.ListOptions) (*meta.List[*pod], error) {
 			items := g.objs
 			if g.fresh != nil {
 				items = g.fresh()
 			}
-			return &store.List[*pod]{Items: items, ResourceVersion: strconv.Itoa(len(items))}, nil
+			return &meta.List[*pod]{Items: items, ResourceVersion: strconv.Itoa(len(items))}, nil
 		},
-		WatchFunc: func(ctx context.Context, _ store.ListOptions) (<-chan store.WatchEvent[*pod], error) {
+		WatchFunc: func(ctx context.Context, _ meta.ListOptions) (<-chan meta.WatchEvent[*pod], error) {
 			return r.ch, nil
 		},
 	}
@@ -141,7 +141,7 @@ func (g infGovSide) start(h int, count func()) infRun {
 }
 
 func (r *infGovRun) send(i int) {
-	r.ch <- store.WatchEvent[*pod]{Type: store.Modified, Object: r.objs[i%len(r.objs)]}
+	r.ch <- meta.WatchEvent[*pod]{Type: meta.Modified, Object: r.objs[i%len(r.objs)]}
 }
 func (r *infGovRun) waitSynced() { <-r.inf.SyncDone() }
 func (r *infGovRun) stop()       { r.cancel(); <-r.done }
@@ -265,7 +265,7 @@ func infBenchSides(tb testing.TB, n int) infSides {
 			tmpl = infToPod(tb, kp)
 		}
 		// Same data as infToPod gives, without n JSON round trips.
-		p := store.DeepCopy(tmpl)
+		p := meta.DeepCopy(tmpl)
 		p.Name, p.Namespace, p.UID, p.ResourceVersion = kp.Name, kp.Namespace, string(kp.UID), kp.ResourceVersion
 		objs[i] = p
 	}
@@ -335,17 +335,17 @@ func infHeapAlloc() uint64 {
 
 // infPodSummary is what a typical controller keeps of a Pod: a projection.
 type infPodSummary struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	NodeName         string
-	Phase            string
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	NodeName        string
+	Phase           string
 }
 
 // infSummarize projects a Pod on infPodSummary. The summary owns its
 // maps: it shares nothing with p, which may be another cache's object.
 func infSummarize(p *pod) *infPodSummary {
 	return &infPodSummary{
-		ObjectMeta: store.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID,
+		ObjectMeta: meta.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID,
 			ResourceVersion: p.ResourceVersion, Labels: maps.Clone(p.Labels), Annotations: maps.Clone(p.Annotations)},
 		NodeName: p.Spec.NodeName,
 		Phase:    p.Status.Phase,
@@ -384,7 +384,7 @@ func BenchmarkInformerMemory(b *testing.B) {
 	freshGov := func() []*pod {
 		out := make([]*pod, n)
 		for i, p := range s.gov.objs {
-			out[i] = store.DeepCopy(p)
+			out[i] = meta.DeepCopy(p)
 		}
 		return out
 	}

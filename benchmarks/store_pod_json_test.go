@@ -6,7 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"testing"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // TestBenchPodMatchesKubernetesJSON checks that the benchmark's pod type
@@ -35,5 +35,5 @@ func TestBenchPodMatchesKubernetesJSON(t *testing.T) {
 		t.Fatalf("pod JSON is %d bytes", len(got))
 	}
 	t.Logf("pod JSON: %d bytes", len(got))
-	var _ store.Object = &p
+	var _ meta.Object = &p
 }

@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // pod is a Pod-like type for the typed Store benchmarks. Its fields and
@@ -15,10 +15,10 @@ import (
 // controller-made pod sets, in the same order, so that it encodes to the
 // same bytes as a v1.Pod (TestBenchPodMatchesKubernetesJSON checks it).
 type pod struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             podSpec   `json:"spec,omitempty"`
-	Status           podStatus `json:"status,omitempty"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            podSpec   `json:"spec,omitempty"`
+	Status          podStatus `json:"status,omitempty"`
 }
 
 type podSpec struct {
@@ -103,16 +103,16 @@ type podStatus struct {
 	HostIPs           []podIP           `json:"hostIPs,omitempty"`
 	PodIP             string            `json:"podIP,omitempty"`
 	PodIPs            []podIP           `json:"podIPs,omitempty"`
-	StartTime         *store.Time       `json:"startTime,omitempty"`
+	StartTime         *meta.Time        `json:"startTime,omitempty"`
 	ContainerStatuses []containerStatus `json:"containerStatuses,omitempty"`
 	QOSClass          string            `json:"qosClass,omitempty"`
 }
 
 type podCondition struct {
-	Type               string     `json:"type"`
-	Status             string     `json:"status"`
-	LastProbeTime      store.Time `json:"lastProbeTime,omitempty"`
-	LastTransitionTime store.Time `json:"lastTransitionTime,omitempty"`
+	Type               string    `json:"type"`
+	Status             string    `json:"status"`
+	LastProbeTime      meta.Time `json:"lastProbeTime,omitempty"`
+	LastTransitionTime meta.Time `json:"lastTransitionTime,omitempty"`
 }
 
 type podIP struct {
@@ -136,7 +136,7 @@ type containerState struct {
 }
 
 type containerStateRunning struct {
-	StartedAt store.Time `json:"startedAt,omitempty"`
+	StartedAt meta.Time `json:"startedAt,omitempty"`
 }
 
 var benchEpoch = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)

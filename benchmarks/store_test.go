@@ -14,6 +14,7 @@ import (
 
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -53,7 +54,7 @@ type podCodec struct {
 func podCodecs(b *testing.B) []podCodec {
 	ours := benchPod(b, "web-7d4b9c8f6d-x2k9p")
 	ours.UID = "c0a80a1e-5b7f-4e9b-8f3a-2d6c9e1b7a40"
-	ours.CreationTimestamp = store.NewTime(benchEpoch)
+	ours.CreationTimestamp = meta.NewTime(benchEpoch)
 	oursData, err := podResource.Encode(ours)
 	if err != nil {
 		b.Fatal(err)
@@ -128,7 +129,7 @@ func BenchmarkStore(b *testing.B) {
 				// Pre-create the pods that update and get work on.
 				pods := make([]*pod, storeBenchPods)
 				for i := range pods {
-					p := store.DeepCopy(tmpl)
+					p := meta.DeepCopy(tmpl)
 					p.Name = fmt.Sprintf("web-%05d", i)
 					created, err := s.Create(ctx, p)
 					if err != nil {
@@ -138,7 +139,7 @@ func BenchmarkStore(b *testing.B) {
 				}
 				raw := [2][]byte{}
 				for j, image := range []string{"nginx:1.27", "nginx:1.28"} {
-					p := store.DeepCopy(pods[0])
+					p := meta.DeepCopy(pods[0])
 					p.Spec.Containers[0].Image = image
 					p.ResourceVersion = ""
 					data, err := podResource.Encode(p)
@@ -149,7 +150,7 @@ func BenchmarkStore(b *testing.B) {
 				}
 				revs := make([]int64, storeBenchPods)
 				for i := range revs {
-					revs[i], _ = store.ParseResourceVersion(pods[i].ResourceVersion)
+					revs[i], _ = meta.ParseResourceVersion(pods[i].ResourceVersion)
 				}
 				images := [2]string{"nginx:1.28", "nginx:1.27"}
 				b.ReportAllocs()
@@ -204,7 +205,7 @@ func BenchmarkStore(b *testing.B) {
 	}
 }
 
-// BenchmarkStoreDeepCopy copies the pod with store.DeepCopy (reflection,
+// BenchmarkStoreDeepCopy copies the pod with meta.DeepCopy (reflection,
 // for types without generated code) and with v1.Pod's generated DeepCopy.
 func BenchmarkStoreDeepCopy(b *testing.B) {
 	ours := benchPod(b, "web-7d4b9c8f6d-x2k9p")
@@ -212,7 +213,7 @@ func BenchmarkStoreDeepCopy(b *testing.B) {
 	b.Run("impl=governor", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = store.DeepCopy(ours)
+			_ = meta.DeepCopy(ours)
 		}
 	})
 	b.Run("impl=apimachinery", func(b *testing.B) {

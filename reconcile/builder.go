@@ -6,6 +6,7 @@ import (
 
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // sharedCaches holds the informers and clients a [Manager] made for
@@ -31,7 +32,7 @@ type sharedType struct {
 // It fails with an error matching [ErrAlreadyStarted] after mgr started,
 // and with one matching [ErrInvalidOptions] when mgr already has an
 // informer of T over a store whose keys differ from st's.
-func InformerFor[T store.Object](mgr *Manager, st *store.Store[T]) (*informer.Informer[T], error) {
+func InformerFor[T meta.Object](mgr *Manager, st *store.Store[T]) (*informer.Informer[T], error) {
 	if mgr == nil || st == nil {
 		return nil, fmt.Errorf("%w: InformerFor needs a manager and a store", ErrInvalidOptions)
 	}
@@ -49,7 +50,7 @@ func InformerFor[T store.Object](mgr *Manager, st *store.Store[T]) (*informer.In
 // [Manager.Freshness], so that the controllers of mgr read their own
 // writes. Every call for the same type returns the same client. It fails
 // as InformerFor does.
-func ClientFor[T store.Object](mgr *Manager, st *store.Store[T]) (*Client[T], error) {
+func ClientFor[T meta.Object](mgr *Manager, st *store.Store[T]) (*Client[T], error) {
 	if mgr == nil || st == nil {
 		return nil, fmt.Errorf("%w: ClientFor needs a manager and a store", ErrInvalidOptions)
 	}
@@ -71,7 +72,7 @@ func ClientFor[T store.Object](mgr *Manager, st *store.Store[T]) (*Client[T], er
 
 // sharedLocked returns the shared informer entry of T, making it on first
 // use. m.mu is held.
-func sharedLocked[T store.Object](m *Manager, st *store.Store[T]) (*sharedType, error) {
+func sharedLocked[T meta.Object](m *Manager, st *store.Store[T]) (*sharedType, error) {
 	typ := reflect.TypeFor[T]()
 	key := st.Key("ns", "name")
 	if sh, ok := m.shared.byType[typ]; ok {
@@ -114,7 +115,7 @@ type ownerKind struct {
 	apiVersion, kind, resource string
 }
 
-type watch[T store.Object] struct {
+type watch[T meta.Object] struct {
 	st    *store.Store[T]
 	preds []Predicate[T]
 	mode  int // forMode, ownsMode or mapMode
@@ -130,7 +131,7 @@ const (
 // For makes a controller reconcile the objects of st: every change of one
 // enqueues its own [Request]. Its resource's apiVersion and kind are what
 // [Owns] looks for in owner references. The predicates filter the events.
-func For[T store.Object](st *store.Store[T], preds ...Predicate[T]) Watch {
+func For[T meta.Object](st *store.Store[T], preds ...Predicate[T]) Watch {
 	return &watch[T]{st: st, preds: preds, mode: forMode}
 }
 
@@ -140,14 +141,14 @@ func For[T store.Object](st *store.Store[T], preds ...Predicate[T]) Watch {
 // kind of the controller's [For] resource. The kind and apiVersion come
 // from that resource, so they cannot be misspelt. The predicates filter
 // the events.
-func Owns[T store.Object](st *store.Store[T], preds ...Predicate[T]) Watch {
+func Owns[T meta.Object](st *store.Store[T], preds ...Predicate[T]) Watch {
 	return &watch[T]{st: st, preds: preds, mode: ownsMode}
 }
 
 // Watches makes a controller reconcile the requests that m maps each
 // changed object of st to, for relations other than ownership (every
 // object that references a ConfigMap, say).
-func Watches[T store.Object](st *store.Store[T], m Mapper[T, Request], preds ...Predicate[T]) Watch {
+func Watches[T meta.Object](st *store.Store[T], m Mapper[T, Request], preds ...Predicate[T]) Watch {
 	return &watch[T]{st: st, preds: preds, mode: mapMode, m: m}
 }
 

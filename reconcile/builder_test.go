@@ -13,13 +13,14 @@ import (
 
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // gadget is a stored type that widgets own.
 type gadget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 func gadgetResource() store.Resource[*gadget] {
@@ -94,7 +95,7 @@ func TestNewControllerOwnsMapsToTheForResource(t *testing.T) {
 	}
 	e.start(t)
 	ctx := context.Background()
-	owner, err := e.widgets.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "w1"}})
+	owner, err := e.widgets.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "w1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +104,9 @@ func TestNewControllerOwnsMapsToTheForResource(t *testing.T) {
 	// every owner-reference helper does, names the owner "w2": only Owns
 	// can enqueue that request, as no widget w2 exists.
 	yes := true
-	ref := store.OwnerReference{APIVersion: owner.APIVersion, Kind: owner.Kind, Name: "w2", UID: "u2", Controller: &yes}
-	if _, err := e.gadgets.Create(ctx, &gadget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g1",
-		OwnerReferences: []store.OwnerReference{ref}}}); err != nil {
+	ref := meta.OwnerReference{APIVersion: owner.APIVersion, Kind: owner.Kind, Name: "w2", UID: "u2", Controller: &yes}
+	if _, err := e.gadgets.Create(ctx, &gadget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "g1",
+		OwnerReferences: []meta.OwnerReference{ref}}}); err != nil {
 		t.Fatal(err)
 	}
 	waitRequest(t, reqs, reconcile.Request{Namespace: "ns", Name: "w2"})
@@ -172,7 +173,7 @@ func TestManagerSharesOneInformerPerType(t *testing.T) {
 		t.Fatalf("informer over a store with other keys: err = %v, want ErrInvalidOptions", err)
 	}
 	e.start(t)
-	if _, err := e.widgets.Create(context.Background(), &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
+	if _, err := e.widgets.Create(context.Background(), &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	waitRequest(t, reqs1, reconcile.Request{Namespace: "ns", Name: "a"})
@@ -270,7 +271,7 @@ func TestManagerDefaultLoggerPrintsReconcileErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.start(t)
-	if _, err := e.widgets.Create(context.Background(), &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
+	if _, err := e.widgets.Create(context.Background(), &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	line := out.waitFor(t, "boom: spec is wrong")

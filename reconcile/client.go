@@ -6,6 +6,7 @@ import (
 
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Client reads objects of one type from an informer's cache and writes them
@@ -15,8 +16,8 @@ import (
 // other context are not recorded.
 //
 // Objects that Get and List return are shared with the cache and are
-// read-only: copy them with [store.DeepCopy] before changing them.
-type Client[T store.Object] struct {
+// read-only: copy them with [meta.DeepCopy] before changing them.
+type Client[T meta.Object] struct {
 	st    *store.Store[T]
 	inf   *informer.Informer[T]
 	fresh *Freshness
@@ -26,7 +27,7 @@ type Client[T store.Object] struct {
 // NewClient returns a Client over st and inf. It registers a handler on inf
 // that tells fresh what the cache has seen. A nil fresh gives a client that
 // records nothing.
-func NewClient[T store.Object](st *store.Store[T], inf *informer.Informer[T], fresh *Freshness) (*Client[T], error) {
+func NewClient[T meta.Object](st *store.Store[T], inf *informer.Informer[T], fresh *Freshness) (*Client[T], error) {
 	if st == nil || inf == nil {
 		return nil, fmt.Errorf("%w: client needs a store and an informer", ErrInvalidOptions)
 	}
@@ -58,7 +59,7 @@ func (c *Client[T]) Get(namespace, name string) (T, error) {
 	obj, ok := c.inf.Lister().Get(namespace, name)
 	if !ok {
 		var zero T
-		return zero, store.NewNotFound("object", store.NamespacedName{Namespace: namespace, Name: name}.String())
+		return zero, meta.NewNotFound("object", meta.NamespacedName{Namespace: namespace, Name: name}.String())
 	}
 	return obj, nil
 }
@@ -122,7 +123,7 @@ func (c *Client[T]) GuaranteedUpdate(ctx context.Context, namespace, name string
 // Delete deletes namespace/name in the store and records the write: the
 // next reconcile waits until the cache no longer holds the object (or, when
 // finalizers keep it, holds it marked for deletion).
-func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts store.DeleteOptions) (T, error) {
+func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts meta.DeleteOptions) (T, error) {
 	out, err := c.st.Delete(ctx, namespace, name, opts)
 	if err != nil || c.fresh == nil {
 		return out, err
@@ -138,7 +139,7 @@ func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts sto
 
 // recordGone records a write that removed namespace/name from the store.
 func (c *Client[T]) recordGone(ctx context.Context, namespace, name, uid string) {
-	key := store.NamespacedName{Namespace: namespace, Name: name}
+	key := meta.NamespacedName{Namespace: namespace, Name: name}
 	c.fresh.record(ctx, objRef{cache: c.id, key: key.String()}, 0, true, func() bool {
 		cur, ok := c.inf.Lister().Get(key.Namespace, key.Name)
 		return !ok || (uid != "" && cur.GetObjectMeta().UID != uid)

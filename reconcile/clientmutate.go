@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // GuaranteedUpdateStatus reads namespace/name from the store, mutates it
@@ -44,7 +44,7 @@ func (c *Client[T]) PatchStatus(ctx context.Context, namespace, name string, mer
 // written: use [Client.MutateStatus] for those. Finalizers fit here:
 //
 //	_, err := c.Mutate(ctx, backup, func(b *Backup) error {
-//		store.AddFinalizer(b, "example.io/cleanup")
+//		meta.AddFinalizer(b, "example.io/cleanup")
 //		return nil
 //	})
 func (c *Client[T]) Mutate(ctx context.Context, obj T, mutate func(T) error) (T, error) {
@@ -68,7 +68,7 @@ func (c *Client[T]) mutate(ctx context.Context, obj T, mutate func(T) error,
 	if err != nil {
 		return zero, err
 	}
-	n := store.DeepCopy(obj)
+	n := meta.DeepCopy(obj)
 	if err := mutate(n); err != nil {
 		return zero, err
 	}
@@ -80,14 +80,14 @@ func (c *Client[T]) mutate(ctx context.Context, obj T, mutate func(T) error,
 		return n, nil // nothing to write
 	}
 	out, err := update(ctx, n)
-	if !errors.Is(err, store.ErrConflict) {
+	if !errors.Is(err, meta.ErrConflict) {
 		return out, err
 	}
 	m := obj.GetObjectMeta()
 	uid := m.UID
 	return guaranteed(ctx, m.Namespace, m.Name, func(cur T) (T, error) {
 		if cm := cur.GetObjectMeta(); uid != "" && cm.UID != uid {
-			return zero, store.NewConflict(res.Name, cm.Key(),
+			return zero, meta.NewConflict(res.Name, cm.Key(),
 				fmt.Sprintf("the object was deleted and recreated (uid %s, was %s)", cm.UID, uid))
 		}
 		return cur, mutate(cur)

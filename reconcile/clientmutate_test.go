@@ -13,18 +13,19 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // sprocket is a test type with a status of conditions.
 type sprocket struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             struct {
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            struct {
 		Size int `json:"size"`
 	} `json:"spec"`
 	Status struct {
-		Conditions []store.Condition `json:"conditions,omitempty"`
+		Conditions []meta.Condition `json:"conditions,omitempty"`
 	} `json:"status,omitzero"`
 }
 
@@ -100,7 +101,7 @@ func (f *mutateFixture) reconcileOnce(t *testing.T, r func(ctx context.Context) 
 }
 
 func newSprocket() *sprocket {
-	return &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}}
+	return &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "g"}}
 }
 
 // The cache is behind the store when a reconcile sets a condition: the
@@ -110,7 +111,7 @@ func newSprocket() *sprocket {
 func TestMutateStatusRetriesOnConflict(t *testing.T) {
 	f, created := newMutateFixture(t, newSprocket())
 	ctx := ctxFor(t)
-	other := store.DeepCopy(created)
+	other := meta.DeepCopy(created)
 	other.Spec.Size = 5
 	if _, err := f.st.Update(ctx, other); err != nil {
 		t.Fatal(err)
@@ -125,7 +126,7 @@ func TestMutateStatusRetriesOnConflict(t *testing.T) {
 		}
 		out, err = f.client.MutateStatus(ctx, cached, func(g *sprocket) error {
 			runs++
-			store.SetStatusCondition(&g.Status.Conditions, store.Condition{Type: "Ready", Status: store.ConditionTrue,
+			meta.SetStatusCondition(&g.Status.Conditions, meta.Condition{Type: "Ready", Status: meta.ConditionTrue,
 				Reason: "Sized", ObservedGeneration: g.Generation}, epoch)
 			return nil
 		})
@@ -141,8 +142,8 @@ func TestMutateStatusRetriesOnConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.Spec.Size != 5 || !store.IsStatusConditionCurrent(stored.Status.Conditions, "Ready", stored.Generation) ||
-		!store.IsStatusConditionTrue(stored.Status.Conditions, "Ready") {
+	if stored.Spec.Size != 5 || !meta.IsStatusConditionCurrent(stored.Status.Conditions, "Ready", stored.Generation) ||
+		!meta.IsStatusConditionTrue(stored.Status.Conditions, "Ready") {
 		t.Errorf("stored = %+v, want size 5 with a current Ready condition", stored)
 	}
 	if out.ResourceVersion != stored.ResourceVersion {
@@ -157,7 +158,7 @@ func TestMutateStatusRetriesOnConflict(t *testing.T) {
 // store: a reconcile that adds a finalizer already there costs nothing.
 func TestMutateWritesOnlyWhenChanged(t *testing.T) {
 	g := newSprocket()
-	store.AddFinalizer(g, "test/cleanup")
+	meta.AddFinalizer(g, "test/cleanup")
 	f, created := newMutateFixture(t, g)
 	ctx := ctxFor(t)
 	cached, err := f.client.Get("ns", "g")
@@ -166,7 +167,7 @@ func TestMutateWritesOnlyWhenChanged(t *testing.T) {
 	}
 	before := f.kv.ranges.Load()
 	out, err := f.client.Mutate(ctx, cached, func(g *sprocket) error {
-		if store.AddFinalizer(g, "test/cleanup") {
+		if meta.AddFinalizer(g, "test/cleanup") {
 			t.Error("AddFinalizer changed an object that had the finalizer")
 		}
 		return nil
@@ -183,13 +184,13 @@ func TestMutateWritesOnlyWhenChanged(t *testing.T) {
 
 	// A real change is written.
 	out, err = f.client.Mutate(ctx, cached, func(g *sprocket) error {
-		store.AddFinalizer(g, "test/other")
+		meta.AddFinalizer(g, "test/other")
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.ResourceVersion == created.ResourceVersion || !store.ContainsFinalizer(out, "test/other") {
+	if out.ResourceVersion == created.ResourceVersion || !meta.ContainsFinalizer(out, "test/other") {
 		t.Errorf("after a change: %+v", out.ObjectMeta)
 	}
 	if len(cached.Finalizers) != 1 {
@@ -202,7 +203,7 @@ func TestMutateWritesOnlyWhenChanged(t *testing.T) {
 func TestMutateDoesNotFollowARecreatedObject(t *testing.T) {
 	f, created := newMutateFixture(t, newSprocket())
 	ctx := ctxFor(t)
-	if _, err := f.st.Delete(ctx, "ns", "g", store.DeleteOptions{}); err != nil {
+	if _, err := f.st.Delete(ctx, "ns", "g", meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	recreated, err := f.st.Create(ctx, newSprocket())
@@ -217,7 +218,7 @@ func TestMutateDoesNotFollowARecreatedObject(t *testing.T) {
 		g.Spec.Size = 9
 		return nil
 	})
-	if !errors.Is(err, store.ErrConflict) {
+	if !errors.Is(err, meta.ErrConflict) {
 		t.Fatalf("Mutate = %v, want Conflict", err)
 	}
 	stored, err := f.st.Get(ctx, "ns", "g")
@@ -239,7 +240,7 @@ func TestStatusWritesAreRecorded(t *testing.T) {
 		"GuaranteedUpdateStatus": func(ctx context.Context, c *reconcile.Client[*sprocket]) (*sprocket, error) {
 			return c.GuaranteedUpdateStatus(ctx, "ns", "g", func(g *sprocket) (*sprocket, error) {
 				g.Spec.Size = 7
-				store.SetStatusCondition(&g.Status.Conditions, store.Condition{Type: "Ready", Status: store.ConditionTrue}, epoch)
+				meta.SetStatusCondition(&g.Status.Conditions, meta.Condition{Type: "Ready", Status: meta.ConditionTrue}, epoch)
 				return g, nil
 			})
 		},
@@ -254,7 +255,7 @@ func TestStatusWritesAreRecorded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.Spec.Size != 0 || !store.IsStatusConditionTrue(out.Status.Conditions, "Ready") {
+			if out.Spec.Size != 0 || !meta.IsStatusConditionTrue(out.Status.Conditions, "Ready") {
 				t.Errorf("written = %+v, want the status only", out)
 			}
 			if n := f.fresh.Pending(); n != 1 {
@@ -268,10 +269,10 @@ func TestStatusWritesAreRecorded(t *testing.T) {
 // store delete it; the write is recorded as one to wait out of the cache.
 func TestMutateRemovingTheLastFinalizerDeletes(t *testing.T) {
 	s := newSprocket()
-	store.AddFinalizer(s, "test/cleanup")
+	meta.AddFinalizer(s, "test/cleanup")
 	f, _ := newMutateFixture(t, s)
 	ctx := ctxFor(t)
-	if _, err := f.st.Delete(ctx, "ns", "g", store.DeleteOptions{}); err != nil {
+	if _, err := f.st.Delete(ctx, "ns", "g", meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	err := f.reconcileOnce(t, func(ctx context.Context) error {
@@ -280,7 +281,7 @@ func TestMutateRemovingTheLastFinalizerDeletes(t *testing.T) {
 			return err
 		}
 		_, err = f.client.Mutate(ctx, cached, func(s *sprocket) error {
-			store.RemoveFinalizer(s, "test/cleanup")
+			meta.RemoveFinalizer(s, "test/cleanup")
 			return nil
 		})
 		return err
@@ -288,7 +289,7 @@ func TestMutateRemovingTheLastFinalizerDeletes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Mutate: %v", err)
 	}
-	if _, err := f.st.Get(ctx, "ns", "g"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.st.Get(ctx, "ns", "g"); !errors.Is(err, meta.ErrNotFound) {
 		t.Errorf("Get after the last finalizer went: %v, want NotFound", err)
 	}
 	if n := f.fresh.Pending(); n != 1 {

@@ -5,20 +5,20 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // ControlledBy returns the cached objects in owner's namespace whose
-// controller reference names owner (by uid, as [store.IsControlledBy]
+// controller reference names owner (by uid, as [meta.IsControlledBy]
 // checks): the children of owner that an [Owns] watch maps back to it.
 // They are sorted oldest first (by creationTimestamp, then name), so the
 // newest is the last. Like [Client.List], it returns shared, read-only
 // objects.
-func (c *Client[T]) ControlledBy(owner store.Object) []T {
+func (c *Client[T]) ControlledBy(owner meta.Object) []T {
 	all, _ := c.inf.Lister().ByNamespace(owner.GetObjectMeta().Namespace).List("") // an empty selector never fails
 	var out []T
 	for _, obj := range all {
-		if store.IsControlledBy(obj, owner) {
+		if meta.IsControlledBy(obj, owner) {
 			out = append(out, obj)
 		}
 	}

@@ -64,7 +64,7 @@
 // cache: they apply a function to a private copy, write only when it
 // changed something, and on Conflict re-read the latest version from the
 // store and apply the function again (never to an object recreated under
-// the same name). With [store.AddFinalizer] and [store.SetStatusCondition]
+// the same name). With [meta.AddFinalizer] and [meta.SetStatusCondition]
 // they are how a reconcile adds finalizers and reports conditions.
 // [Finalize] runs a finalizer's whole protocol (add it, and on deletion
 // clean up, then remove it), [Client.ControlledBy] lists an owner's

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // ErrLeaderLost matches the error of an [Elector] (and a [Manager]) that
@@ -295,7 +295,7 @@ func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
 	now := e.clk.Now()
 	lock := e.opts.Lock
 	rec, ver, err := lock.Get(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, meta.ErrNotFound) {
 		rec = LeaseRecord{Holder: e.opts.Identity, Duration: e.opts.LeaseDuration, AcquireTime: now, RenewTime: now}
 		ver, err = lock.Create(ctx, rec)
 		if err != nil {

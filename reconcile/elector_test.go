@@ -11,6 +11,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -21,7 +22,7 @@ type partitionLock struct {
 	cut atomic.Bool
 }
 
-var errPartitioned = &store.StatusError{Reason: store.ReasonTimeout, Message: "partitioned"}
+var errPartitioned = &meta.StatusError{Reason: meta.ReasonTimeout, Message: "partitioned"}
 
 func (p *partitionLock) Get(ctx context.Context) (reconcile.LeaseRecord, string, error) {
 	if p.cut.Load() {

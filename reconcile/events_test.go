@@ -12,6 +12,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -37,7 +38,7 @@ func TestManagerEventRecorderWritesAggregatedEvents(t *testing.T) {
 	if other := mgr.EventRecorder("other"); other == rec {
 		t.Error("two components share one recorder")
 	}
-	g, err := gadgets.Create(ctx, &gadget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}})
+	g, err := gadgets.Create(ctx, &gadget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "g"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestManagerEventRecorderWritesAggregatedEvents(t *testing.T) {
 		}
 		clk.Step(time.Minute)
 	}
-	l, err := events.List(ctx, store.ListOptions{})
+	l, err := events.List(ctx, meta.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestManagerEventRecorderWithoutStoreLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gadget{TypeMeta: store.TypeMeta{Kind: "Gadget", APIVersion: "test/v1"}, ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}}
+	g := &gadget{TypeMeta: meta.TypeMeta{Kind: "Gadget", APIVersion: "test/v1"}, ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "g"}}
 	if _, err := mgr.EventRecorder("gadget").Event(context.Background(), g, event.TypeWarning, "Failed", "no room"); err != nil {
 		t.Fatal(err)
 	}

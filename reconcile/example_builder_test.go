@@ -6,19 +6,20 @@ import (
 
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // Backup asks for a backup; the controller runs a BackupJob for it.
 type Backup struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 // BackupJob is the child a Backup owns.
 type BackupJob struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 // backupReconciler keeps one BackupJob per Backup.
@@ -36,8 +37,8 @@ func (r *backupReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if len(r.jobs.ControlledBy(b)) > 0 {
 		return reconcile.Done(), nil // the cache already has our own last write
 	}
-	job := &BackupJob{ObjectMeta: store.ObjectMeta{Namespace: b.Namespace, Name: b.Name + "-job"}}
-	if err := store.SetControllerReference(b, job); err != nil { // b's kind, apiVersion and uid
+	job := &BackupJob{ObjectMeta: meta.ObjectMeta{Namespace: b.Namespace, Name: b.Name + "-job"}}
+	if err := meta.SetControllerReference(b, job); err != nil { // b's kind, apiVersion and uid
 		return reconcile.Done(), err
 	}
 	if _, err := r.jobs.Create(ctx, job); err != nil {
@@ -74,11 +75,11 @@ func Example() {
 	stopped := make(chan error)
 	go func() { stopped <- mgr.Start(ctx) }()
 	<-mgr.Elected()
-	if _, err := backups.Create(ctx, &Backup{ObjectMeta: store.ObjectMeta{Namespace: "demo", Name: "nightly"}}); err != nil {
+	if _, err := backups.Create(ctx, &Backup{ObjectMeta: meta.ObjectMeta{Namespace: "demo", Name: "nightly"}}); err != nil {
 		panic(err)
 	}
 	<-created
-	if _, err := jobs.Delete(ctx, "demo", "nightly-job", store.DeleteOptions{}); err != nil {
+	if _, err := jobs.Delete(ctx, "demo", "nightly-job", meta.DeleteOptions{}); err != nil {
 		panic(err)
 	}
 	<-created // the owner was reconciled again and recreated its job

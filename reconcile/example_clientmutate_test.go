@@ -8,6 +8,7 @@ import (
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -19,7 +20,7 @@ func ExampleClient_MutateStatus() {
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
 	st := store.New[*sprocket](engine, store.Resource[*sprocket]{Name: "sprockets", Kind: "Sprocket", APIVersion: "example.io/v1", Namespaced: true})
-	_, _ = st.Create(ctx, &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}})
+	_, _ = st.Create(ctx, &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "g"}})
 
 	inf := informer.New[*sprocket](st, informer.Options[*sprocket]{Logger: slog.New(slog.DiscardHandler)})
 	client, _ := reconcile.NewClient(st, inf, reconcile.NewFreshness())
@@ -32,17 +33,17 @@ func ExampleClient_MutateStatus() {
 	for range 2 {
 		var err error
 		g, err = client.Mutate(ctx, g, func(g *sprocket) error {
-			store.AddFinalizer(g, "example.io/cleanup")
+			meta.AddFinalizer(g, "example.io/cleanup")
 			return nil
 		})
 		fmt.Println("finalizers", g.Finalizers, "resourceVersion", g.ResourceVersion, err)
 	}
 	g, _ = client.MutateStatus(ctx, g, func(g *sprocket) error {
-		store.SetStatusCondition(&g.Status.Conditions, store.Condition{Type: "Ready", Status: store.ConditionTrue,
+		meta.SetStatusCondition(&g.Status.Conditions, meta.Condition{Type: "Ready", Status: meta.ConditionTrue,
 			Reason: "Reconciled", ObservedGeneration: g.Generation}, epoch)
 		return nil
 	})
-	fmt.Println("ready:", store.IsStatusConditionCurrent(g.Status.Conditions, "Ready", g.Generation))
+	fmt.Println("ready:", meta.IsStatusConditionCurrent(g.Status.Conditions, "Ready", g.Generation))
 	// Output:
 	// finalizers [example.io/cleanup] resourceVersion 2 <nil>
 	// finalizers [example.io/cleanup] resourceVersion 2 <nil>

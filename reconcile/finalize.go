@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Finalize runs the finalizer protocol on obj, an object of c, so that a
@@ -27,28 +27,28 @@ import (
 //
 // The writes are [Client.Mutate]s: they retry on Conflict and are recorded
 // for read-your-own-writes. On an error the object returned is obj.
-func Finalize[T store.Object](ctx context.Context, c *Client[T], obj T, finalizer string, cleanup func(context.Context, T) error) (out T, deleting bool, err error) {
+func Finalize[T meta.Object](ctx context.Context, c *Client[T], obj T, finalizer string, cleanup func(context.Context, T) error) (out T, deleting bool, err error) {
 	if obj.GetObjectMeta().DeletionTimestamp == nil {
-		out, err := c.Mutate(ctx, obj, func(o T) error { store.AddFinalizer(o, finalizer); return nil })
+		out, err := c.Mutate(ctx, obj, func(o T) error { meta.AddFinalizer(o, finalizer); return nil })
 		if err != nil {
 			return obj, false, err
 		}
 		return out, false, nil
 	}
-	if !store.ContainsFinalizer(obj, finalizer) {
+	if !meta.ContainsFinalizer(obj, finalizer) {
 		return obj, true, nil
 	}
 	if err := cleanup(ctx, obj); err != nil {
 		return obj, true, err
 	}
-	out, err = c.Mutate(ctx, obj, func(o T) error { store.RemoveFinalizer(o, finalizer); return nil })
+	out, err = c.Mutate(ctx, obj, func(o T) error { meta.RemoveFinalizer(o, finalizer); return nil })
 	if err != nil {
 		return obj, true, err
 	}
 	return out, true, nil
 }
 
-// IgnoreNotFound returns nil for an error matching [store.ErrNotFound] and
+// IgnoreNotFound returns nil for an error matching [meta.ErrNotFound] and
 // err otherwise: a reconcile whose object is gone has nothing to do.
 //
 //	b, err := r.backups.Get(req.Namespace, req.Name)
@@ -56,7 +56,7 @@ func Finalize[T store.Object](ctx context.Context, c *Client[T], obj T, finalize
 //		return reconcile.Done(), reconcile.IgnoreNotFound(err)
 //	}
 func IgnoreNotFound(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, meta.ErrNotFound) {
 		return nil
 	}
 	return err

@@ -12,6 +12,7 @@ import (
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -61,14 +62,14 @@ func (f *finalizeFixture) create(t *testing.T, s *sprocket) *sprocket {
 func TestFinalizeAddsTheFinalizerOnlyWhenMissing(t *testing.T) {
 	f := newFinalizeFixture(t)
 	ctx := ctxFor(t)
-	s := f.create(t, &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}})
+	s := f.create(t, &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a"}})
 	cleanups := 0
 	cleanup := func(context.Context, *sprocket) error { cleanups++; return nil }
 	out, deleting, err := reconcile.Finalize(ctx, f.client, s, testFinalizer, cleanup)
-	if err != nil || deleting || !store.ContainsFinalizer(out, testFinalizer) {
+	if err != nil || deleting || !meta.ContainsFinalizer(out, testFinalizer) {
 		t.Fatalf("Finalize = %v, %v, %v; want the finalizer added, not deleting", out.Finalizers, deleting, err)
 	}
-	if stored, _ := f.st.Get(ctx, "ns", "a"); !store.ContainsFinalizer(stored, testFinalizer) || stored.ResourceVersion != out.ResourceVersion {
+	if stored, _ := f.st.Get(ctx, "ns", "a"); !meta.ContainsFinalizer(stored, testFinalizer) || stored.ResourceVersion != out.ResourceVersion {
 		t.Fatalf("stored %v at %s, want the finalizer at %s", stored.Finalizers, stored.ResourceVersion, out.ResourceVersion)
 	}
 	again, deleting, err := reconcile.Finalize(ctx, f.client, out, testFinalizer, cleanup)
@@ -83,8 +84,8 @@ func TestFinalizeAddsTheFinalizerOnlyWhenMissing(t *testing.T) {
 func TestFinalizeCleansUpThenLetsTheObjectGo(t *testing.T) {
 	f := newFinalizeFixture(t)
 	ctx := ctxFor(t)
-	f.create(t, &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a", Finalizers: []string{testFinalizer}}})
-	deleted, err := f.st.Delete(ctx, "ns", "a", store.DeleteOptions{})
+	f.create(t, &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a", Finalizers: []string{testFinalizer}}})
+	deleted, err := f.st.Delete(ctx, "ns", "a", meta.DeleteOptions{})
 	if err != nil || deleted.DeletionTimestamp == nil {
 		t.Fatalf("delete = %+v, %v; want it marked for deletion", deleted, err)
 	}
@@ -101,7 +102,7 @@ func TestFinalizeCleansUpThenLetsTheObjectGo(t *testing.T) {
 	if !deleting || err != nil || cleaned != deleted {
 		t.Fatalf("Finalize = %v, %v, cleanup got %p; want deleting, nil, the object %p", deleting, err, cleaned, deleted)
 	}
-	if _, err := f.st.Get(ctx, "ns", "a"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.st.Get(ctx, "ns", "a"); !errors.Is(err, meta.ErrNotFound) {
 		t.Errorf("after the cleanup: %v, want the object gone", err)
 	}
 }
@@ -109,8 +110,8 @@ func TestFinalizeCleansUpThenLetsTheObjectGo(t *testing.T) {
 func TestFinalizeLeavesOthersFinalizers(t *testing.T) {
 	f := newFinalizeFixture(t)
 	ctx := ctxFor(t)
-	f.create(t, &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a", Finalizers: []string{"other.io/keep"}}})
-	deleted, err := f.st.Delete(ctx, "ns", "a", store.DeleteOptions{})
+	f.create(t, &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a", Finalizers: []string{"other.io/keep"}}})
+	deleted, err := f.st.Delete(ctx, "ns", "a", meta.DeleteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,10 +133,10 @@ func TestIgnoreNotFound(t *testing.T) {
 		err, want error
 	}{
 		{nil, nil},
-		{store.NewNotFound("sprockets", "ns/a"), nil},
-		{fmt.Errorf("get: %w", store.ErrNotFound), nil},
+		{meta.NewNotFound("sprockets", "ns/a"), nil},
+		{fmt.Errorf("get: %w", meta.ErrNotFound), nil},
 		{other, other},
-		{store.ErrConflict, store.ErrConflict},
+		{meta.ErrConflict, meta.ErrConflict},
 	} {
 		if got := reconcile.IgnoreNotFound(tc.err); got != tc.want {
 			t.Errorf("IgnoreNotFound(%v) = %v, want %v", tc.err, got, tc.want)
@@ -145,17 +146,17 @@ func TestIgnoreNotFound(t *testing.T) {
 
 func TestClientControlledByListsTheOwnersChildrenOldestFirst(t *testing.T) {
 	f := newFinalizeFixture(t)
-	owner := f.create(t, &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "owner"}})
-	other := f.create(t, &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "other"}})
+	owner := f.create(t, &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "owner"}})
+	other := f.create(t, &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "other"}})
 	child := func(name string, controller *sprocket, plainOwner bool) {
-		s := &sprocket{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: name}}
+		s := &sprocket{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name}}
 		if controller != nil {
-			if err := store.SetControllerReference(controller, s); err != nil {
+			if err := meta.SetControllerReference(controller, s); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if plainOwner {
-			if err := store.SetOwnerReference(owner, s); err != nil {
+			if err := meta.SetOwnerReference(owner, s); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/clock"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Freshness gives controllers read-your-own-writes. A reconcile that writes
@@ -197,8 +197,8 @@ func (f *Freshness) wait(ctx context.Context, req any, clk clock.Clock, timeout 
 }
 
 // rvOf parses obj's resourceVersion; 0 when it is not a revision.
-func rvOf[T store.Object](obj T) int64 {
-	rv, err := store.ParseResourceVersion(obj.GetObjectMeta().ResourceVersion)
+func rvOf[T meta.Object](obj T) int64 {
+	rv, err := meta.ParseResourceVersion(obj.GetObjectMeta().ResourceVersion)
 	if err != nil {
 		return 0
 	}

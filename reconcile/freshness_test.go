@@ -15,6 +15,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/prommetrics"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -24,7 +25,7 @@ func widgetResource() store.Resource[*widget] {
 
 // gatedSource delays the watch events of a store until released, so that a
 // test controls how far an informer's cache lags behind the store.
-type gatedSource[T store.Object] struct {
+type gatedSource[T meta.Object] struct {
 	st   *store.Store[T]
 	held chan struct{} // closed on release
 	once sync.Once
@@ -32,20 +33,20 @@ type gatedSource[T store.Object] struct {
 
 func (g *gatedSource[T]) release() { g.once.Do(func() { close(g.held) }) }
 
-func (g *gatedSource[T]) List(ctx context.Context, o store.ListOptions) (*store.List[T], error) {
+func (g *gatedSource[T]) List(ctx context.Context, o meta.ListOptions) (*meta.List[T], error) {
 	return g.st.List(ctx, o)
 }
 
-func (g *gatedSource[T]) Watch(ctx context.Context, o store.ListOptions) (<-chan store.WatchEvent[T], error) {
+func (g *gatedSource[T]) Watch(ctx context.Context, o meta.ListOptions) (<-chan meta.WatchEvent[T], error) {
 	in, err := g.st.Watch(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan store.WatchEvent[T])
+	out := make(chan meta.WatchEvent[T])
 	go func() {
 		defer close(out)
 		for ev := range in {
-			if ev.Type != store.Bookmark {
+			if ev.Type != meta.Bookmark {
 				select {
 				case <-g.held:
 				case <-ctx.Done():
@@ -104,7 +105,7 @@ func newRYWFixture(t *testing.T) *rywFixture {
 		}
 		f.seen <- len(children)
 		if len(children) == 0 {
-			_, err := client.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: parent + "-child"}})
+			_, err := client.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: parent + "-child"}})
 			f.errs <- err
 			return reconcile.Done(), err
 		}
@@ -170,7 +171,7 @@ func TestReadYourOwnWritesWaitIsBounded(t *testing.T) {
 	if n := waitChan(t, f.seen, "second reconcile"); n != 0 {
 		t.Fatalf("second reconcile saw %d children, want the stale 0", n)
 	}
-	if err := waitChan(t, f.errs, "second create"); !errors.Is(err, store.ErrAlreadyExists) {
+	if err := waitChan(t, f.errs, "second create"); !errors.Is(err, meta.ErrAlreadyExists) {
 		t.Fatalf("second create: %v, want AlreadyExists", err)
 	}
 	waitIdle(t, f.ctrl)

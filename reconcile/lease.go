@@ -27,9 +27,9 @@ type LeaseRecord struct {
 // keeps it in memory, for tests. Anything that offers compare-and-swap can
 // implement it.
 //
-// Implementations return an error matching store.ErrNotFound from Get when
-// the lease does not exist, store.ErrAlreadyExists from Create when it
-// does, and store.ErrConflict from Update when version is stale.
+// Implementations return an error matching meta.ErrNotFound from Get when
+// the lease does not exist, meta.ErrAlreadyExists from Create when it
+// does, and meta.ErrConflict from Update when version is stale.
 type LeaseLock interface {
 	// Get returns the record and an opaque version for Update.
 	Get(ctx context.Context) (LeaseRecord, string, error)

@@ -12,6 +12,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -68,7 +69,7 @@ func TestManagerMetricsHaveEveryFamily(t *testing.T) {
 	}
 	defer stop()
 	waitChan(t, mgr.Elected(), "manager elected")
-	if _, err := widgets.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
+	if _, err := widgets.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	waitChan(t, reconciled, "reconcile")

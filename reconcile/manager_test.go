@@ -16,6 +16,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -100,7 +101,7 @@ func TestManagersShareOneLeader(t *testing.T) {
 	t.Cleanup(func() { _ = engine.Close() })
 	widgets := store.NewWithOptions(engine, widgetResource(), store.Options{Clock: clk})
 	ctx := context.Background()
-	if _, err := widgets.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
+	if _, err := widgets.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -205,7 +206,7 @@ func TestManagerServesMetricsAndHealth(t *testing.T) {
 		}
 	}()
 	waitChan(t, mgr.Started(), "manager started")
-	if _, err := widgets.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
+	if _, err := widgets.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	waitChan(t, reconciled, "reconcile")

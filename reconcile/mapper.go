@@ -3,18 +3,18 @@ package reconcile
 import (
 	"strings"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Mapper turns one object of an event into the requests to reconcile,
 // passing each to emit. It must not keep obj, which is shared with the
 // informer's cache.
-type Mapper[T store.Object, Req comparable] func(obj T, emit func(Req))
+type Mapper[T meta.Object, Req comparable] func(obj T, emit func(Req))
 
 // OwnKey maps an object to its own [Request], the mapping of a controller
 // that reconciles the objects it watches.
-func OwnKey[T store.Object]() Mapper[T, Request] {
-	return func(obj T, emit func(Request)) { emit(store.NameOf(obj)) }
+func OwnKey[T meta.Object]() Mapper[T, Request] {
+	return func(obj T, emit func(Request)) { emit(meta.NameOf(obj)) }
 }
 
 // ControllerOwner maps an object to the [Request] of its controlling owner:
@@ -23,10 +23,10 @@ func OwnKey[T store.Object]() Mapper[T, Request] {
 // live in the object's namespace, as Kubernetes requires. Objects without
 // such an owner map to nothing. A ReplicaSet controller watches its Pods
 // with ControllerOwner[*Pod]("apps/v1", "ReplicaSet").
-func ControllerOwner[T store.Object](apiVersion, kind string) Mapper[T, Request] {
+func ControllerOwner[T meta.Object](apiVersion, kind string) Mapper[T, Request] {
 	group := groupOf(apiVersion)
 	return func(obj T, emit func(Request)) {
-		ref := store.ControllerOf(obj)
+		ref := meta.ControllerOf(obj)
 		if ref == nil || ref.Kind != kind || (apiVersion != "" && groupOf(ref.APIVersion) != group) {
 			return
 		}
@@ -46,7 +46,7 @@ func groupOf(apiVersion string) string {
 // MapFunc adapts a function that returns a slice of requests to a [Mapper],
 // for a user's own mapping (all the objects that reference a ConfigMap,
 // say).
-func MapFunc[T store.Object, Req comparable](f func(obj T) []Req) Mapper[T, Req] {
+func MapFunc[T meta.Object, Req comparable](f func(obj T) []Req) Mapper[T, Req] {
 	return func(obj T, emit func(Req)) {
 		for _, r := range f(obj) {
 			emit(r)

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Predicate decides which informer events reach a controller's queue. Each
 // method returns true to let the event through. Build them from [Funcs], the
 // ready-made predicates below, and [And], [Or] and [Not].
-type Predicate[T store.Object] interface {
+type Predicate[T meta.Object] interface {
 	// Create filters an added object. initial reports that the object
 	// came with the informer's initial list.
 	Create(obj T, initial bool) bool
@@ -24,7 +24,7 @@ type Predicate[T store.Object] interface {
 
 // Funcs is a [Predicate] made of functions. A nil function lets every event
 // of its kind through.
-type Funcs[T store.Object] struct {
+type Funcs[T meta.Object] struct {
 	CreateFunc  func(obj T, initial bool) bool
 	UpdateFunc  func(oldObj, newObj T) bool
 	DeleteFunc  func(obj T) bool
@@ -50,7 +50,7 @@ func (f Funcs[T]) Generic(obj T) bool { return f.GenericFunc == nil || f.Generic
 // GenerationChanged lets through updates that change metadata.generation,
 // that is, changes to the spec; status-only and metadata-only updates are
 // dropped. Creates, deletes and generic events pass.
-func GenerationChanged[T store.Object]() Predicate[T] {
+func GenerationChanged[T meta.Object]() Predicate[T] {
 	return Funcs[T]{UpdateFunc: func(o, n T) bool {
 		return o.GetObjectMeta().Generation != n.GetObjectMeta().Generation
 	}}
@@ -58,21 +58,21 @@ func GenerationChanged[T store.Object]() Predicate[T] {
 
 // ResourceVersionChanged lets through updates that change the
 // resourceVersion, dropping the no-op updates of an informer resync.
-func ResourceVersionChanged[T store.Object]() Predicate[T] {
+func ResourceVersionChanged[T meta.Object]() Predicate[T] {
 	return Funcs[T]{UpdateFunc: func(o, n T) bool {
 		return o.GetObjectMeta().ResourceVersion != n.GetObjectMeta().ResourceVersion
 	}}
 }
 
 // LabelsChanged lets through updates that change the labels.
-func LabelsChanged[T store.Object]() Predicate[T] {
+func LabelsChanged[T meta.Object]() Predicate[T] {
 	return Funcs[T]{UpdateFunc: func(o, n T) bool {
 		return !maps.Equal(o.GetObjectMeta().Labels, n.GetObjectMeta().Labels)
 	}}
 }
 
 // AnnotationsChanged lets through updates that change the annotations.
-func AnnotationsChanged[T store.Object]() Predicate[T] {
+func AnnotationsChanged[T meta.Object]() Predicate[T] {
 	return Funcs[T]{UpdateFunc: func(o, n T) bool {
 		return !maps.Equal(o.GetObjectMeta().Annotations, n.GetObjectMeta().Annotations)
 	}}
@@ -84,8 +84,8 @@ func AnnotationsChanged[T store.Object]() Predicate[T] {
 // controller sees an object leave the selection. A bad selector gives an
 // error that matches [ErrInvalidOptions] and the store's Invalid or
 // BadRequest error.
-func LabelSelector[T store.Object](selector string) (Predicate[T], error) {
-	sel, err := store.ParseLabelSelector(selector)
+func LabelSelector[T meta.Object](selector string) (Predicate[T], error) {
+	sel, err := meta.ParseLabelSelector(selector)
 	if err != nil {
 		return nil, fmt.Errorf("%w: label selector %q: %w", ErrInvalidOptions, selector, err)
 	}
@@ -100,9 +100,9 @@ func LabelSelector[T store.Object](selector string) (Predicate[T], error) {
 
 // And lets an event through when every predicate does. And() lets
 // everything through.
-func And[T store.Object](preds ...Predicate[T]) Predicate[T] { return and[T](preds) }
+func And[T meta.Object](preds ...Predicate[T]) Predicate[T] { return and[T](preds) }
 
-type and[T store.Object] []Predicate[T]
+type and[T meta.Object] []Predicate[T]
 
 func (a and[T]) Create(obj T, initial bool) bool {
 	for _, p := range a {
@@ -142,9 +142,9 @@ func (a and[T]) Generic(obj T) bool {
 
 // Or lets an event through when any predicate does. Or() lets nothing
 // through.
-func Or[T store.Object](preds ...Predicate[T]) Predicate[T] { return or[T](preds) }
+func Or[T meta.Object](preds ...Predicate[T]) Predicate[T] { return or[T](preds) }
 
-type or[T store.Object] []Predicate[T]
+type or[T meta.Object] []Predicate[T]
 
 func (a or[T]) Create(obj T, initial bool) bool {
 	for _, p := range a {
@@ -183,9 +183,9 @@ func (a or[T]) Generic(obj T) bool {
 }
 
 // Not inverts p.
-func Not[T store.Object](p Predicate[T]) Predicate[T] { return not[T]{p} }
+func Not[T meta.Object](p Predicate[T]) Predicate[T] { return not[T]{p} }
 
-type not[T store.Object] struct{ p Predicate[T] }
+type not[T meta.Object] struct{ p Predicate[T] }
 
 func (n not[T]) Create(obj T, initial bool) bool { return !n.p.Create(obj, initial) }
 func (n not[T]) Update(o, nw T) bool             { return !n.p.Update(o, nw) }

@@ -5,20 +5,20 @@ import (
 	"testing"
 
 	"github.com/governor-io/governor/reconcile"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // widget is a minimal stored type for the tests.
 type widget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             struct {
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            struct {
 		Size int `json:"size"`
 	} `json:"spec"`
 }
 
 func w(mut func(*widget)) *widget {
-	x := &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a", ResourceVersion: "1", Generation: 1,
+	x := &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a", ResourceVersion: "1", Generation: 1,
 		Labels: map[string]string{"app": "web"}, Annotations: map[string]string{"note": "x"}}}
 	if mut != nil {
 		mut(x)
@@ -88,7 +88,7 @@ func TestLabelSelectorRejectsBadSyntax(t *testing.T) {
 	if !errors.Is(err, reconcile.ErrInvalidOptions) {
 		t.Fatalf("err = %v, want ErrInvalidOptions", err)
 	}
-	var se *store.StatusError
+	var se *meta.StatusError
 	if !errors.As(err, &se) {
 		t.Fatalf("err = %v does not carry the store's reason", err)
 	}
@@ -97,7 +97,7 @@ func TestLabelSelectorRejectsBadSyntax(t *testing.T) {
 func TestMappers(t *testing.T) {
 	yes, no := true, false
 	owned := w(func(x *widget) {
-		x.OwnerReferences = []store.OwnerReference{
+		x.OwnerReferences = []meta.OwnerReference{
 			{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "other", UID: "1", Controller: &no},
 			{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web", UID: "2", Controller: &yes},
 		}

@@ -3,13 +3,13 @@ package reconcile
 import (
 	"context"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Request names the object a reconcile is about: "namespace/name", or just
 // "name" for a cluster-scoped object. It is the request type of most
 // controllers; a controller may use any comparable type instead.
-type Request = store.NamespacedName
+type Request = meta.NamespacedName
 
 // Reconciler drives the world toward the desired state of one request. It
 // is level-triggered: it reads the current state (from an informer's cache),
@@ -32,4 +32,4 @@ type Func[Req comparable] func(ctx context.Context, req Req) (Result, error)
 func (f Func[Req]) Reconcile(ctx context.Context, req Req) (Result, error) { return f(ctx, req) }
 
 // RequestOf returns the [Request] of obj: its namespace and name.
-func RequestOf[T store.Object](obj T) Request { return store.NameOf(obj) }
+func RequestOf[T meta.Object](obj T) Request { return meta.NameOf(obj) }

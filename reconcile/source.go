@@ -9,7 +9,7 @@ import (
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/informer"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // PriorityLow is the priority at which an informer source enqueues the
@@ -40,7 +40,7 @@ type Source[Req comparable] interface {
 }
 
 // InformerOptions tune an informer [Source].
-type InformerOptions[T store.Object] struct {
+type InformerOptions[T meta.Object] struct {
 	// Predicates filter the events; all must pass.
 	Predicates []Predicate[T]
 	// LowPriorityInitialList enqueues the objects of the initial list at
@@ -51,7 +51,7 @@ type InformerOptions[T store.Object] struct {
 }
 
 // informerSource is a Source fed by an informer's events.
-type informerSource[T store.Object, Req comparable] struct {
+type informerSource[T meta.Object, Req comparable] struct {
 	inf    *informer.Informer[T]
 	mapper Mapper[T, Req]
 	pred   Predicate[T]
@@ -74,7 +74,7 @@ func (s *informerSource[T, Req]) Pending() int {
 // after the predicates in opts. Add events of the initial list may go at
 // low priority. The source registers its own handler on inf, so one
 // informer can feed many controllers.
-func FromInformer[T store.Object, Req comparable](inf *informer.Informer[T], m Mapper[T, Req], opts InformerOptions[T]) Source[Req] {
+func FromInformer[T meta.Object, Req comparable](inf *informer.Informer[T], m Mapper[T, Req], opts InformerOptions[T]) Source[Req] {
 	var pred Predicate[T]
 	if len(opts.Predicates) > 0 {
 		pred = And(opts.Predicates...)

@@ -14,6 +14,7 @@ import (
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -125,7 +126,7 @@ func TestInformerSourceMapsEveryEventKind(t *testing.T) {
 	t.Cleanup(func() { _ = engine.Close() })
 	st := store.New(engine, widgetResource())
 	ctx := context.Background()
-	if _, err := st.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "initial"}}); err != nil {
+	if _, err := st.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "initial"}}); err != nil {
 		t.Fatal(err)
 	}
 	inf := informer.New[*widget](st, informer.Options[*widget]{Logger: slog.New(slog.DiscardHandler)})
@@ -151,7 +152,7 @@ func TestInformerSourceMapsEveryEventKind(t *testing.T) {
 		t.Fatalf("initial list reconciled %q", got)
 	}
 
-	w, err := st.Create(ctx, &widget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "b"}})
+	w, err := st.Create(ctx, &widget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "b"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestInformerSourceMapsEveryEventKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("ns/b")
-	if _, err := st.Delete(ctx, "ns", w.Name, store.DeleteOptions{}); err != nil {
+	if _, err := st.Delete(ctx, "ns", w.Name, meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	wait("ns/b")

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // storeLeaseLock is a LeaseLock over a Lease object in a store.
@@ -23,7 +24,7 @@ func StoreLeaseLock(st *store.Store[*store.Lease], namespace, name string) Lease
 }
 
 func (l *storeLeaseLock) Describe() string {
-	return "leases/" + store.NamespacedName{Namespace: l.namespace, Name: l.name}.String()
+	return "leases/" + meta.NamespacedName{Namespace: l.namespace, Name: l.name}.String()
 }
 
 func (l *storeLeaseLock) Get(ctx context.Context) (LeaseRecord, string, error) {
@@ -53,9 +54,9 @@ func (l *storeLeaseLock) toLease(rec LeaseRecord, version string) *store.Lease {
 	if secs < 1 {
 		secs = 1
 	}
-	acquire, renew := store.NewMicroTime(rec.AcquireTime), store.NewMicroTime(rec.RenewTime)
+	acquire, renew := meta.NewMicroTime(rec.AcquireTime), meta.NewMicroTime(rec.RenewTime)
 	transitions := rec.Transitions
-	lease := &store.Lease{ObjectMeta: store.ObjectMeta{Namespace: l.namespace, Name: l.name, ResourceVersion: version}}
+	lease := &store.Lease{ObjectMeta: meta.ObjectMeta{Namespace: l.namespace, Name: l.name, ResourceVersion: version}}
 	lease.Spec = store.LeaseSpec{LeaseDurationSeconds: &secs, AcquireTime: &acquire, RenewTime: &renew,
 		LeaseTransitions: &transitions}
 	if rec.Holder != "" {

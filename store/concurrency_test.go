@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // TestConcurrentWritersLoseNoUpdate runs writers that increment counters
@@ -21,7 +21,7 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 	for i := range objects {
 		must[*Widget](t)(e.s.Create(ctx, widget("ns", fmt.Sprintf("c%d", i), 0)))
 	}
-	ch := watch(t, e, ctx, store.ListOptions{ResourceVersion: rev(e)})
+	ch := watch(t, e, ctx, meta.ListOptions{ResourceVersion: rev(e)})
 	want := make([]int, objects)
 	plans := make([][]int, writers)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -66,10 +66,10 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 	var lastRV int64
 	for range writers * perWriter {
 		ev := next(t, ch)
-		if ev.Type != store.Modified {
+		if ev.Type != meta.Modified {
 			t.Fatalf("unexpected %s", describe(ev))
 		}
-		rv, _ := store.ParseResourceVersion(ev.Object.ResourceVersion)
+		rv, _ := meta.ParseResourceVersion(ev.Object.ResourceVersion)
 		if rv <= lastRV || ev.Object.Spec.Size != last[ev.Object.Name]+1 {
 			t.Fatalf("out of order: %s size %d after %d", describe(ev), ev.Object.Spec.Size, last[ev.Object.Name])
 		}

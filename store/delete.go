@@ -6,12 +6,13 @@ import (
 	"slices"
 
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // validPropagation reports whether p is "" or one of the policies.
-func validPropagation(p DeletionPropagation) bool {
+func validPropagation(p meta.DeletionPropagation) bool {
 	switch p {
-	case "", DeletePropagationBackground, DeletePropagationForeground, DeletePropagationOrphan:
+	case "", meta.DeletePropagationBackground, meta.DeletePropagationForeground, meta.DeletePropagationOrphan:
 		return true
 	}
 	return false
@@ -24,24 +25,24 @@ func validPropagation(p DeletionPropagation) bool {
 // earlier Delete recorded stands, and only an object with neither gets the
 // default's. changed reports whether the set of finalizers differs from fs;
 // when it does not, fs is returned as it is.
-func gcFinalizers(fs []string, p, def DeletionPropagation) (out []string, changed bool) {
+func gcFinalizers(fs []string, p, def meta.DeletionPropagation) (out []string, changed bool) {
 	if p == "" {
-		if slices.Contains(fs, FinalizerOrphanDependents) || slices.Contains(fs, FinalizerDeleteDependents) {
+		if slices.Contains(fs, meta.FinalizerOrphanDependents) || slices.Contains(fs, meta.FinalizerDeleteDependents) {
 			return fs, false
 		}
 		p = def
 	}
 	out = make([]string, 0, len(fs)+1)
 	for _, f := range fs {
-		if f != FinalizerOrphanDependents && f != FinalizerDeleteDependents {
+		if f != meta.FinalizerOrphanDependents && f != meta.FinalizerDeleteDependents {
 			out = append(out, f)
 		}
 	}
 	switch p {
-	case DeletePropagationOrphan:
-		out = append(out, FinalizerOrphanDependents)
-	case DeletePropagationForeground:
-		out = append(out, FinalizerDeleteDependents)
+	case meta.DeletePropagationOrphan:
+		out = append(out, meta.FinalizerOrphanDependents)
+	case meta.DeletePropagationForeground:
+		out = append(out, meta.FinalizerDeleteDependents)
 	}
 	if sameSet(fs, out) {
 		return fs, false
@@ -81,21 +82,21 @@ func sameSet(a, b []string) bool {
 // the orphan finalizer removes it at once). An unknown policy is Invalid;
 // preconditions that do not hold give Conflict; a missing object gives
 // NotFound.
-func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) (T, error) {
+func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts meta.DeleteOptions) (T, error) {
 	var zero T
 	if err := s.checkName(namespace, name); err != nil {
 		return zero, err
 	}
 	if !validPropagation(opts.PropagationPolicy) {
-		return zero, NewInvalid("DeleteOptions", "", Cause{Field: "propagationPolicy", Type: CauseTypeFieldValueNotSupported,
+		return zero, meta.NewInvalid("DeleteOptions", "", meta.Cause{Field: "propagationPolicy", Type: meta.CauseTypeFieldValueNotSupported,
 			Message: fmt.Sprintf("unsupported value %q: supported values are %q, %q and %q", opts.PropagationPolicy,
-				DeletePropagationForeground, DeletePropagationBackground, DeletePropagationOrphan)})
+				meta.DeletePropagationForeground, meta.DeletePropagationBackground, meta.DeletePropagationOrphan)})
 	}
 	def := s.res.DefaultPropagationPolicy
 	if def == "" {
-		def = DeletePropagationBackground
+		def = meta.DeletePropagationBackground
 	} else if !validPropagation(def) {
-		return zero, NewInternalError(fmt.Errorf("store: %s: unknown DefaultPropagationPolicy %q", s.res.Name, def))
+		return zero, meta.NewInternalError(fmt.Errorf("store: %s: unknown DefaultPropagationPolicy %q", s.res.Name, def))
 	}
 	for {
 		cur, obj, err := s.read(ctx, namespace, name)
@@ -105,11 +106,11 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts Dele
 		m := obj.GetObjectMeta()
 		if p := opts.Preconditions; p != nil {
 			if p.UID != nil && *p.UID != m.UID {
-				return zero, NewConflict(s.res.Name, s.display(namespace, name),
+				return zero, meta.NewConflict(s.res.Name, s.display(namespace, name),
 					fmt.Sprintf("precondition failed: uid in precondition %s does not match stored uid %s", *p.UID, m.UID))
 			}
 			if p.ResourceVersion != nil && *p.ResourceVersion != m.ResourceVersion {
-				return zero, NewConflict(s.res.Name, s.display(namespace, name),
+				return zero, meta.NewConflict(s.res.Name, s.display(namespace, name),
 					fmt.Sprintf("precondition failed: resourceVersion in precondition %s does not match stored resourceVersion %s", *p.ResourceVersion, m.ResourceVersion))
 			}
 		}
@@ -136,7 +137,7 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts Dele
 			if !resp.Succeeded {
 				continue
 			}
-			m.ResourceVersion = FormatResourceVersion(resp.Revision)
+			m.ResourceVersion = meta.FormatResourceVersion(resp.Revision)
 			return obj, nil
 		}
 		resp, err := s.kv.Txn(ctx, kv.TxnRequest{Compare: compare, Success: []kv.Op{kv.OpDeleteKey(cur.Key)}})

@@ -50,12 +50,11 @@
 //
 // The object types, list and watch options, selectors, errors and metadata
 // helpers live in [github.com/governor-io/governor/store/meta], a leaf
-// package that readers of objects import without the Store. This package
-// keeps aliases for them for now (meta_aliases.go); they are temporary.
-// What the Store adds is [FromKVError], which maps engine errors (a
-// compacted revision is Expired, a deadline is Timeout), and [ToStatus],
-// which applies it before building the wire form. Undecodable objects are
-// Invalid, with a [meta.Cause] naming the field.
+// package that readers of objects import without the Store. What the Store
+// adds is [FromKVError], which maps engine errors (a compacted revision is
+// Expired, a deadline is Timeout), and [ToStatus], which applies it before
+// building the wire form. Undecodable objects are Invalid, with a
+// [meta.Cause] naming the field.
 //
 // # Leases
 //

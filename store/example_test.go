@@ -6,16 +6,17 @@ import (
 	"fmt"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 // Gizmo is an example type: embed TypeMeta and ObjectMeta, add spec and
 // status.
 type Gizmo struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             GizmoSpec   `json:"spec"`
-	Status           GizmoStatus `json:"status,omitzero"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            GizmoSpec   `json:"spec"`
+	Status          GizmoStatus `json:"status,omitzero"`
 }
 
 type GizmoSpec struct {
@@ -29,9 +30,9 @@ type GizmoStatus struct {
 
 var gizmos = store.Resource[*Gizmo]{
 	Name: "gizmos", Kind: "Gizmo", APIVersion: "example.io/v1", Namespaced: true,
-	Validate: func(g *Gizmo) []store.Cause {
+	Validate: func(g *Gizmo) []meta.Cause {
 		if g.Spec.Replicas < 0 {
-			return []store.Cause{{Field: "spec.replicas", Message: "must be non-negative"}}
+			return []meta.Cause{{Field: "spec.replicas", Message: "must be non-negative"}}
 		}
 		return nil
 	},
@@ -44,7 +45,7 @@ func Example() {
 	defer engine.Close()
 	s := store.New(engine, gizmos)
 
-	g, _ := s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "web"}, Spec: GizmoSpec{Replicas: 1}})
+	g, _ := s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web"}, Spec: GizmoSpec{Replicas: 1}})
 	fmt.Println("created", g.Name, "generation", g.Generation)
 
 	g.Spec.Replicas = 3
@@ -54,10 +55,10 @@ func Example() {
 	stale := *g
 	stale.ResourceVersion = "1"
 	_, err := s.Update(ctx, &stale)
-	fmt.Println("stale update is a conflict:", errors.Is(err, store.ErrConflict))
+	fmt.Println("stale update is a conflict:", errors.Is(err, meta.ErrConflict))
 
-	_, err = s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "bad"}, Spec: GizmoSpec{Replicas: -1}})
-	var se *store.StatusError
+	_, err = s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "bad"}, Spec: GizmoSpec{Replicas: -1}})
+	var se *meta.StatusError
 	errors.As(err, &se)
 	fmt.Println(se.Reason, se.Code(), se.Causes[0].Field)
 	// Output:
@@ -72,7 +73,7 @@ func ExampleStore_GuaranteedUpdate() {
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
 	s := store.New(engine, gizmos)
-	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "web"}})
+	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web"}})
 
 	g, err := s.GuaranteedUpdate(ctx, "default", "web", func(g *Gizmo) (*Gizmo, error) {
 		g.Spec.Replicas++ // retried on a fresh copy if another writer wins
@@ -88,10 +89,10 @@ func ExampleStore_List() {
 	defer engine.Close()
 	s := store.New(engine, gizmos)
 	for i, node := range []string{"n1", "n2", "n1", "n1"} {
-		_, _ = s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("g%d", i),
+		_, _ = s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("g%d", i),
 			Labels: map[string]string{"tier": []string{"front", "back"}[i%2]}}, Spec: GizmoSpec{Node: node}})
 	}
-	opts := store.ListOptions{LabelSelector: "tier in (front)", FieldSelector: "spec.node=n1", Limit: 1}
+	opts := meta.ListOptions{LabelSelector: "tier in (front)", FieldSelector: "spec.node=n1", Limit: 1}
 	for {
 		page, err := s.List(ctx, opts)
 		if err != nil {
@@ -117,11 +118,11 @@ func ExampleStore_Watch() {
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
 	s := store.New(engine, gizmos)
-	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "a"}})
+	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "a"}})
 
-	events, _ := s.Watch(ctx, store.ListOptions{}) // "" = current state, then changes
-	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "b"}})
-	_, _ = s.Delete(ctx, "default", "a", store.DeleteOptions{})
+	events, _ := s.Watch(ctx, meta.ListOptions{}) // "" = current state, then changes
+	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "b"}})
+	_, _ = s.Delete(ctx, "default", "a", meta.DeleteOptions{})
 	for range 3 {
 		ev := <-events
 		fmt.Println(ev.Type, ev.Object.Name)
@@ -137,15 +138,15 @@ func ExampleStore_Delete_finalizers() {
 	engine := mvcc.New(mvcc.Options{})
 	defer engine.Close()
 	s := store.New(engine, gizmos)
-	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "a", Finalizers: []string{"example.io/cleanup"}}})
+	_, _ = s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "a", Finalizers: []string{"example.io/cleanup"}}})
 
-	g, _ := s.Delete(ctx, "default", "a", store.DeleteOptions{})
+	g, _ := s.Delete(ctx, "default", "a", meta.DeleteOptions{})
 	fmt.Println("deleting:", g.DeletionTimestamp != nil)
 
 	g.Finalizers = nil // the cleanup is done
 	_, _ = s.Update(ctx, g)
 	_, err := s.Get(ctx, "default", "a")
-	fmt.Println("gone:", errors.Is(err, store.ErrNotFound))
+	fmt.Println("gone:", errors.Is(err, meta.ErrNotFound))
 	// Output:
 	// deleting: true
 	// gone: true
@@ -158,9 +159,9 @@ func ExampleMergePatch() {
 }
 
 func ExampleToStatus() {
-	st := store.ToStatus(store.NewNotFound("pods", "default/web"))
+	st := store.ToStatus(meta.NewNotFound("pods", "default/web"))
 	fmt.Println(st.Kind, st.Status, st.Reason, st.Code, st.Details.Kind, st.Details.Name)
-	fmt.Println(errors.Is(store.FromStatus(st), store.ErrNotFound))
+	fmt.Println(errors.Is(meta.FromStatus(st), meta.ErrNotFound))
 	// Output:
 	// Status Failure NotFound 404 pods default/web
 	// true

@@ -5,12 +5,13 @@ import (
 	"errors"
 
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func jsonMarshal(v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		return nil, NewInternalError(err)
+		return nil, meta.NewInternalError(err)
 	}
 	return data, nil
 }

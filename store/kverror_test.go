@@ -8,23 +8,24 @@ import (
 
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func TestFromKVError(t *testing.T) {
 	tests := []struct {
 		err  error
-		want *store.StatusError
+		want *meta.StatusError
 	}{
-		{&kv.CompactedError{CompactRevision: 7}, store.ErrExpired},
-		{fmt.Errorf("range: %w", kv.ErrCompacted), store.ErrExpired},
-		{kv.ErrFutureRevision, store.ErrTimeout},
-		{context.DeadlineExceeded, store.ErrTimeout},
-		{context.Canceled, store.ErrTimeout},
-		{kv.ErrClosed, store.ErrServiceUnavailable},
-		{kv.ErrInvalidRequest, store.ErrBadRequest},
-		{kv.ErrTooManyOps, store.ErrBadRequest},
-		{errors.New("disk on fire"), store.ErrInternal},
-		{store.NewNotFound("pods", "x"), store.ErrNotFound},
+		{&kv.CompactedError{CompactRevision: 7}, meta.ErrExpired},
+		{fmt.Errorf("range: %w", kv.ErrCompacted), meta.ErrExpired},
+		{kv.ErrFutureRevision, meta.ErrTimeout},
+		{context.DeadlineExceeded, meta.ErrTimeout},
+		{context.Canceled, meta.ErrTimeout},
+		{kv.ErrClosed, meta.ErrServiceUnavailable},
+		{kv.ErrInvalidRequest, meta.ErrBadRequest},
+		{kv.ErrTooManyOps, meta.ErrBadRequest},
+		{errors.New("disk on fire"), meta.ErrInternal},
+		{meta.NewNotFound("pods", "x"), meta.ErrNotFound},
 	}
 	for _, tt := range tests {
 		got := store.FromKVError(tt.err, "pods", "ns/x")
@@ -38,16 +39,16 @@ func TestFromKVError(t *testing.T) {
 	if store.FromKVError(nil, "", "") != nil {
 		t.Fatal("FromKVError(nil) != nil")
 	}
-	if st := store.ToStatus(errors.New("x")); st.Code != 500 || st.Reason != store.ReasonInternalError {
+	if st := store.ToStatus(errors.New("x")); st.Code != 500 || st.Reason != meta.ReasonInternalError {
 		t.Fatalf("ToStatus of a plain error = %+v", st)
 	}
-	if st := store.ToStatus(fmt.Errorf("wrapped: %w", store.NewNotFound("pods", "a"))); st.Code != 404 {
+	if st := store.ToStatus(fmt.Errorf("wrapped: %w", meta.NewNotFound("pods", "a"))); st.Code != 404 {
 		t.Fatalf("ToStatus of a wrapped NotFound = %+v", st)
 	}
 }
 
 func TestToStatusMapsKVErrors(t *testing.T) {
-	if st := store.ToStatus(fmt.Errorf("watch: %w", &kv.CompactedError{CompactRevision: 7})); st.Code != 410 || st.Reason != store.ReasonExpired {
+	if st := store.ToStatus(fmt.Errorf("watch: %w", &kv.CompactedError{CompactRevision: 7})); st.Code != 410 || st.Reason != meta.ReasonExpired {
 		t.Errorf("ToStatus of a compacted revision = %+v, want Expired 410", st)
 	}
 	if st := store.ToStatus(kv.ErrClosed); st.Code != 503 {

@@ -1,6 +1,9 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/governor-io/governor/store/meta"
+)
 
 // Lease is a lock with a time limit, kept in the store: the object that
 // leader election uses. Its JSON is that of Kubernetes'
@@ -10,9 +13,9 @@ import "fmt"
 // [github.com/governor-io/governor/reconcile.Elector], through
 // [github.com/governor-io/governor/reconcile.StoreLeaseLock].
 type Lease struct {
-	TypeMeta
-	ObjectMeta `json:"metadata"`
-	Spec       LeaseSpec `json:"spec"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            LeaseSpec `json:"spec"`
 }
 
 // LeaseSpec is the state of a [Lease].
@@ -22,9 +25,9 @@ type LeaseSpec struct {
 	// LeaseDurationSeconds is how long after RenewTime the lease lapses.
 	LeaseDurationSeconds *int32 `json:"leaseDurationSeconds,omitempty"`
 	// AcquireTime is when the current holder took the lease.
-	AcquireTime *MicroTime `json:"acquireTime,omitempty"`
+	AcquireTime *meta.MicroTime `json:"acquireTime,omitempty"`
 	// RenewTime is when the current holder last renewed it.
-	RenewTime *MicroTime `json:"renewTime,omitempty"`
+	RenewTime *meta.MicroTime `json:"renewTime,omitempty"`
 	// LeaseTransitions counts the changes of holder.
 	LeaseTransitions *int32 `json:"leaseTransitions,omitempty"`
 	// Strategy and PreferredHolder are carried for wire compatibility
@@ -60,7 +63,7 @@ func clonePtr[V any](p *V) *V {
 	return &v
 }
 
-func copyMeta(m ObjectMeta) ObjectMeta {
+func copyMeta(m meta.ObjectMeta) meta.ObjectMeta {
 	out := m
 	out.DeletionTimestamp = clonePtr(m.DeletionTimestamp)
 	out.DeletionGracePeriodSeconds = clonePtr(m.DeletionGracePeriodSeconds)
@@ -77,7 +80,7 @@ func copyMeta(m ObjectMeta) ObjectMeta {
 		}
 	}
 	if m.OwnerReferences != nil {
-		out.OwnerReferences = make([]OwnerReference, len(m.OwnerReferences))
+		out.OwnerReferences = make([]meta.OwnerReference, len(m.OwnerReferences))
 		for i, r := range m.OwnerReferences {
 			r.Controller = clonePtr(r.Controller)
 			r.BlockOwnerDeletion = clonePtr(r.BlockOwnerDeletion)
@@ -116,14 +119,14 @@ func LeaseResource() Resource[*Lease] {
 	}
 }
 
-func validateLease(l *Lease) []Cause {
-	var causes []Cause
+func validateLease(l *Lease) []meta.Cause {
+	var causes []meta.Cause
 	if d := l.Spec.LeaseDurationSeconds; d != nil && *d <= 0 {
-		causes = append(causes, Cause{Field: "spec.leaseDurationSeconds", Type: CauseTypeFieldValueInvalid,
+		causes = append(causes, meta.Cause{Field: "spec.leaseDurationSeconds", Type: meta.CauseTypeFieldValueInvalid,
 			Message: fmt.Sprintf("must be greater than 0, not %d", *d)})
 	}
 	if t := l.Spec.LeaseTransitions; t != nil && *t < 0 {
-		causes = append(causes, Cause{Field: "spec.leaseTransitions", Type: CauseTypeFieldValueInvalid,
+		causes = append(causes, meta.Cause{Field: "spec.leaseTransitions", Type: meta.CauseTypeFieldValueInvalid,
 			Message: fmt.Sprintf("must be non-negative, not %d", *t)})
 	}
 	return causes

@@ -11,7 +11,7 @@ import (
 	"github.com/governor-io/governor/store/meta"
 )
 
-// continueToken is the decoded form of [List.Continue]: the revision the
+// continueToken is the decoded form of [meta.List.Continue]: the revision the
 // first page read at, so that every page reads the same snapshot, and the
 // key to start from, relative to the list's prefix.
 type continueToken struct {
@@ -29,8 +29,8 @@ func encodeContinue(rev int64, start string) string {
 
 func decodeContinue(s string) (continueToken, error) {
 	bad := func(why string) error {
-		return &StatusError{Reason: ReasonBadRequest, Message: "invalid continue token: " + why,
-			Causes: []Cause{{Field: "continue", Type: CauseTypeFieldValueInvalid, Message: why}}}
+		return &meta.StatusError{Reason: meta.ReasonBadRequest, Message: "invalid continue token: " + why,
+			Causes: []meta.Cause{{Field: "continue", Type: meta.CauseTypeFieldValueInvalid, Message: why}}}
 	}
 	data, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
@@ -53,9 +53,9 @@ func decodeContinue(s string) (continueToken, error) {
 }
 
 // selection is a parsed label and field selector pair.
-type selection[T Object] struct {
-	labels LabelSelector
-	fields FieldSelector
+type selection[T meta.Object] struct {
+	labels meta.LabelSelector
+	fields meta.FieldSelector
 	res    *Resource[T]
 }
 
@@ -85,25 +85,27 @@ func (sel *selection[T]) matches(obj T) bool {
 
 // selection parses the selectors of opts and checks that the fields named
 // are supported by the Resource.
-func (s *Store[T]) selection(opts ListOptions) (*selection[T], error) {
-	ls, err := ParseLabelSelector(opts.LabelSelector)
+func (s *Store[T]) selection(opts meta.ListOptions) (*selection[T], error) {
+	ls, err := meta.ParseLabelSelector(opts.LabelSelector)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := ParseFieldSelector(opts.FieldSelector)
+	fs, err := meta.ParseFieldSelector(opts.FieldSelector)
 	if err != nil {
 		return nil, err
 	}
 	// ParseFieldSelector's selectors list their requirements.
-	reqs := fs.(interface{ Requirements() []FieldRequirement }).Requirements()
+	reqs := fs.(interface {
+		Requirements() []meta.FieldRequirement
+	}).Requirements()
 	for _, r := range reqs {
 		if r.Field == "metadata.name" || r.Field == "metadata.namespace" {
 			continue
 		}
 		if _, ok := s.res.Fields[r.Field]; !ok {
 			msg := fmt.Sprintf("field label not supported for %s: %s", s.res.Name, r.Field)
-			return nil, &StatusError{Reason: ReasonInvalid, Resource: s.res.Name, Message: msg,
-				Causes: []Cause{{Field: "fieldSelector", Type: CauseTypeFieldValueNotSupported, Message: msg}}}
+			return nil, &meta.StatusError{Reason: meta.ReasonInvalid, Resource: s.res.Name, Message: msg,
+				Causes: []meta.Cause{{Field: "fieldSelector", Type: meta.CauseTypeFieldValueNotSupported, Message: msg}}}
 		}
 	}
 	return &selection[T]{labels: ls, fields: fs, res: &s.res}, nil
@@ -115,10 +117,10 @@ func (s *Store[T]) listPrefix(namespace string) (string, error) {
 		return s.prefix, nil
 	}
 	if !s.res.Namespaced {
-		return "", NewBadRequest(fmt.Sprintf("%s is cluster-scoped: namespace must be empty, not %q", s.res.Name, namespace))
+		return "", meta.NewBadRequest(fmt.Sprintf("%s is cluster-scoped: namespace must be empty, not %q", s.res.Name, namespace))
 	}
 	if msg := meta.CheckDNSLabel(namespace); msg != "" {
-		return "", NewBadRequest(fmt.Sprintf("invalid namespace %q: %s", namespace, msg))
+		return "", meta.NewBadRequest(fmt.Sprintf("invalid namespace %q: %s", namespace, msg))
 	}
 	return s.prefix + namespace + "/", nil
 }
@@ -131,7 +133,7 @@ func (s *Store[T]) listPrefix(namespace string) (string, error) {
 // same revision as the first page. A revision that has been compacted
 // gives Expired (including a continue token that outlived it); one not yet
 // reached gives Timeout.
-func (s *Store[T]) List(ctx context.Context, opts ListOptions) (*List[T], error) {
+func (s *Store[T]) List(ctx context.Context, opts meta.ListOptions) (*meta.List[T], error) {
 	sel, err := s.selection(opts)
 	if err != nil {
 		return nil, err
@@ -141,24 +143,24 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) (*List[T], error)
 		return nil, err
 	}
 	if opts.Limit < 0 {
-		return nil, NewBadRequest(fmt.Sprintf("invalid limit %d", opts.Limit))
+		return nil, meta.NewBadRequest(fmt.Sprintf("invalid limit %d", opts.Limit))
 	}
 	start := prefix
 	var rev int64
 	if opts.Continue != "" {
 		if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
-			return nil, NewBadRequest("specifying resourceVersion is not allowed when using continue")
+			return nil, meta.NewBadRequest("specifying resourceVersion is not allowed when using continue")
 		}
 		tok, err := decodeContinue(opts.Continue)
 		if err != nil {
 			return nil, err
 		}
 		rev, start = tok.Revision, prefix+tok.Start
-	} else if rev, err = ParseResourceVersion(opts.ResourceVersion); err != nil {
+	} else if rev, err = meta.ParseResourceVersion(opts.ResourceVersion); err != nil {
 		return nil, err
 	}
 	end := kv.PrefixEnd(prefix)
-	list := &List[T]{}
+	list := &meta.List[T]{}
 	chunk := opts.Limit
 	if chunk > 0 && !sel.empty() && chunk < 256 {
 		chunk = 256 // read ahead: selectors may reject many keys
@@ -167,7 +169,7 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) (*List[T], error)
 		resp, err := s.kv.Range(ctx, kv.RangeRequest{Key: start, End: end, Revision: rev, Limit: chunk})
 		if err != nil {
 			if opts.Continue != "" && isCompacted(err) {
-				return nil, &StatusError{Reason: ReasonExpired, Resource: s.res.Name, Err: err,
+				return nil, &meta.StatusError{Reason: meta.ReasonExpired, Resource: s.res.Name, Err: err,
 					Message: "the continue token is too old: the revision it reads has been compacted; list again without it"}
 			}
 			return nil, s.kvErr(err, opts.Namespace, "")
@@ -189,7 +191,7 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) (*List[T], error)
 				if i < len(resp.KVs)-1 || resp.More {
 					list.Continue = encodeContinue(rev, item.Key[len(prefix):]+"\x00")
 				}
-				list.ResourceVersion = FormatResourceVersion(rev)
+				list.ResourceVersion = meta.FormatResourceVersion(rev)
 				return list, nil
 			}
 		}
@@ -198,6 +200,6 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) (*List[T], error)
 		}
 		start = resp.KVs[len(resp.KVs)-1].Key + "\x00"
 	}
-	list.ResourceVersion = FormatResourceVersion(rev)
+	list.ResourceVersion = meta.FormatResourceVersion(rev)
 	return list, nil
 }

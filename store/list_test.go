@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func names(items []*Widget) []string {
@@ -35,37 +35,37 @@ func TestListSelectors(t *testing.T) {
 	seed(t, e)
 	ctx := ctxT(t)
 	tests := []struct {
-		opts store.ListOptions
+		opts meta.ListOptions
 		want string
 	}{
-		{store.ListOptions{}, "[a/w1 a/w2 a/w3 ab/w1 b/w1 b/w2]"},
-		{store.ListOptions{Namespace: "a"}, "[a/w1 a/w2 a/w3]"},
-		{store.ListOptions{LabelSelector: "app=web"}, "[a/w1 a/w3 ab/w1 b/w1]"},
-		{store.ListOptions{LabelSelector: "app in (db,cache)"}, "[a/w2 b/w2]"},
-		{store.ListOptions{LabelSelector: "app notin (web),app"}, "[a/w2 b/w2]"},
-		{store.ListOptions{FieldSelector: "spec.node=n1"}, "[a/w1 b/w1 b/w2]"},
-		{store.ListOptions{FieldSelector: "spec.node="}, "[a/w3]"},
-		{store.ListOptions{FieldSelector: "metadata.name=w1,metadata.namespace!=a"}, "[ab/w1 b/w1]"},
-		{store.ListOptions{Namespace: "b", LabelSelector: "app=web", FieldSelector: "spec.node=n1"}, "[b/w1]"},
+		{meta.ListOptions{}, "[a/w1 a/w2 a/w3 ab/w1 b/w1 b/w2]"},
+		{meta.ListOptions{Namespace: "a"}, "[a/w1 a/w2 a/w3]"},
+		{meta.ListOptions{LabelSelector: "app=web"}, "[a/w1 a/w3 ab/w1 b/w1]"},
+		{meta.ListOptions{LabelSelector: "app in (db,cache)"}, "[a/w2 b/w2]"},
+		{meta.ListOptions{LabelSelector: "app notin (web),app"}, "[a/w2 b/w2]"},
+		{meta.ListOptions{FieldSelector: "spec.node=n1"}, "[a/w1 b/w1 b/w2]"},
+		{meta.ListOptions{FieldSelector: "spec.node="}, "[a/w3]"},
+		{meta.ListOptions{FieldSelector: "metadata.name=w1,metadata.namespace!=a"}, "[ab/w1 b/w1]"},
+		{meta.ListOptions{Namespace: "b", LabelSelector: "app=web", FieldSelector: "spec.node=n1"}, "[b/w1]"},
 	}
 	for _, tt := range tests {
-		l := must[*store.List[*Widget]](t)(e.s.List(ctx, tt.opts))
+		l := must[*meta.List[*Widget]](t)(e.s.List(ctx, tt.opts))
 		if got := fmt.Sprint(names(l.Items)); got != tt.want {
 			t.Errorf("List(%+v) = %s, want %s", tt.opts, got, tt.want)
 		}
-		if l.ResourceVersion != store.FormatResourceVersion(e.kv.Revision()) {
+		if l.ResourceVersion != meta.FormatResourceVersion(e.kv.Revision()) {
 			t.Errorf("List resourceVersion %s, engine at %d", l.ResourceVersion, e.kv.Revision())
 		}
 	}
-	for _, bad := range []store.ListOptions{
+	for _, bad := range []meta.ListOptions{
 		{LabelSelector: "app in"}, {FieldSelector: "spec.unknown=x"}, {FieldSelector: "=x"},
 	} {
 		_, err := e.s.List(ctx, bad)
-		wantReason(t, err, store.ErrInvalid)
+		wantReason(t, err, meta.ErrInvalid)
 	}
-	for _, bad := range []store.ListOptions{{ResourceVersion: "x"}, {Limit: -1}, {Continue: "garbage"}, {Namespace: "Bad!"}} {
+	for _, bad := range []meta.ListOptions{{ResourceVersion: "x"}, {Limit: -1}, {Continue: "garbage"}, {Namespace: "Bad!"}} {
 		_, err := e.s.List(ctx, bad)
-		wantReason(t, err, store.ErrBadRequest)
+		wantReason(t, err, meta.ErrBadRequest)
 	}
 }
 
@@ -76,17 +76,17 @@ func TestListAtOldRevision(t *testing.T) {
 	w.Spec.Size = 2
 	must[*Widget](t)(e.s.Update(ctx, w))
 	must[*Widget](t)(e.s.Create(ctx, widget("ns", "b", 1)))
-	old := must[*store.List[*Widget]](t)(e.s.List(ctx, store.ListOptions{ResourceVersion: w.ResourceVersion}))
+	old := must[*meta.List[*Widget]](t)(e.s.List(ctx, meta.ListOptions{ResourceVersion: w.ResourceVersion}))
 	if len(old.Items) != 1 || old.Items[0].Spec.Size != 1 || old.ResourceVersion != w.ResourceVersion {
 		t.Fatalf("List at %s = %+v", w.ResourceVersion, old)
 	}
-	_, err := e.s.List(ctx, store.ListOptions{ResourceVersion: "1000"})
-	wantReason(t, err, store.ErrTimeout)
+	_, err := e.s.List(ctx, meta.ListOptions{ResourceVersion: "1000"})
+	wantReason(t, err, meta.ErrTimeout)
 	if err := e.kv.Compact(ctx, e.kv.Revision()); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.s.List(ctx, store.ListOptions{ResourceVersion: w.ResourceVersion})
-	wantReason(t, err, store.ErrExpired)
+	_, err = e.s.List(ctx, meta.ListOptions{ResourceVersion: w.ResourceVersion})
+	wantReason(t, err, meta.ErrExpired)
 }
 
 func TestListPagination(t *testing.T) {
@@ -102,12 +102,12 @@ func TestListPagination(t *testing.T) {
 		sel   string
 		want  int
 	}{{1, "", 25}, {7, "", 25}, {25, "", 25}, {100, "", 25}, {4, "even=true", 13}, {13, "even=true", 13}} {
-		opts := store.ListOptions{Limit: tt.limit, LabelSelector: tt.sel}
+		opts := meta.ListOptions{Limit: tt.limit, LabelSelector: tt.sel}
 		var all []*Widget
 		var rv string
 		pages := 0
 		for {
-			l := must[*store.List[*Widget]](t)(e.s.List(ctx, opts))
+			l := must[*meta.List[*Widget]](t)(e.s.List(ctx, opts))
 			pages++
 			if int64(len(l.Items)) > tt.limit {
 				t.Fatalf("page of %d items with limit %d", len(l.Items), tt.limit)
@@ -138,23 +138,23 @@ func TestListPagination(t *testing.T) {
 			}
 		}
 		// Clean the late writes for the next case.
-		l := must[*store.List[*Widget]](t)(e.s.List(ctx, store.ListOptions{}))
+		l := must[*meta.List[*Widget]](t)(e.s.List(ctx, meta.ListOptions{}))
 		for _, w := range l.Items {
 			if len(w.Name) > 4 && w.Name[:4] == "late" {
-				must[*Widget](t)(e.s.Delete(ctx, w.Namespace, w.Name, store.DeleteOptions{}))
+				must[*Widget](t)(e.s.Delete(ctx, w.Namespace, w.Name, meta.DeleteOptions{}))
 			}
 		}
 	}
 	// A continue token outlives its revision: Expired.
-	first := must[*store.List[*Widget]](t)(e.s.List(ctx, store.ListOptions{Limit: 5}))
+	first := must[*meta.List[*Widget]](t)(e.s.List(ctx, meta.ListOptions{Limit: 5}))
 	must[*Widget](t)(e.s.Create(ctx, widget("ns", "zz", 0)))
 	if err := e.kv.Compact(ctx, e.kv.Revision()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.s.List(ctx, store.ListOptions{Limit: 5, Continue: first.Continue})
-	wantReason(t, err, store.ErrExpired)
-	_, err = e.s.List(ctx, store.ListOptions{Continue: first.Continue, ResourceVersion: "3"})
-	if !errors.Is(err, store.ErrBadRequest) {
+	_, err := e.s.List(ctx, meta.ListOptions{Limit: 5, Continue: first.Continue})
+	wantReason(t, err, meta.ErrExpired)
+	_, err = e.s.List(ctx, meta.ListOptions{Continue: first.Continue, ResourceVersion: "3"})
+	if !errors.Is(err, meta.ErrBadRequest) {
 		t.Fatalf("continue with resourceVersion: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -18,10 +19,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // Widget is the test type: namespaced, with a spec, a status and a
 // registered field.
 type Widget struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             WidgetSpec   `json:"spec"`
-	Status           WidgetStatus `json:"status,omitzero"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            WidgetSpec   `json:"spec"`
+	Status          WidgetStatus `json:"status,omitzero"`
 }
 
 type WidgetSpec struct {
@@ -41,9 +42,9 @@ func widgetResource() store.Resource[*Widget] {
 		Kind:       "Widget",
 		APIVersion: "example.io/v1",
 		Namespaced: true,
-		Validate: func(w *Widget) []store.Cause {
+		Validate: func(w *Widget) []meta.Cause {
 			if w.Spec.Size < 0 {
-				return []store.Cause{{Field: "spec.size", Message: "must be non-negative"}}
+				return []meta.Cause{{Field: "spec.size", Message: "must be non-negative"}}
 			}
 			return nil
 		},
@@ -74,7 +75,7 @@ func newEnv(t *testing.T, bookmarks ...time.Duration) *env {
 }
 
 func widget(ns, name string, size int) *Widget {
-	return &Widget{ObjectMeta: store.ObjectMeta{Namespace: ns, Name: name}, Spec: WidgetSpec{Size: size}}
+	return &Widget{ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: name}, Spec: WidgetSpec{Size: size}}
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -93,9 +94,9 @@ func must[T any](t *testing.T) func(T, error) T {
 	}
 }
 
-func wantReason(t *testing.T, err error, want *store.StatusError) {
+func wantReason(t *testing.T, err error, want *meta.StatusError) {
 	t.Helper()
 	if !errors.Is(err, want) {
-		t.Fatalf("error = %v (reason %q), want reason %q", err, store.ReasonOf(err), want.Reason)
+		t.Fatalf("error = %v (reason %q), want reason %q", err, meta.ReasonOf(err), want.Reason)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/governor-io/governor/store/meta"
 	"io"
 )
 
@@ -13,21 +14,21 @@ import (
 // merges recursively, and any other member replaces the target's. A patch
 // that is not an object replaces the whole document. An empty target counts
 // as null. Numbers keep their exact decimal text. A patch or target that is
-// not JSON gets a BadRequest [*StatusError].
+// not JSON gets a BadRequest [*meta.StatusError].
 func MergePatch(target, patch []byte) ([]byte, error) {
 	p, err := decodeJSONValue(patch)
 	if err != nil {
-		return nil, NewBadRequest(fmt.Sprintf("invalid merge patch: %v", err))
+		return nil, meta.NewBadRequest(fmt.Sprintf("invalid merge patch: %v", err))
 	}
 	var t any
 	if len(bytes.TrimSpace(target)) > 0 {
 		if t, err = decodeJSONValue(target); err != nil {
-			return nil, NewBadRequest(fmt.Sprintf("invalid merge patch target: %v", err))
+			return nil, meta.NewBadRequest(fmt.Sprintf("invalid merge patch target: %v", err))
 		}
 	}
 	out, err := json.Marshal(mergeValue(t, p))
 	if err != nil {
-		return nil, NewInternalError(err)
+		return nil, meta.NewInternalError(err)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // The test cases of RFC 7386, Appendix A, and a few more.
@@ -44,7 +45,7 @@ func TestMergePatchRFC7386(t *testing.T) {
 
 func TestMergePatchRejectsBadJSON(t *testing.T) {
 	for _, tt := range []struct{ target, patch string }{{`{}`, `{`}, {`{}`, `{} {}`}, {`{`, `{}`}, {`{}`, ``}} {
-		if _, err := store.MergePatch([]byte(tt.target), []byte(tt.patch)); !errors.Is(err, store.ErrBadRequest) {
+		if _, err := store.MergePatch([]byte(tt.target), []byte(tt.patch)); !errors.Is(err, meta.ErrBadRequest) {
 			t.Errorf("MergePatch(%q, %q) = %v, want BadRequest", tt.target, tt.patch, err)
 		}
 	}
@@ -68,7 +69,7 @@ func FuzzMergePatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, target, patch []byte) {
 		out, err := store.MergePatch(target, patch)
 		if err != nil {
-			if !errors.Is(err, store.ErrBadRequest) {
+			if !errors.Is(err, meta.ErrBadRequest) {
 				t.Fatalf("error %v is not BadRequest", err)
 			}
 			return

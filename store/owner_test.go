@@ -3,7 +3,7 @@ package store_test
 import (
 	"testing"
 
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func TestSetControllerReferenceFromStoredOwner(t *testing.T) {
@@ -20,7 +20,7 @@ func TestSetControllerReferenceFromStoredOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	child := widget("ns", "child", 1)
-	if err := store.SetControllerReference(owner, child); err != nil {
+	if err := meta.SetControllerReference(owner, child); err != nil {
 		t.Fatal(err)
 	}
 	got := child.OwnerReferences
@@ -34,14 +34,14 @@ func TestSetControllerReferenceFromStoredOwner(t *testing.T) {
 	if r.Controller == nil || !*r.Controller || r.BlockOwnerDeletion == nil || !*r.BlockOwnerDeletion {
 		t.Errorf("reference flags = controller %v blockOwnerDeletion %v, want both true", r.Controller, r.BlockOwnerDeletion)
 	}
-	if !store.IsControlledBy(child, owner) || !store.HasControllerReference(child) {
+	if !meta.IsControlledBy(child, owner) || !meta.HasControllerReference(child) {
 		t.Error("child is not controlled by owner")
 	}
 	child, err = e.s.Create(ctx, child)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := store.ControllerOf(child); c == nil || c.UID != created.UID {
+	if c := meta.ControllerOf(child); c == nil || c.UID != created.UID {
 		t.Errorf("stored child's controller = %+v", c)
 	}
 }

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/governor-io/governor/store/meta"
 	"reflect"
 )
 
 // Resource describes one type of object to a [Store]: its names, where its
 // keys live, how it is encoded, validated and selected. Only Name is
 // required; the zero value of every other field is a sensible default.
-type Resource[T Object] struct {
+type Resource[T meta.Object] struct {
 	// Name is the lowercase plural resource name, such as "pods". It is the
 	// second segment of every key.
 	Name string
@@ -33,10 +34,10 @@ type Resource[T Object] struct {
 	// Validate checks an object before Create and every kind of update. It
 	// returns the offending fields; any cause makes the call fail with an
 	// Invalid error naming them.
-	Validate func(obj T) []Cause
+	Validate func(obj T) []meta.Cause
 	// ValidateUpdate, if set, also checks an update against the stored
 	// object (immutable fields, say).
-	ValidateUpdate func(oldObj, newObj T) []Cause
+	ValidateUpdate func(oldObj, newObj T) []meta.Cause
 	// Fields are the fields, beyond metadata.name and metadata.namespace,
 	// that field selectors may name, with a function that extracts each
 	// value (e.g. "spec.nodeName").
@@ -48,10 +49,10 @@ type Resource[T Object] struct {
 	AllowUnconditionalUpdate bool
 	// DefaultPropagationPolicy is the policy of a Delete that names none,
 	// of an object that carries no propagation finalizer from an earlier
-	// Delete. "" means [DeletePropagationBackground], the default of most
+	// Delete. "" means [meta.DeletePropagationBackground], the default of most
 	// Kubernetes types; a few legacy types default to
-	// [DeletePropagationOrphan].
-	DefaultPropagationPolicy DeletionPropagation
+	// [meta.DeletePropagationOrphan].
+	DefaultPropagationPolicy meta.DeletionPropagation
 }
 
 // Codec turns objects into bytes for the KV and back. Implementations must
@@ -104,7 +105,7 @@ func newOf[T any]() T {
 func (r Resource[T]) Encode(obj T) ([]byte, error) {
 	data, err := r.codec().Encode(obj)
 	if err != nil {
-		return nil, &StatusError{Reason: ReasonInternalError, Resource: r.Name, Err: err,
+		return nil, &meta.StatusError{Reason: meta.ReasonInternalError, Resource: r.Name, Err: err,
 			Message: fmt.Sprintf("encoding %s: %v", r.Name, err)}
 	}
 	return data, nil
@@ -112,12 +113,12 @@ func (r Resource[T]) Encode(obj T) ([]byte, error) {
 
 // Decode decodes data into a new object with the Resource's codec and sets
 // its Kind and APIVersion. Bytes that do not decode get an Invalid
-// [*StatusError], with a Cause naming the field when the codec says which.
+// [*meta.StatusError], with a Cause naming the field when the codec says which.
 func (r Resource[T]) Decode(data []byte) (T, error) {
 	obj := r.newObject()
 	if isNil(obj) {
 		var zero T
-		return zero, NewInternalError(fmt.Errorf("store: %s: New returned nil", r.Name))
+		return zero, meta.NewInternalError(fmt.Errorf("store: %s: New returned nil", r.Name))
 	}
 	if err := r.codec().Decode(data, obj); err != nil {
 		var zero T
@@ -135,14 +136,14 @@ func (r Resource[T]) setTypeMeta(obj T) {
 	tm.Kind, tm.APIVersion = r.Kind, r.APIVersion
 }
 
-func decodeError(resource string, err error) *StatusError {
-	cause := Cause{Type: CauseTypeFieldValueInvalid, Message: err.Error()}
+func decodeError(resource string, err error) *meta.StatusError {
+	cause := meta.Cause{Type: meta.CauseTypeFieldValueInvalid, Message: err.Error()}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		cause.Field = te.Field
 	}
-	return &StatusError{Reason: ReasonInvalid, Resource: resource, Err: err,
-		Message: fmt.Sprintf("cannot decode %s: %v", resource, err), Causes: []Cause{cause}}
+	return &meta.StatusError{Reason: meta.ReasonInvalid, Resource: resource, Err: err,
+		Message: fmt.Sprintf("cannot decode %s: %v", resource, err), Causes: []meta.Cause{cause}}
 }
 
 func isNil(obj any) bool {
@@ -167,8 +168,8 @@ type shape struct {
 }
 
 var (
-	typeMetaType   = reflect.TypeFor[TypeMeta]()
-	objectMetaType = reflect.TypeFor[ObjectMeta]()
+	typeMetaType   = reflect.TypeFor[meta.TypeMeta]()
+	objectMetaType = reflect.TypeFor[meta.ObjectMeta]()
 )
 
 func shapeOf[T any]() shape {

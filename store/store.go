@@ -21,7 +21,7 @@ import (
 // follow the Kubernetes API server's storage rules (see the package doc);
 // every object they return is fresh, owned by the caller, and never the
 // object the caller passed in. A Store is safe for concurrent use.
-type Store[T Object] struct {
+type Store[T meta.Object] struct {
 	kv     kv.KV
 	res    Resource[T]
 	codec  Codec[T]
@@ -64,13 +64,13 @@ const DefaultPrefix = "/registry"
 
 // New returns a Store of the objects that r describes, kept in kv, with
 // the default [Options].
-func New[T Object](kv kv.KV, r Resource[T]) *Store[T] {
+func New[T meta.Object](kv kv.KV, r Resource[T]) *Store[T] {
 	return NewWithOptions(kv, r, Options{})
 }
 
 // NewWithOptions returns a Store of the objects that r describes, kept in
 // kv, configured by opts.
-func NewWithOptions[T Object](kv kv.KV, r Resource[T], opts Options) *Store[T] {
+func NewWithOptions[T meta.Object](kv kv.KV, r Resource[T], opts Options) *Store[T] {
 	prefix := r.Prefix
 	if prefix == "" {
 		prefix = DefaultPrefix
@@ -107,17 +107,17 @@ func (s *Store[T]) display(namespace, name string) string {
 func (s *Store[T]) checkName(namespace, name string) error {
 	if s.res.Namespaced {
 		if namespace == "" {
-			return NewBadRequest(fmt.Sprintf("%s is namespaced: a namespace is required", s.res.Name))
+			return meta.NewBadRequest(fmt.Sprintf("%s is namespaced: a namespace is required", s.res.Name))
 		}
 		if msg := meta.CheckDNSLabel(namespace); msg != "" {
-			return &StatusError{Reason: ReasonBadRequest, Resource: s.res.Name, Name: name,
+			return &meta.StatusError{Reason: meta.ReasonBadRequest, Resource: s.res.Name, Name: name,
 				Message: fmt.Sprintf("invalid namespace %q: %s", namespace, msg)}
 		}
 	} else if namespace != "" {
-		return NewBadRequest(fmt.Sprintf("%s is cluster-scoped: namespace must be empty, not %q", s.res.Name, namespace))
+		return meta.NewBadRequest(fmt.Sprintf("%s is cluster-scoped: namespace must be empty, not %q", s.res.Name, namespace))
 	}
 	if msg := checkPathSegment(name); msg != "" {
-		return &StatusError{Reason: ReasonBadRequest, Resource: s.res.Name, Name: name,
+		return &meta.StatusError{Reason: meta.ReasonBadRequest, Resource: s.res.Name, Name: name,
 			Message: fmt.Sprintf("invalid name %q: %s", name, msg)}
 	}
 	return nil
@@ -144,8 +144,8 @@ func checkPathSegment(name string) string {
 	return ""
 }
 
-func (s *Store[T]) now() *Time {
-	t := NewTime(s.opts.Clock.Now())
+func (s *Store[T]) now() *meta.Time {
+	t := meta.NewTime(s.opts.Clock.Now())
 	return &t
 }
 
@@ -155,10 +155,10 @@ func (s *Store[T]) decode(item *kv.KeyValue) (T, error) {
 	obj, err := s.res.Decode(item.Value)
 	if err != nil {
 		var zero T
-		return zero, &StatusError{Reason: ReasonInternalError, Resource: s.res.Name, Err: err,
+		return zero, &meta.StatusError{Reason: meta.ReasonInternalError, Resource: s.res.Name, Err: err,
 			Message: fmt.Sprintf("stored object %s is corrupt: %v", item.Key, err)}
 	}
-	obj.GetObjectMeta().ResourceVersion = FormatResourceVersion(item.ModRevision)
+	obj.GetObjectMeta().ResourceVersion = meta.FormatResourceVersion(item.ModRevision)
 	return obj, nil
 }
 
@@ -177,12 +177,12 @@ func (s *Store[T]) kvErr(err error, namespace, name string) error {
 	return FromKVError(err, s.res.Name, s.display(namespace, name))
 }
 
-func (s *Store[T]) invalid(namespace, name string, causes []Cause) error {
-	return NewInvalid(s.res.Name, s.display(namespace, name), causes...)
+func (s *Store[T]) invalid(namespace, name string, causes []meta.Cause) error {
+	return meta.NewInvalid(s.res.Name, s.display(namespace, name), causes...)
 }
 
 // validate runs the metadata checks and the Resource's hooks.
-func (s *Store[T]) validate(old, obj T, isUpdate bool) []Cause {
+func (s *Store[T]) validate(old, obj T, isUpdate bool) []meta.Cause {
 	causes := validateMeta(obj.GetObjectMeta())
 	if s.res.Validate != nil {
 		causes = append(causes, s.res.Validate(obj)...)
@@ -195,10 +195,10 @@ func (s *Store[T]) validate(old, obj T, isUpdate bool) []Cause {
 
 // validateMeta checks labels, annotations, finalizers and owner references
 // as Kubernetes does.
-func validateMeta(m *ObjectMeta) []Cause {
-	var causes []Cause
+func validateMeta(m *meta.ObjectMeta) []meta.Cause {
+	var causes []meta.Cause
 	bad := func(field, msg string) {
-		causes = append(causes, Cause{Field: field, Message: msg, Type: CauseTypeFieldValueInvalid})
+		causes = append(causes, meta.Cause{Field: field, Message: msg, Type: meta.CauseTypeFieldValueInvalid})
 	}
 	for _, k := range sortedKeys(m.Labels) {
 		if msg := meta.CheckLabelKey(k); msg != "" {
@@ -216,7 +216,7 @@ func validateMeta(m *ObjectMeta) []Cause {
 		}
 	}
 	if size > 256*1024 {
-		causes = append(causes, Cause{Field: "metadata.annotations", Type: CauseTypeFieldValueTooLong,
+		causes = append(causes, meta.Cause{Field: "metadata.annotations", Type: meta.CauseTypeFieldValueTooLong,
 			Message: "annotations may not total more than 256 KiB"})
 	}
 	for i, f := range m.Finalizers {
@@ -224,15 +224,15 @@ func validateMeta(m *ObjectMeta) []Cause {
 			bad(fmt.Sprintf("metadata.finalizers[%d]", i), fmt.Sprintf("invalid finalizer %q: %s", f, msg))
 		}
 	}
-	if slices.Contains(m.Finalizers, FinalizerOrphanDependents) && slices.Contains(m.Finalizers, FinalizerDeleteDependents) {
-		bad("metadata.finalizers", fmt.Sprintf("finalizers %q and %q cannot be both set", FinalizerOrphanDependents, FinalizerDeleteDependents))
+	if slices.Contains(m.Finalizers, meta.FinalizerOrphanDependents) && slices.Contains(m.Finalizers, meta.FinalizerDeleteDependents) {
+		bad("metadata.finalizers", fmt.Sprintf("finalizers %q and %q cannot be both set", meta.FinalizerOrphanDependents, meta.FinalizerDeleteDependents))
 	}
 	controllers := 0
 	for i, r := range m.OwnerReferences {
 		field := fmt.Sprintf("metadata.ownerReferences[%d]", i)
 		for _, f := range []struct{ name, v string }{{"apiVersion", r.APIVersion}, {"kind", r.Kind}, {"name", r.Name}, {"uid", r.UID}} {
 			if f.v == "" {
-				causes = append(causes, Cause{Field: field + "." + f.name, Message: "must be set", Type: CauseTypeFieldValueRequired})
+				causes = append(causes, meta.Cause{Field: field + "." + f.name, Message: "must be set", Type: meta.CauseTypeFieldValueRequired})
 			}
 		}
 		if r.Controller != nil && *r.Controller {
@@ -286,19 +286,19 @@ func generateSuffix() string {
 func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	var zero T
 	if isNil(obj) {
-		return zero, NewBadRequest(s.res.Name + ": cannot create a nil object")
+		return zero, meta.NewBadRequest(s.res.Name + ": cannot create a nil object")
 	}
-	o := DeepCopy(obj)
+	o := meta.DeepCopy(obj)
 	m := o.GetObjectMeta()
 	if m.ResourceVersion != "" {
-		return zero, NewBadRequest(fmt.Sprintf("%s %q: resourceVersion should not be set on objects to be created", s.res.Name, m.Name))
+		return zero, meta.NewBadRequest(fmt.Sprintf("%s %q: resourceVersion should not be set on objects to be created", s.res.Name, m.Name))
 	}
 	if !s.res.Namespaced {
 		m.Namespace = ""
 	}
 	generated := m.Name == "" && m.GenerateName != ""
 	if m.Name == "" && !generated {
-		return zero, s.invalid(m.Namespace, "", []Cause{{Field: "metadata.name", Type: CauseTypeFieldValueRequired,
+		return zero, s.invalid(m.Namespace, "", []meta.Cause{{Field: "metadata.name", Type: meta.CauseTypeFieldValueRequired,
 			Message: "name or generateName is required"}})
 	}
 	if generated {
@@ -306,7 +306,7 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 			if msg == "" {
 				msg = "must be no more than 248 characters"
 			}
-			return zero, s.invalid(m.Namespace, "", []Cause{{Field: "metadata.generateName", Type: CauseTypeFieldValueInvalid, Message: msg}})
+			return zero, s.invalid(m.Namespace, "", []meta.Cause{{Field: "metadata.generateName", Type: meta.CauseTypeFieldValueInvalid, Message: msg}})
 		}
 	}
 	m.UID = newUID()
@@ -341,9 +341,9 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 			if generated && attempt+1 < generateNameAttempts {
 				continue
 			}
-			return zero, NewAlreadyExists(s.res.Name, s.display(m.Namespace, m.Name))
+			return zero, meta.NewAlreadyExists(s.res.Name, s.display(m.Namespace, m.Name))
 		}
-		m.ResourceVersion = FormatResourceVersion(resp.Revision)
+		m.ResourceVersion = meta.FormatResourceVersion(resp.Revision)
 		return o, nil
 	}
 }
@@ -367,7 +367,7 @@ func (s *Store[T]) read(ctx context.Context, namespace, name string) (*kv.KeyVal
 		return nil, zero, s.kvErr(err, namespace, name)
 	}
 	if len(resp.KVs) == 0 {
-		return nil, zero, NewNotFound(s.res.Name, s.display(namespace, name))
+		return nil, zero, meta.NewNotFound(s.res.Name, s.display(namespace, name))
 	}
 	cur := &resp.KVs[0]
 	obj, err := s.decode(cur)
@@ -390,7 +390,7 @@ const (
 
 // errRetry tells an update loop that the object changed between its read
 // and its write.
-var errRetry = &StatusError{Reason: ReasonConflict, Message: "retry"}
+var errRetry = &meta.StatusError{Reason: meta.ReasonConflict, Message: "retry"}
 
 // Update replaces the stored object with obj, whose resourceVersion must be
 // the stored one (Conflict otherwise). Status and the server-owned metadata
@@ -413,7 +413,7 @@ func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
 func (s *Store[T]) UpdateStatus(ctx context.Context, obj T) (T, error) {
 	if !s.shape.hasStatus() {
 		var zero T
-		return zero, NewBadRequest(s.res.Name + " has no status")
+		return zero, meta.NewBadRequest(s.res.Name + " has no status")
 	}
 	return s.updateObject(ctx, obj, modeStatus)
 }
@@ -421,7 +421,7 @@ func (s *Store[T]) UpdateStatus(ctx context.Context, obj T) (T, error) {
 func (s *Store[T]) updateObject(ctx context.Context, obj T, mode updateMode) (T, error) {
 	var zero T
 	if isNil(obj) {
-		return zero, NewBadRequest(s.res.Name + ": cannot update a nil object")
+		return zero, meta.NewBadRequest(s.res.Name + ": cannot update a nil object")
 	}
 	m := obj.GetObjectMeta()
 	ns := m.Namespace
@@ -434,11 +434,11 @@ func (s *Store[T]) updateObject(ctx context.Context, obj T, mode updateMode) (T,
 	var want int64
 	if m.ResourceVersion == "" {
 		if !s.res.AllowUnconditionalUpdate {
-			return zero, s.invalid(ns, m.Name, []Cause{{Field: "metadata.resourceVersion", Type: CauseTypeFieldValueInvalid,
+			return zero, s.invalid(ns, m.Name, []meta.Cause{{Field: "metadata.resourceVersion", Type: meta.CauseTypeFieldValueInvalid,
 				Message: "must be specified for an update"}})
 		}
 	} else {
-		rv, err := ParseResourceVersion(m.ResourceVersion)
+		rv, err := meta.ParseResourceVersion(m.ResourceVersion)
 		if err != nil {
 			return zero, err
 		}
@@ -452,7 +452,7 @@ func (s *Store[T]) updateObject(ctx context.Context, obj T, mode updateMode) (T,
 		if want != 0 && cur.ModRevision != want {
 			return zero, s.conflict(ns, m.Name)
 		}
-		out, err := s.apply(ctx, cur, old, DeepCopy(obj), mode)
+		out, err := s.apply(ctx, cur, old, meta.DeepCopy(obj), mode)
 		if err == errRetry {
 			if want != 0 {
 				return zero, s.conflict(ns, m.Name)
@@ -464,7 +464,7 @@ func (s *Store[T]) updateObject(ctx context.Context, obj T, mode updateMode) (T,
 }
 
 func (s *Store[T]) conflict(namespace, name string) error {
-	return NewConflict(s.res.Name, s.display(namespace, name),
+	return meta.NewConflict(s.res.Name, s.display(namespace, name),
 		"the object has been modified; please apply your changes to the latest version and try again")
 }
 
@@ -476,13 +476,13 @@ func (s *Store[T]) apply(ctx context.Context, cur *kv.KeyValue, old, n T, mode u
 	if mode == modeStatus {
 		// Everything but status comes from the stored object; old stays
 		// as it was for ValidateUpdate.
-		next := DeepCopy(old)
+		next := meta.DeepCopy(old)
 		s.shape.moveStatus(next, n)
 		n = next
 	} else {
 		nm := n.GetObjectMeta()
 		if nm.UID != "" && nm.UID != om.UID {
-			return zero, NewConflict(s.res.Name, s.display(om.Namespace, om.Name),
+			return zero, meta.NewConflict(s.res.Name, s.display(om.Namespace, om.Name),
 				fmt.Sprintf("precondition failed: uid in object %s does not match stored uid %s", nm.UID, om.UID))
 		}
 		nm.Name, nm.Namespace, nm.GenerateName = om.Name, om.Namespace, om.GenerateName
@@ -493,8 +493,8 @@ func (s *Store[T]) apply(ctx context.Context, cur *kv.KeyValue, old, n T, mode u
 		if om.DeletionTimestamp != nil {
 			for _, f := range nm.Finalizers {
 				if !slices.Contains(om.Finalizers, f) {
-					return zero, s.invalid(om.Namespace, om.Name, []Cause{{Field: "metadata.finalizers",
-						Type: CauseTypeFieldValueForbidden, Message: fmt.Sprintf("no new finalizers can be added if the object is being deleted, found new finalizer %q", f)}})
+					return zero, s.invalid(om.Namespace, om.Name, []meta.Cause{{Field: "metadata.finalizers",
+						Type: meta.CauseTypeFieldValueForbidden, Message: fmt.Sprintf("no new finalizers can be added if the object is being deleted, found new finalizer %q", f)}})
 				}
 			}
 		}
@@ -529,7 +529,7 @@ func (s *Store[T]) apply(ctx context.Context, cur *kv.KeyValue, old, n T, mode u
 	if !resp.Succeeded {
 		return zero, errRetry
 	}
-	nm.ResourceVersion = FormatResourceVersion(resp.Revision)
+	nm.ResourceVersion = meta.FormatResourceVersion(resp.Revision)
 	return n, nil
 }
 
@@ -549,7 +549,7 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 func (s *Store[T]) GuaranteedUpdateStatus(ctx context.Context, namespace, name string, mutate func(T) (T, error)) (T, error) {
 	if !s.shape.hasStatus() {
 		var zero T
-		return zero, NewBadRequest(s.res.Name + " has no status")
+		return zero, meta.NewBadRequest(s.res.Name + " has no status")
 	}
 	return s.guaranteedUpdate(ctx, namespace, name, mutate, modeStatus)
 }
@@ -567,12 +567,12 @@ func (s *Store[T]) guaranteedUpdate(ctx context.Context, namespace, name string,
 		if err != nil {
 			return zero, err
 		}
-		n, err := mutate(DeepCopy(old))
+		n, err := mutate(meta.DeepCopy(old))
 		if err != nil {
 			return zero, err
 		}
 		if isNil(n) {
-			return zero, NewBadRequest(s.res.Name + ": mutate returned a nil object")
+			return zero, meta.NewBadRequest(s.res.Name + ": mutate returned a nil object")
 		}
 		out, err := s.apply(ctx, cur, old, n, mode)
 		if err == errRetry {
@@ -599,7 +599,7 @@ func (s *Store[T]) Patch(ctx context.Context, namespace, name string, mergePatch
 func (s *Store[T]) PatchStatus(ctx context.Context, namespace, name string, mergePatch []byte) (T, error) {
 	if !s.shape.hasStatus() {
 		var zero T
-		return zero, NewBadRequest(s.res.Name + " has no status")
+		return zero, meta.NewBadRequest(s.res.Name + " has no status")
 	}
 	return s.patch(ctx, namespace, name, mergePatch, modeStatus)
 }
@@ -629,12 +629,12 @@ func (s *Store[T]) patch(ctx context.Context, namespace, name string, mergePatch
 		nm := n.GetObjectMeta()
 		om := old.GetObjectMeta()
 		if nm.Name != om.Name || nm.Namespace != om.Namespace {
-			return zero, s.invalid(namespace, name, []Cause{{Field: "metadata.name", Type: CauseTypeFieldValueInvalid,
+			return zero, s.invalid(namespace, name, []meta.Cause{{Field: "metadata.name", Type: meta.CauseTypeFieldValueInvalid,
 				Message: "a patch may not change the name or namespace"}})
 		}
 		precondition := nm.ResourceVersion != om.ResourceVersion
 		if precondition {
-			if _, err := ParseResourceVersion(nm.ResourceVersion); err != nil {
+			if _, err := meta.ParseResourceVersion(nm.ResourceVersion); err != nil {
 				return zero, err
 			}
 			return zero, s.conflict(namespace, name)

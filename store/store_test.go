@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func TestCreateSetsServerFields(t *testing.T) {
@@ -30,7 +31,7 @@ func TestCreateSetsServerFields(t *testing.T) {
 	if got.Kind != "Widget" || got.APIVersion != "example.io/v1" {
 		t.Fatalf("type meta = %+v", got.TypeMeta)
 	}
-	rv, _ := store.ParseResourceVersion(m.ResourceVersion)
+	rv, _ := meta.ParseResourceVersion(m.ResourceVersion)
 	if rv != e.kv.Revision() {
 		t.Fatalf("resourceVersion %d, engine at %d", rv, e.kv.Revision())
 	}
@@ -60,34 +61,34 @@ func TestCreateRules(t *testing.T) {
 	badLabel.Labels = map[string]string{"app": "not valid"}
 	twoControllers := widget("ns", "d", 1)
 	yes := true
-	twoControllers.OwnerReferences = []store.OwnerReference{
+	twoControllers.OwnerReferences = []meta.OwnerReference{
 		{APIVersion: "v1", Kind: "A", Name: "x", UID: "1", Controller: &yes},
 		{APIVersion: "v1", Kind: "A", Name: "y", UID: "2", Controller: &yes},
 	}
 	tests := []struct {
 		name  string
 		obj   *Widget
-		want  *store.StatusError
+		want  *meta.StatusError
 		field string
 	}{
-		{"name taken", widget("ns", "a", 2), store.ErrAlreadyExists, ""},
-		{"resourceVersion set", withRV, store.ErrBadRequest, ""},
-		{"no name", widget("ns", "", 1), store.ErrInvalid, "metadata.name"},
-		{"no namespace", widget("", "x", 1), store.ErrBadRequest, ""},
-		{"bad namespace", widget("Bad_NS", "x", 1), store.ErrBadRequest, ""},
-		{"slash in name", widget("ns", "a/b", 1), store.ErrBadRequest, ""},
-		{"dot-dot name", widget("ns", "..", 1), store.ErrBadRequest, ""},
-		{"validation hook", widget("ns", "neg", -1), store.ErrInvalid, "spec.size"},
-		{"bad label", badLabel, store.ErrInvalid, "metadata.labels"},
-		{"two controllers", twoControllers, store.ErrInvalid, "metadata.ownerReferences"},
-		{"nil object", nil, store.ErrBadRequest, ""},
+		{"name taken", widget("ns", "a", 2), meta.ErrAlreadyExists, ""},
+		{"resourceVersion set", withRV, meta.ErrBadRequest, ""},
+		{"no name", widget("ns", "", 1), meta.ErrInvalid, "metadata.name"},
+		{"no namespace", widget("", "x", 1), meta.ErrBadRequest, ""},
+		{"bad namespace", widget("Bad_NS", "x", 1), meta.ErrBadRequest, ""},
+		{"slash in name", widget("ns", "a/b", 1), meta.ErrBadRequest, ""},
+		{"dot-dot name", widget("ns", "..", 1), meta.ErrBadRequest, ""},
+		{"validation hook", widget("ns", "neg", -1), meta.ErrInvalid, "spec.size"},
+		{"bad label", badLabel, meta.ErrInvalid, "metadata.labels"},
+		{"two controllers", twoControllers, meta.ErrInvalid, "metadata.ownerReferences"},
+		{"nil object", nil, meta.ErrBadRequest, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.s.Create(ctx, tt.obj)
 			wantReason(t, err, tt.want)
 			if tt.field != "" {
-				var se *store.StatusError
+				var se *meta.StatusError
 				errors.As(err, &se)
 				if len(se.Causes) == 0 || se.Causes[0].Field != tt.field {
 					t.Fatalf("causes %+v, want field %s", se.Causes, tt.field)
@@ -127,16 +128,16 @@ func TestClusterScoped(t *testing.T) {
 	}
 	must[*Widget](t)(s.Get(ctx, "", "g"))
 	_, err := s.Get(ctx, "ns", "g")
-	wantReason(t, err, store.ErrBadRequest)
-	_, err = s.List(ctx, store.ListOptions{Namespace: "ns"})
-	wantReason(t, err, store.ErrBadRequest)
+	wantReason(t, err, meta.ErrBadRequest)
+	_, err = s.List(ctx, meta.ListOptions{Namespace: "ns"})
+	wantReason(t, err, meta.ErrBadRequest)
 }
 
 func TestGetNotFound(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.s.Get(ctxT(t), "ns", "missing")
-	wantReason(t, err, store.ErrNotFound)
-	var se *store.StatusError
+	wantReason(t, err, meta.ErrNotFound)
+	var se *meta.StatusError
 	if !errors.As(err, &se) || se.Resource != "widgets" || se.Name != "ns/missing" || se.Code() != 404 {
 		t.Fatalf("NotFound error = %+v", se)
 	}
@@ -183,30 +184,30 @@ func TestUpdateRules(t *testing.T) {
 		stale.ResourceVersion = "1"
 		stale.Spec.Size = 5
 		_, err := e.s.Update(ctx, &stale)
-		wantReason(t, err, store.ErrConflict)
+		wantReason(t, err, meta.ErrConflict)
 	})
 	t.Run("missing resourceVersion is invalid", func(t *testing.T) {
 		c := *w
 		c.ResourceVersion = ""
 		_, err := e.s.Update(ctx, &c)
-		wantReason(t, err, store.ErrInvalid)
+		wantReason(t, err, meta.ErrInvalid)
 	})
 	t.Run("bad resourceVersion is a bad request", func(t *testing.T) {
 		c := *w
 		c.ResourceVersion = "abc"
 		_, err := e.s.Update(ctx, &c)
-		wantReason(t, err, store.ErrBadRequest)
+		wantReason(t, err, meta.ErrBadRequest)
 	})
 	t.Run("uid mismatch conflicts", func(t *testing.T) {
 		c := *w
 		c.UID = "other"
 		_, err := e.s.Update(ctx, &c)
-		wantReason(t, err, store.ErrConflict)
+		wantReason(t, err, meta.ErrConflict)
 	})
 	t.Run("server fields are kept", func(t *testing.T) {
 		c := *w
 		c.UID = ""
-		c.CreationTimestamp = store.NewTime(epoch.Add(time.Hour))
+		c.CreationTimestamp = meta.NewTime(epoch.Add(time.Hour))
 		c.Generation = 100
 		got := must[*Widget](t)(e.s.Update(ctx, &c))
 		if got.UID != w.UID || !got.CreationTimestamp.Equal(epoch) || got.Generation != w.Generation {
@@ -217,13 +218,13 @@ func TestUpdateRules(t *testing.T) {
 		c := *w
 		c.Spec.Size = -3
 		_, err := e.s.Update(ctx, &c)
-		wantReason(t, err, store.ErrInvalid)
+		wantReason(t, err, meta.ErrInvalid)
 	})
 	t.Run("missing object", func(t *testing.T) {
 		c := *widget("ns", "nope", 1)
 		c.ResourceVersion = "1"
 		_, err := e.s.Update(ctx, &c)
-		wantReason(t, err, store.ErrNotFound)
+		wantReason(t, err, meta.ErrNotFound)
 	})
 }
 
@@ -252,12 +253,12 @@ func TestUpdateStatus(t *testing.T) {
 		t.Fatalf("UpdateStatus took more than status: %+v", got)
 	}
 	_, err := e.s.UpdateStatus(ctx, w) // w carries the old resourceVersion
-	wantReason(t, err, store.ErrConflict)
+	wantReason(t, err, meta.ErrConflict)
 
 	r := store.LeaseResource()
 	ls := store.New(e.kv, r)
-	_, err = ls.UpdateStatus(ctx, &store.Lease{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "x", ResourceVersion: "1"}})
-	wantReason(t, err, store.ErrBadRequest)
+	_, err = ls.UpdateStatus(ctx, &store.Lease{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "x", ResourceVersion: "1"}})
+	wantReason(t, err, meta.ErrBadRequest)
 }
 
 func TestPatch(t *testing.T) {
@@ -281,13 +282,13 @@ func TestPatch(t *testing.T) {
 	tests := []struct {
 		name  string
 		patch string
-		want  *store.StatusError
+		want  *meta.StatusError
 	}{
-		{"stale resourceVersion precondition", `{"metadata":{"resourceVersion":"` + w.ResourceVersion + `"}}`, store.ErrConflict},
-		{"rename", `{"metadata":{"name":"b"}}`, store.ErrInvalid},
-		{"not JSON", `{`, store.ErrBadRequest},
-		{"wrong type", `{"spec":{"size":"big"}}`, store.ErrInvalid},
-		{"fails validation", `{"spec":{"size":-1}}`, store.ErrInvalid},
+		{"stale resourceVersion precondition", `{"metadata":{"resourceVersion":"` + w.ResourceVersion + `"}}`, meta.ErrConflict},
+		{"rename", `{"metadata":{"name":"b"}}`, meta.ErrInvalid},
+		{"not JSON", `{`, meta.ErrBadRequest},
+		{"wrong type", `{"spec":{"size":"big"}}`, meta.ErrInvalid},
+		{"fails validation", `{"spec":{"size":-1}}`, meta.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,7 +297,7 @@ func TestPatch(t *testing.T) {
 		})
 	}
 	_, err := e.s.Patch(ctx, "ns", "missing", []byte(`{}`))
-	wantReason(t, err, store.ErrNotFound)
+	wantReason(t, err, meta.ErrNotFound)
 	cur := must[*Widget](t)(e.s.Get(ctx, "ns", "a"))
 	got = must[*Widget](t)(e.s.Patch(ctx, "ns", "a", []byte(`{"metadata":{"resourceVersion":"`+cur.ResourceVersion+`"},"spec":{"size":4}}`)))
 	if got.Spec.Size != 4 {
@@ -309,19 +310,19 @@ func TestDeleteRules(t *testing.T) {
 	ctx := ctxT(t)
 	w := must[*Widget](t)(e.s.Create(ctx, widget("ns", "a", 1)))
 	other := "other"
-	_, err := e.s.Delete(ctx, "ns", "a", store.DeleteOptions{Preconditions: &store.Preconditions{UID: &other}})
-	wantReason(t, err, store.ErrConflict)
+	_, err := e.s.Delete(ctx, "ns", "a", meta.DeleteOptions{Preconditions: &meta.Preconditions{UID: &other}})
+	wantReason(t, err, meta.ErrConflict)
 	stale := "999"
-	_, err = e.s.Delete(ctx, "ns", "a", store.DeleteOptions{Preconditions: &store.Preconditions{ResourceVersion: &stale}})
-	wantReason(t, err, store.ErrConflict)
-	got := must[*Widget](t)(e.s.Delete(ctx, "ns", "a", store.DeleteOptions{Preconditions: &store.Preconditions{UID: &w.UID, ResourceVersion: &w.ResourceVersion}}))
+	_, err = e.s.Delete(ctx, "ns", "a", meta.DeleteOptions{Preconditions: &meta.Preconditions{ResourceVersion: &stale}})
+	wantReason(t, err, meta.ErrConflict)
+	got := must[*Widget](t)(e.s.Delete(ctx, "ns", "a", meta.DeleteOptions{Preconditions: &meta.Preconditions{UID: &w.UID, ResourceVersion: &w.ResourceVersion}}))
 	if got.UID != w.UID || got.ResourceVersion != w.ResourceVersion {
 		t.Fatalf("Delete returned %+v, want the last stored object", got.ObjectMeta)
 	}
 	_, err = e.s.Get(ctx, "ns", "a")
-	wantReason(t, err, store.ErrNotFound)
-	_, err = e.s.Delete(ctx, "ns", "a", store.DeleteOptions{})
-	wantReason(t, err, store.ErrNotFound)
+	wantReason(t, err, meta.ErrNotFound)
+	_, err = e.s.Delete(ctx, "ns", "a", meta.DeleteOptions{})
+	wantReason(t, err, meta.ErrNotFound)
 }
 
 func TestDeleteWithFinalizers(t *testing.T) {
@@ -332,12 +333,12 @@ func TestDeleteWithFinalizers(t *testing.T) {
 	must[*Widget](t)(e.s.Create(ctx, w))
 	e.clock.Step(time.Minute)
 
-	got := must[*Widget](t)(e.s.Delete(ctx, "ns", "a", store.DeleteOptions{}))
+	got := must[*Widget](t)(e.s.Delete(ctx, "ns", "a", meta.DeleteOptions{}))
 	if got.DeletionTimestamp == nil || !got.DeletionTimestamp.Equal(epoch.Add(time.Minute)) {
 		t.Fatalf("deletionTimestamp = %v", got.DeletionTimestamp)
 	}
 	e.clock.Step(time.Minute)
-	again := must[*Widget](t)(e.s.Delete(ctx, "ns", "a", store.DeleteOptions{}))
+	again := must[*Widget](t)(e.s.Delete(ctx, "ns", "a", meta.DeleteOptions{}))
 	if !again.DeletionTimestamp.Equal(got.DeletionTimestamp.Time) || again.ResourceVersion != got.ResourceVersion {
 		t.Fatal("a second Delete changed the object")
 	}
@@ -345,7 +346,7 @@ func TestDeleteWithFinalizers(t *testing.T) {
 	c := DeepCopyWidget(got)
 	c.Finalizers = append(c.Finalizers, "example.io/three")
 	_, err := e.s.Update(ctx, c)
-	wantReason(t, err, store.ErrInvalid)
+	wantReason(t, err, meta.ErrInvalid)
 	// The deletionTimestamp cannot be cleared by an update.
 	c = DeepCopyWidget(got)
 	c.DeletionTimestamp = nil
@@ -357,15 +358,15 @@ func TestDeleteWithFinalizers(t *testing.T) {
 	// Removing the last finalizer deletes the object.
 	got.Finalizers = nil
 	final := must[*Widget](t)(e.s.Update(ctx, got))
-	rv, _ := store.ParseResourceVersion(final.ResourceVersion)
+	rv, _ := meta.ParseResourceVersion(final.ResourceVersion)
 	if rv != e.kv.Revision() {
 		t.Fatalf("final resourceVersion %d, want the deleting revision %d", rv, e.kv.Revision())
 	}
 	_, err = e.s.Get(ctx, "ns", "a")
-	wantReason(t, err, store.ErrNotFound)
+	wantReason(t, err, meta.ErrNotFound)
 }
 
-func DeepCopyWidget(w *Widget) *Widget { return store.DeepCopy(w) }
+func DeepCopyWidget(w *Widget) *Widget { return meta.DeepCopy(w) }
 
 func TestGuaranteedUpdate(t *testing.T) {
 	e := newEnv(t)
@@ -404,7 +405,7 @@ func TestGuaranteedUpdate(t *testing.T) {
 		t.Fatal("GuaranteedUpdateStatus did not write status")
 	}
 	_, err := e.s.GuaranteedUpdate(ctx, "ns", "missing", func(w *Widget) (*Widget, error) { return w, nil })
-	wantReason(t, err, store.ErrNotFound)
+	wantReason(t, err, meta.ErrNotFound)
 }
 
 func TestWireFormatMatchesKubernetes(t *testing.T) {
@@ -430,7 +431,7 @@ func FuzzDecodeObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obj, err := r.Decode(data)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, meta.ErrInvalid) {
 				t.Fatalf("decode error %v is not Invalid", err)
 			}
 			return
@@ -447,7 +448,7 @@ func FuzzDecodeObject(f *testing.F) {
 		if string(out) != string(out2) {
 			t.Fatalf("encoding not stable:\n%s\n%s", out, out2)
 		}
-		_ = store.DeepCopy(obj)
+		_ = meta.DeepCopy(obj)
 	})
 }
 
@@ -455,13 +456,13 @@ func TestValidateUpdateSeesOldAndNew(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
 	r := widgetResource()
-	r.ValidateUpdate = func(old, new *Widget) []store.Cause {
-		var causes []store.Cause
+	r.ValidateUpdate = func(old, new *Widget) []meta.Cause {
+		var causes []meta.Cause
 		if new.Status.Count < old.Status.Count {
-			causes = append(causes, store.Cause{Field: "status.count", Message: "may not decrease"})
+			causes = append(causes, meta.Cause{Field: "status.count", Message: "may not decrease"})
 		}
 		if new.Spec.Node != old.Spec.Node && old.Spec.Node != "" {
-			causes = append(causes, store.Cause{Field: "spec.node", Message: "is immutable once set"})
+			causes = append(causes, meta.Cause{Field: "spec.node", Message: "is immutable once set"})
 		}
 		return causes
 	}
@@ -473,11 +474,11 @@ func TestValidateUpdateSeesOldAndNew(t *testing.T) {
 	w = must[*Widget](t)(s.UpdateStatus(ctx, w))
 	w.Status.Count = 4
 	_, err := s.UpdateStatus(ctx, w)
-	wantReason(t, err, store.ErrInvalid)
+	wantReason(t, err, meta.ErrInvalid)
 	w.Spec.Node = "n2"
 	_, err = s.Update(ctx, w)
-	wantReason(t, err, store.ErrInvalid)
-	var se *store.StatusError
+	wantReason(t, err, meta.ErrInvalid)
+	var se *meta.StatusError
 	if !errors.As(err, &se) || se.Causes[0].Field != "spec.node" {
 		t.Fatalf("causes = %+v", se)
 	}
@@ -487,29 +488,29 @@ func TestValidateUpdateSeesOldAndNew(t *testing.T) {
 // their own JSON encoding, pointers and maps.
 func TestGenerationFollowsTheWire(t *testing.T) {
 	type spec struct {
-		When   store.Time        `json:"when,omitzero"`
-		Ptr    *store.Time       `json:"ptr,omitempty"`
+		When   meta.Time         `json:"when,omitzero"`
+		Ptr    *meta.Time        `json:"ptr,omitempty"`
 		Map    map[string]string `json:"map,omitempty"`
 		Hidden string            `json:"-"`
 	}
 	type thing struct {
-		store.TypeMeta
-		store.ObjectMeta `json:"metadata"`
-		Spec             spec `json:"spec"`
+		meta.TypeMeta
+		meta.ObjectMeta `json:"metadata"`
+		Spec            spec `json:"spec"`
 	}
 	e := newEnv(t)
 	ctx := ctxT(t)
 	s := store.New(e.kv, store.Resource[*thing]{Name: "things"})
-	obj := must[*thing](t)(s.Create(ctx, &thing{ObjectMeta: store.ObjectMeta{Name: "a"}, Spec: spec{When: store.NewTime(epoch)}}))
+	obj := must[*thing](t)(s.Create(ctx, &thing{ObjectMeta: meta.ObjectMeta{Name: "a"}, Spec: spec{When: meta.NewTime(epoch)}}))
 	steps := []struct {
 		change func(*thing)
 		bump   bool
 	}{
-		{func(o *thing) { o.Spec.When = store.NewTime(epoch.In(time.FixedZone("x", 7200))) }, false},
+		{func(o *thing) { o.Spec.When = meta.NewTime(epoch.In(time.FixedZone("x", 7200))) }, false},
 		{func(o *thing) { o.Spec.Map = map[string]string{} }, false},
 		{func(o *thing) { o.Spec.Hidden = "not stored" }, false},
-		{func(o *thing) { o.Spec.When = store.NewTime(epoch.Add(time.Hour)) }, true},
-		{func(o *thing) { tm := store.NewTime(epoch); o.Spec.Ptr = &tm }, true},
+		{func(o *thing) { o.Spec.When = meta.NewTime(epoch.Add(time.Hour)) }, true},
+		{func(o *thing) { tm := meta.NewTime(epoch); o.Spec.Ptr = &tm }, true},
 		{func(o *thing) { o.Spec.Map = map[string]string{"k": "v"} }, true},
 		{func(o *thing) { o.Spec.Map["k"] = "w" }, true},
 		{func(o *thing) { o.Spec.Ptr = nil }, true},

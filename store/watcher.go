@@ -9,6 +9,7 @@ import (
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // watchBuffer is the capacity of a Watch's channel.
@@ -23,7 +24,7 @@ const watchBuffer = 64
 //     has been compacted gives an Error event with an Expired error.
 //   - SendInitialEvents: the current objects as ADDED events (from a state
 //     at least as new as ResourceVersion), then a BOOKMARK annotated with
-//     [InitialEventsEndAnnotation] "true", then changes.
+//     [meta.InitialEventsEndAnnotation] "true", then changes.
 //   - AllowWatchBookmarks: BOOKMARK events, whose object carries only a
 //     resourceVersion, say that every change up to it has been sent. They
 //     come from the KV's progress notifications, which the Store requests
@@ -38,7 +39,7 @@ const watchBuffer = 64
 // closed when ctx is done or after an Error event. Every object sent is
 // fresh and owned by the receiver. A watch whose engine watch lags is
 // resumed where it stopped, without a gap.
-func (s *Store[T]) Watch(ctx context.Context, opts ListOptions) (<-chan WatchEvent[T], error) {
+func (s *Store[T]) Watch(ctx context.Context, opts meta.ListOptions) (<-chan meta.WatchEvent[T], error) {
 	sel, err := s.selection(opts)
 	if err != nil {
 		return nil, err
@@ -48,9 +49,9 @@ func (s *Store[T]) Watch(ctx context.Context, opts ListOptions) (<-chan WatchEve
 		return nil, err
 	}
 	if opts.Continue != "" {
-		return nil, NewBadRequest("a watch does not take a continue token")
+		return nil, meta.NewBadRequest("a watch does not take a continue token")
 	}
-	rv, err := ParseResourceVersion(opts.ResourceVersion)
+	rv, err := meta.ParseResourceVersion(opts.ResourceVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (s *Store[T]) Watch(ctx context.Context, opts ListOptions) (<-chan WatchEve
 		opts:   opts,
 		sel:    sel,
 		prefix: prefix,
-		out:    make(chan WatchEvent[T], watchBuffer),
+		out:    make(chan meta.WatchEvent[T], watchBuffer),
 	}
 	initial := rv == 0 || opts.SendInitialEvents
 	start := rv + 1
@@ -91,18 +92,18 @@ func (s *Store[T]) Watch(ctx context.Context, opts ListOptions) (<-chan WatchEve
 	return w.out, nil
 }
 
-type watcher[T Object] struct {
+type watcher[T meta.Object] struct {
 	s       *Store[T]
-	opts    ListOptions
+	opts    meta.ListOptions
 	sel     *selection[T]
 	prefix  string
 	req     kv.WatchRequest
 	initial []kv.KeyValue
-	out     chan WatchEvent[T]
+	out     chan meta.WatchEvent[T]
 	lastRev int64 // every change up to it has been sent
 }
 
-func (w *watcher[T]) send(ctx context.Context, ev WatchEvent[T]) bool {
+func (w *watcher[T]) send(ctx context.Context, ev meta.WatchEvent[T]) bool {
 	select {
 	case w.out <- ev:
 		return true
@@ -112,14 +113,14 @@ func (w *watcher[T]) send(ctx context.Context, ev WatchEvent[T]) bool {
 }
 
 func (w *watcher[T]) fail(ctx context.Context, err error) {
-	w.send(ctx, WatchEvent[T]{Type: Error, Err: err})
+	w.send(ctx, meta.WatchEvent[T]{Type: meta.Error, Err: err})
 }
 
 func (w *watcher[T]) bookmark(rev int64, annotations map[string]string) T {
 	obj := w.s.res.newObject()
 	w.s.res.setTypeMeta(obj)
 	m := obj.GetObjectMeta()
-	m.ResourceVersion = FormatResourceVersion(rev)
+	m.ResourceVersion = meta.FormatResourceVersion(rev)
 	m.Annotations = annotations
 	return obj
 }
@@ -138,13 +139,13 @@ func (w *watcher[T]) run(ctx, wctx context.Context, cancel context.CancelFunc, k
 			w.fail(ctx, err)
 			return
 		}
-		if w.sel.matches(obj) && !w.send(ctx, WatchEvent[T]{Type: Added, Object: obj}) {
+		if w.sel.matches(obj) && !w.send(ctx, meta.WatchEvent[T]{Type: meta.Added, Object: obj}) {
 			return
 		}
 	}
 	w.initial = nil
 	if w.opts.SendInitialEvents {
-		ev := WatchEvent[T]{Type: Bookmark, Object: w.bookmark(w.lastRev, map[string]string{InitialEventsEndAnnotation: "true"})}
+		ev := meta.WatchEvent[T]{Type: meta.Bookmark, Object: w.bookmark(w.lastRev, map[string]string{meta.InitialEventsEndAnnotation: "true"})}
 		if !w.send(ctx, ev) {
 			return
 		}
@@ -164,7 +165,7 @@ func (w *watcher[T]) run(ctx, wctx context.Context, cancel context.CancelFunc, k
 		case resp, ok := <-kch:
 			if !ok {
 				if ctx.Err() == nil {
-					w.fail(ctx, NewServiceUnavailable(w.s.res.Name+": the storage watch ended"))
+					w.fail(ctx, meta.NewServiceUnavailable(w.s.res.Name+": the storage watch ended"))
 				}
 				return
 			}
@@ -188,7 +189,7 @@ func (w *watcher[T]) run(ctx, wctx context.Context, cancel context.CancelFunc, k
 			if resp.ProgressNotify {
 				if w.opts.AllowWatchBookmarks && resp.Revision > 0 && resp.Revision >= w.lastRev {
 					w.lastRev = resp.Revision
-					if !w.send(ctx, WatchEvent[T]{Type: Bookmark, Object: w.bookmark(resp.Revision, nil)}) {
+					if !w.send(ctx, meta.WatchEvent[T]{Type: meta.Bookmark, Object: w.bookmark(resp.Revision, nil)}) {
 						return
 					}
 				}
@@ -232,8 +233,8 @@ func progressTicks(ctx context.Context, c clock.Clock, d time.Duration) <-chan s
 }
 
 // convert turns one KV event into the watch event a receiver sees, if any.
-func (w *watcher[T]) convert(ev *kv.Event) (WatchEvent[T], bool, error) {
-	var none WatchEvent[T]
+func (w *watcher[T]) convert(ev *kv.Event) (meta.WatchEvent[T], bool, error) {
+	var none meta.WatchEvent[T]
 	rev := ev.KV.ModRevision
 	if ev.Type == kv.EventDelete {
 		var prev T
@@ -249,8 +250,8 @@ func (w *watcher[T]) convert(ev *kv.Event) (WatchEvent[T], bool, error) {
 		if !w.sel.matches(prev) {
 			return none, false, nil
 		}
-		prev.GetObjectMeta().ResourceVersion = FormatResourceVersion(rev)
-		return WatchEvent[T]{Type: Deleted, Object: prev}, true, nil
+		prev.GetObjectMeta().ResourceVersion = meta.FormatResourceVersion(rev)
+		return meta.WatchEvent[T]{Type: meta.Deleted, Object: prev}, true, nil
 	}
 	obj, err := w.s.decode(&ev.KV)
 	if err != nil {
@@ -262,9 +263,9 @@ func (w *watcher[T]) convert(ev *kv.Event) (WatchEvent[T], bool, error) {
 			return none, false, nil
 		}
 		if ev.KV.CreateRevision == ev.KV.ModRevision || ev.PrevKV == nil && !w.sel.empty() {
-			return WatchEvent[T]{Type: Added, Object: obj}, true, nil
+			return meta.WatchEvent[T]{Type: meta.Added, Object: obj}, true, nil
 		}
-		return WatchEvent[T]{Type: Modified, Object: obj}, true, nil
+		return meta.WatchEvent[T]{Type: meta.Modified, Object: obj}, true, nil
 	}
 	prev, err := w.s.decode(ev.PrevKV)
 	if err != nil {
@@ -273,12 +274,12 @@ func (w *watcher[T]) convert(ev *kv.Event) (WatchEvent[T], bool, error) {
 	was := w.sel.matches(prev)
 	switch {
 	case cur && was:
-		return WatchEvent[T]{Type: Modified, Object: obj}, true, nil
+		return meta.WatchEvent[T]{Type: meta.Modified, Object: obj}, true, nil
 	case cur:
-		return WatchEvent[T]{Type: Added, Object: obj}, true, nil
+		return meta.WatchEvent[T]{Type: meta.Added, Object: obj}, true, nil
 	case was:
-		prev.GetObjectMeta().ResourceVersion = FormatResourceVersion(rev)
-		return WatchEvent[T]{Type: Deleted, Object: prev}, true, nil
+		prev.GetObjectMeta().ResourceVersion = meta.FormatResourceVersion(rev)
+		return meta.WatchEvent[T]{Type: meta.Deleted, Object: prev}, true, nil
 	}
 	return none, false, nil
 }

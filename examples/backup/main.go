@@ -30,6 +30,7 @@ import (
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -92,8 +93,8 @@ func run(ctx context.Context, out io.Writer, useRaft bool) (err error) {
 // script creates a Backup, waits for two of its jobs, deletes it and waits
 // for it to go, then prints the events about it.
 func script(ctx context.Context, out io.Writer, backups *store.Store[*Backup], jobs *store.Store[*BackupJob], events *store.Store[*event.Event]) error {
-	b := &Backup{ObjectMeta: store.ObjectMeta{Namespace: "demo", Name: "nightly"},
-		Spec: BackupSpec{Source: "db", Every: store.Duration{Duration: time.Second}}}
+	b := &Backup{ObjectMeta: meta.ObjectMeta{Namespace: "demo", Name: "nightly"},
+		Spec: BackupSpec{Source: "db", Every: meta.Duration{Duration: time.Second}}}
 	if _, err := backups.Create(ctx, b); err != nil {
 		return err
 	}
@@ -103,23 +104,23 @@ func script(ctx context.Context, out io.Writer, backups *store.Store[*Backup], j
 		if err != nil {
 			return fmt.Errorf("waiting for job %d: %w", n, err)
 		}
-		c := store.FindStatusCondition(b.Status.Conditions, "Scheduled")
+		c := meta.FindStatusCondition(b.Status.Conditions, "Scheduled")
 		fmt.Fprintf(out, "status: jobs=%d observedGeneration=%d Scheduled=%s finalizers=%v\n",
 			b.Status.Jobs, b.Status.ObservedGeneration, c.Status, b.Finalizers)
 	}
-	if _, err := backups.Delete(ctx, "demo", "nightly", store.DeleteOptions{}); err != nil {
+	if _, err := backups.Delete(ctx, "demo", "nightly", meta.DeleteOptions{}); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "deleted backup demo/nightly")
 	if _, err := waitFor(ctx, backups, func(b *Backup) bool { return b == nil }); err != nil {
 		return fmt.Errorf("waiting for the finalizer: %w", err)
 	}
-	left, err := jobs.List(ctx, store.ListOptions{Namespace: "demo"})
+	left, err := jobs.List(ctx, meta.ListOptions{Namespace: "demo"})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "backup gone, jobs left: %d\n", len(left.Items))
-	l, err := events.List(ctx, store.ListOptions{Namespace: "demo"})
+	l, err := events.List(ctx, meta.ListOptions{Namespace: "demo"})
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func script(ctx context.Context, out io.Writer, backups *store.Store[*Backup], j
 // waitFor watches demo/nightly until cond holds for it (nil once it is
 // gone), and returns it.
 func waitFor(ctx context.Context, backups *store.Store[*Backup], cond func(*Backup) bool) (*Backup, error) {
-	opts := store.ListOptions{Namespace: "demo", FieldSelector: "metadata.name=nightly"}
+	opts := meta.ListOptions{Namespace: "demo", FieldSelector: "metadata.name=nightly"}
 	l, err := backups.List(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -160,11 +161,11 @@ func waitFor(ctx context.Context, backups *store.Store[*Backup], cond func(*Back
 				return nil, fmt.Errorf("watch ended: %w", context.Cause(ctx))
 			}
 			switch ev.Type {
-			case store.Error:
+			case meta.Error:
 				return nil, ev.Err
-			case store.Deleted:
+			case meta.Deleted:
 				cur = nil
-			case store.Bookmark:
+			case meta.Bookmark:
 				continue
 			default:
 				cur = ev.Object

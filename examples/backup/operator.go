@@ -9,6 +9,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Finalizer keeps a deleted Backup in the store until the controller has
@@ -55,9 +56,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	now := r.clock.Now()
 	if len(jobs) == 0 || !now.Before(jobs[len(jobs)-1].CreationTimestamp.Add(b.Spec.Every.Duration)) {
-		job := &BackupJob{ObjectMeta: store.ObjectMeta{Namespace: b.Namespace, Name: fmt.Sprintf("%s-%d", b.Name, now.Unix())},
+		job := &BackupJob{ObjectMeta: meta.ObjectMeta{Namespace: b.Namespace, Name: fmt.Sprintf("%s-%d", b.Name, now.Unix())},
 			Spec: BackupJobSpec{Source: b.Spec.Source}}
-		if err := store.SetControllerReference(b, job); err != nil {
+		if err := meta.SetControllerReference(b, job); err != nil {
 			return reconcile.Done(), err
 		}
 		if job, err = r.jobs.Create(ctx, job); err != nil {
@@ -70,7 +71,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	last := jobs[len(jobs)-1]
 	_, err = r.backups.MutateStatus(ctx, b, func(b *Backup) error {
 		b.Status.ObservedGeneration, b.Status.LastJob, b.Status.Jobs = b.Generation, last.Name, len(jobs)
-		store.SetStatusCondition(&b.Status.Conditions, store.Condition{Type: "Scheduled", Status: store.ConditionTrue,
+		meta.SetStatusCondition(&b.Status.Conditions, meta.Condition{Type: "Scheduled", Status: meta.ConditionTrue,
 			ObservedGeneration: b.Generation, Reason: "JobCreated", Message: "last job " + last.Name}, now)
 		return nil
 	})
@@ -81,7 +82,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 // finalizer waits for.
 func (r *Reconciler) deleteJobs(ctx context.Context, b *Backup, jobs []*BackupJob) error {
 	for _, j := range jobs {
-		if _, err := r.jobs.Delete(ctx, j.Namespace, j.Name, store.DeleteOptions{}); reconcile.IgnoreNotFound(err) != nil {
+		if _, err := r.jobs.Delete(ctx, j.Namespace, j.Name, meta.DeleteOptions{}); reconcile.IgnoreNotFound(err) != nil {
 			return err
 		}
 	}

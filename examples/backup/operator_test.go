@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/reconcile/reconciletest"
-	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // operatorEnv runs the Backup controller, as Setup wires it, in an Env.
@@ -27,13 +27,13 @@ func operatorEnv(t *testing.T) (*reconciletest.Env, *reconciletest.Informer[*Bac
 
 func jobNames(t *testing.T, jobs *reconciletest.Informer[*BackupJob], owner *Backup) []string {
 	t.Helper()
-	l, err := jobs.Store.List(context.Background(), store.ListOptions{Namespace: "ns"})
+	l, err := jobs.Store.List(context.Background(), meta.ListOptions{Namespace: "ns"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
 	for _, j := range l.Items {
-		if !store.IsControlledBy(j, owner) {
+		if !meta.IsControlledBy(j, owner) {
 			t.Errorf("job %s is not controlled by %s: %+v", j.Name, owner.Name, j.OwnerReferences)
 		}
 		names = append(names, j.Name)
@@ -43,7 +43,7 @@ func jobNames(t *testing.T, jobs *reconciletest.Informer[*BackupJob], owner *Bac
 
 func events(t *testing.T, env *reconciletest.Env) map[string]int32 {
 	t.Helper()
-	l, err := env.Events.List(context.Background(), store.ListOptions{Namespace: "ns"})
+	l, err := env.Events.List(context.Background(), meta.ListOptions{Namespace: "ns"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +60,8 @@ func events(t *testing.T, env *reconciletest.Env) map[string]int32 {
 func TestBackupRunsAJobEveryPeriodAndCleansUp(t *testing.T) {
 	env, backups, jobs := operatorEnv(t)
 	ctx := context.Background()
-	b, err := backups.Store.Create(ctx, &Backup{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "nightly"},
-		Spec: BackupSpec{Source: "db", Every: store.Duration{Duration: time.Hour}}})
+	b, err := backups.Store.Create(ctx, &Backup{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "nightly"},
+		Spec: BackupSpec{Source: "db", Every: meta.Duration{Duration: time.Hour}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +74,12 @@ func TestBackupRunsAJobEveryPeriodAndCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !store.ContainsFinalizer(b, Finalizer) {
+	if !meta.ContainsFinalizer(b, Finalizer) {
 		t.Errorf("finalizers = %v, want %s", b.Finalizers, Finalizer)
 	}
-	c := store.FindStatusCondition(b.Status.Conditions, "Scheduled")
+	c := meta.FindStatusCondition(b.Status.Conditions, "Scheduled")
 	if b.Status.ObservedGeneration != 1 || b.Status.Jobs != 1 || b.Status.LastJob != first ||
-		c == nil || c.Status != store.ConditionTrue || c.ObservedGeneration != 1 || !c.LastTransitionTime.Equal(reconciletest.Epoch) {
+		c == nil || c.Status != meta.ConditionTrue || c.ObservedGeneration != 1 || !c.LastTransitionTime.Equal(reconciletest.Epoch) {
 		t.Errorf("status = %+v, want generation 1 observed, 1 job, Scheduled=True since the epoch", b.Status)
 	}
 
@@ -112,16 +112,16 @@ func TestBackupRunsAJobEveryPeriodAndCleansUp(t *testing.T) {
 	}
 	env.Settle()
 	b, _ = backups.Store.Get(ctx, "ns", "nightly")
-	if b.Generation != 2 || b.Status.ObservedGeneration != 2 || store.FindStatusCondition(b.Status.Conditions, "Scheduled").ObservedGeneration != 2 {
+	if b.Generation != 2 || b.Status.ObservedGeneration != 2 || meta.FindStatusCondition(b.Status.Conditions, "Scheduled").ObservedGeneration != 2 {
 		t.Errorf("after a spec change: generation %d, status %+v; want 2 observed", b.Generation, b.Status)
 	}
 
 	// Deleted: the finalizer deletes the jobs, then lets the Backup go.
-	if _, err := backups.Store.Delete(ctx, "ns", "nightly", store.DeleteOptions{}); err != nil {
+	if _, err := backups.Store.Delete(ctx, "ns", "nightly", meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	env.Settle()
-	if _, err := backups.Store.Get(ctx, "ns", "nightly"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := backups.Store.Get(ctx, "ns", "nightly"); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("backup after delete: %v, want NotFound", err)
 	}
 	if got := jobNames(t, jobs, b); len(got) != 0 {
@@ -138,8 +138,8 @@ func TestBackupRunsAJobEveryPeriodAndCleansUp(t *testing.T) {
 func TestBackupStatusFollowsItsJobs(t *testing.T) {
 	env, backups, jobs := operatorEnv(t)
 	ctx := context.Background()
-	b, err := backups.Store.Create(ctx, &Backup{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "nightly"},
-		Spec: BackupSpec{Source: "db", Every: store.Duration{Duration: time.Hour}}})
+	b, err := backups.Store.Create(ctx, &Backup{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "nightly"},
+		Spec: BackupSpec{Source: "db", Every: meta.Duration{Duration: time.Hour}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestBackupStatusFollowsItsJobs(t *testing.T) {
 	if len(names) != 2 {
 		t.Fatalf("jobs = %v, want 2", names)
 	}
-	if _, err := jobs.Store.Delete(ctx, "ns", names[0], store.DeleteOptions{}); err != nil {
+	if _, err := jobs.Store.Delete(ctx, "ns", names[0], meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	env.Settle() // Owns: the job's deletion reconciles its Backup
@@ -164,9 +164,9 @@ func TestBackupStatusFollowsItsJobs(t *testing.T) {
 func TestBackupRefusesAPeriodUnderASecond(t *testing.T) {
 	env := reconciletest.New(t)
 	backups := reconciletest.AddInformer(env, BackupResource())
-	_, err := backups.Store.Create(context.Background(), &Backup{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "b"},
-		Spec: BackupSpec{Every: store.Duration{Duration: time.Millisecond}}})
-	if !errors.Is(err, store.ErrInvalid) {
+	_, err := backups.Store.Create(context.Background(), &Backup{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "b"},
+		Spec: BackupSpec{Every: meta.Duration{Duration: time.Millisecond}}})
+	if !errors.Is(err, meta.ErrInvalid) {
 		t.Fatalf("create with every=1ms: %v, want Invalid", err)
 	}
 }

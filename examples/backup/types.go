@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // APIVersion is the group and version of the example's types.
@@ -12,10 +13,10 @@ const APIVersion = "backup.example.io/v1"
 // Backup asks for a copy of Spec.Source every Spec.Every: the Backup
 // controller runs a [BackupJob] for each copy.
 type Backup struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             BackupSpec   `json:"spec"`
-	Status           BackupStatus `json:"status,omitzero"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            BackupSpec   `json:"spec"`
+	Status          BackupStatus `json:"status,omitzero"`
 }
 
 // BackupSpec is the desired state of a [Backup].
@@ -23,7 +24,7 @@ type BackupSpec struct {
 	// Source names what to copy.
 	Source string `json:"source"`
 	// Every is the time between two copies, at least a second.
-	Every store.Duration `json:"every"`
+	Every meta.Duration `json:"every"`
 }
 
 // BackupStatus is the observed state of a [Backup].
@@ -31,7 +32,7 @@ type BackupStatus struct {
 	// ObservedGeneration is the generation of the spec last acted on.
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Conditions holds the "Scheduled" condition.
-	Conditions []store.Condition `json:"conditions,omitempty"`
+	Conditions []meta.Condition `json:"conditions,omitempty"`
 	// LastJob names the newest BackupJob.
 	LastJob string `json:"lastJob,omitempty"`
 	// Jobs counts the BackupJobs the Backup owns.
@@ -41,9 +42,9 @@ type BackupStatus struct {
 // BackupJob is one copy of a [Backup]'s source, owned by the Backup.
 // Nothing runs it here: it stands for the Job a real operator would start.
 type BackupJob struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             BackupJobSpec `json:"spec"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            BackupJobSpec `json:"spec"`
 }
 
 // BackupJobSpec describes a [BackupJob].
@@ -57,9 +58,9 @@ type BackupJobSpec struct {
 func BackupResource() store.Resource[*Backup] {
 	return store.Resource[*Backup]{
 		Name: "backups", Kind: "Backup", APIVersion: APIVersion, Namespaced: true,
-		Validate: func(b *Backup) []store.Cause {
+		Validate: func(b *Backup) []meta.Cause {
 			if b.Spec.Every.Duration < time.Second {
-				return []store.Cause{{Field: "spec.every", Type: store.CauseTypeFieldValueInvalid, Message: "must be at least 1s"}}
+				return []meta.Cause{{Field: "spec.every", Type: meta.CauseTypeFieldValueInvalid, Message: "must be at least 1s"}}
 			}
 			return nil
 		},

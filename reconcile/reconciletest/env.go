@@ -22,12 +22,12 @@
 //			reconcile.For(backups.Store), reconcile.Owns(jobs.Store))
 //		env.Start()
 //		ctx := context.Background()
-//		if _, err := backups.Store.Create(ctx, &Backup{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "nightly"}}); err != nil {
+//		if _, err := backups.Store.Create(ctx, &Backup{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "nightly"}}); err != nil {
 //			t.Fatal(err)
 //		}
 //		env.Settle()        // the first job is created
 //		env.Step(time.Hour) // the hourly requeue fires: the second one
-//		l, err := jobs.Store.List(ctx, store.ListOptions{Namespace: "ns"})
+//		l, err := jobs.Store.List(ctx, meta.ListOptions{Namespace: "ns"})
 //		if err != nil || len(l.Items) != 2 {
 //			t.Fatalf("jobs = %v, %v; want 2", l, err)
 //		}
@@ -59,6 +59,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -182,7 +183,7 @@ func NewWithOptions(t TB, opts Options) *Env {
 }
 
 // Informer is an informer that an [Env] runs, with the store it watches.
-type Informer[T store.Object] struct {
+type Informer[T meta.Object] struct {
 	*informer.Informer[T]
 	// Store is the store the informer watches; write through it.
 	Store *store.Store[T]
@@ -194,7 +195,7 @@ type Informer[T store.Object] struct {
 // shared informer over it ([reconcile.InformerFor]): the one that
 // [reconcile.For], [reconcile.Owns] and [reconcile.Watches] of the same
 // Store use. Call it before [Env.Start].
-func AddInformer[T store.Object](e *Env, r store.Resource[T]) *Informer[T] {
+func AddInformer[T meta.Object](e *Env, r store.Resource[T]) *Informer[T] {
 	e.T.Helper()
 	st := store.NewWithOptions(e.KV, r, store.Options{Clock: e.Clock})
 	inf, err := reconcile.InformerFor(e.Manager, st)
@@ -216,7 +217,7 @@ func (i *Informer[T]) caughtUp(ctx context.Context) (bool, error) {
 	if !i.HasSynced() {
 		return false, nil
 	}
-	list, err := i.Store.List(ctx, store.ListOptions{})
+	list, err := i.Store.List(ctx, meta.ListOptions{})
 	if err != nil {
 		return false, err
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/governor-io/governor/informer"
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/reconciletest"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -35,7 +35,7 @@ func newReplicaSetEnv(t *testing.T) (*reconciletest.Env, *reconciletest.Informer
 
 func podCount(t *testing.T, pods *reconciletest.Informer[*Pod]) int {
 	t.Helper()
-	l, err := pods.Store.List(context.Background(), store.ListOptions{Namespace: "ns"})
+	l, err := pods.Store.List(context.Background(), meta.ListOptions{Namespace: "ns"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestReplicaSetThroughTheHarness(t *testing.T) {
 	env, sets, pods := newReplicaSetEnv(t)
 	ctx := context.Background()
 	if _, err := sets.Store.Create(ctx, &ReplicaSet{
-		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
+		ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "web"},
 		Spec:       ReplicaSetSpec{Replicas: 3},
 	}); err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestReplicaSetThroughTheHarness(t *testing.T) {
 	}
 
 	// Someone deletes a pod behind the controller's back: it is replaced.
-	if _, err := pods.Store.Delete(ctx, "ns", "web-1", store.DeleteOptions{}); err != nil {
+	if _, err := pods.Store.Delete(ctx, "ns", "web-1", meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	env.Settle()
@@ -69,14 +69,14 @@ func TestReplicaSetThroughTheHarness(t *testing.T) {
 		t.Fatalf("web-1 not replaced: %v, %d pods", err, podCount(t, pods))
 	}
 
-	if _, err := sets.Store.Delete(ctx, "ns", "web", store.DeleteOptions{}); err != nil {
+	if _, err := sets.Store.Delete(ctx, "ns", "web", meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	env.Settle()
 	if n := podCount(t, pods); n != 0 {
 		t.Fatalf("pods after delete = %d, want 0", n)
 	}
-	if _, err := sets.Store.Get(ctx, "ns", "web"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := sets.Store.Get(ctx, "ns", "web"); !errors.Is(err, meta.ErrNotFound) {
 		t.Fatalf("set after delete: %v, want NotFound", err)
 	}
 }
@@ -185,7 +185,7 @@ func TestSettleWaitsForEveryInformerHandler(t *testing.T) {
 	t.Cleanup(open) // runs before the Env's cleanup stops the manager
 	flap.arm(open)
 	if _, err := sets.Store.Create(context.Background(), &ReplicaSet{
-		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
+		ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "web"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +208,8 @@ func TestSettleFollowsAChainOfReconciles(t *testing.T) {
 		if _, ok := sets.Lister().Get(req.Namespace, req.Name); !ok {
 			return reconcile.Result{}, nil
 		}
-		_, err := pods.Store.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-child"}})
-		if errors.Is(err, store.ErrAlreadyExists) {
+		_, err := pods.Store.Create(ctx, &Pod{ObjectMeta: meta.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-child"}})
+		if errors.Is(err, meta.ErrAlreadyExists) {
 			err = nil
 		}
 		return reconcile.Result{}, err
@@ -220,7 +220,7 @@ func TestSettleFollowsAChainOfReconciles(t *testing.T) {
 		if !ok || pod.Spec.Image != "" {
 			return reconcile.Result{}, nil
 		}
-		pod = store.DeepCopy(pod)
+		pod = meta.DeepCopy(pod)
 		pod.Spec.Image = "reconciled"
 		_, err := pods.Store.Update(ctx, pod)
 		return reconcile.Result{}, err
@@ -246,7 +246,7 @@ func TestSettleFollowsAChainOfReconciles(t *testing.T) {
 
 	for i := range 5 {
 		if _, err := sets.Store.Create(context.Background(), &ReplicaSet{
-			ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("set-%d", i)},
+			ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("set-%d", i)},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -336,7 +336,7 @@ func TestSettleWaitsForControllersAddedToTheManager(t *testing.T) {
 	podClient := pods.Client(env)
 	r := reconcile.Func[reconcile.Request](func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		<-gate
-		_, err := podClient.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-pod"}})
+		_, err := podClient.Create(ctx, &Pod{ObjectMeta: meta.ObjectMeta{Namespace: req.Namespace, Name: req.Name + "-pod"}})
 		return reconcile.Done(), err
 	})
 	if _, err := reconcile.NewController(env.Manager, "setup", r, reconcile.Options[reconcile.Request]{}, reconcile.For(sets.Store)); err != nil {
@@ -349,7 +349,7 @@ func TestSettleWaitsForControllersAddedToTheManager(t *testing.T) {
 	// The reconcile is held until Settle's third round of checks.
 	flap.arm(open)
 	if _, err := sets.Store.Create(context.Background(), &ReplicaSet{
-		ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "web"},
+		ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "web"},
 	}); err != nil {
 		t.Fatal(err)
 	}

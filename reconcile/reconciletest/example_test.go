@@ -10,18 +10,19 @@ import (
 	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Backup asks for an hourly backup.
 type Backup struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 // BackupJob is one backup, owned by its Backup.
 type BackupJob struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 // hourlyBackups creates a BackupJob for each Backup every hour, on the
@@ -35,7 +36,7 @@ type hourlyBackups struct {
 
 func (r *hourlyBackups) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	b, err := r.backups.Get(req.Namespace, req.Name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, meta.ErrNotFound) {
 		return reconcile.Done(), nil
 	}
 	hour := r.clock.Now().Truncate(time.Hour)
@@ -44,8 +45,8 @@ func (r *hourlyBackups) Reconcile(ctx context.Context, req reconcile.Request) (r
 	if _, err := r.jobs.Get(b.Namespace, name); err == nil {
 		return next, nil // this hour's job exists
 	}
-	job := &BackupJob{ObjectMeta: store.ObjectMeta{Namespace: b.Namespace, Name: name}}
-	if err := store.SetControllerReference(b, job); err != nil {
+	job := &BackupJob{ObjectMeta: meta.ObjectMeta{Namespace: b.Namespace, Name: name}}
+	if err := meta.SetControllerReference(b, job); err != nil {
 		return reconcile.Done(), err
 	}
 	if _, err := r.jobs.Create(ctx, job); err != nil {
@@ -87,12 +88,12 @@ func Example() {
 	env.Start()
 
 	ctx := context.Background()
-	if _, err := backups.Store.Create(ctx, &Backup{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "nightly"}}); err != nil {
+	if _, err := backups.Store.Create(ctx, &Backup{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "nightly"}}); err != nil {
 		t.Fatalf("create: %v", err)
 	}
 	env.Settle()
 	count := func() int {
-		l, err := jobs.Store.List(ctx, store.ListOptions{Namespace: "ns"})
+		l, err := jobs.Store.List(ctx, meta.ListOptions{Namespace: "ns"})
 		if err != nil {
 			t.Fatalf("list: %v", err)
 		}
@@ -101,7 +102,7 @@ func Example() {
 	fmt.Println("jobs:", count())
 	env.Step(time.Hour) // the requeue after an hour fires
 	fmt.Println("jobs after an hour:", count())
-	evs, err := env.Events.List(ctx, store.ListOptions{Namespace: "ns"})
+	evs, err := env.Events.List(ctx, meta.ListOptions{Namespace: "ns"})
 	if err != nil {
 		t.Fatalf("events: %v", err)
 	}

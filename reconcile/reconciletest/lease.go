@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/governor-io/governor/reconcile"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // MemoryLeaseLock is a [reconcile.LeaseLock] held in memory, for
@@ -27,7 +27,7 @@ func (l *MemoryLeaseLock) Get(context.Context) (reconcile.LeaseRecord, string, e
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.version == 0 {
-		return reconcile.LeaseRecord{}, "", store.NewNotFound("leases", l.Name)
+		return reconcile.LeaseRecord{}, "", meta.NewNotFound("leases", l.Name)
 	}
 	return l.rec, strconv.FormatInt(l.version, 10), nil
 }
@@ -37,7 +37,7 @@ func (l *MemoryLeaseLock) Create(_ context.Context, rec reconcile.LeaseRecord) (
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.version != 0 {
-		return "", store.NewAlreadyExists("leases", l.Name)
+		return "", meta.NewAlreadyExists("leases", l.Name)
 	}
 	l.rec, l.version = rec, 1
 	return "1", nil
@@ -48,10 +48,10 @@ func (l *MemoryLeaseLock) Update(_ context.Context, rec reconcile.LeaseRecord, v
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.version == 0 {
-		return "", store.NewNotFound("leases", l.Name)
+		return "", meta.NewNotFound("leases", l.Name)
 	}
 	if strconv.FormatInt(l.version, 10) != version {
-		return "", store.NewConflict("leases", l.Name, "the lease has changed")
+		return "", meta.NewConflict("leases", l.Name, "the lease has changed")
 	}
 	l.version++
 	l.rec = rec

@@ -10,13 +10,14 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/reconcile/reconciletest"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Gadget is the object type of the mutation tests.
 type Gadget struct {
-	store.TypeMeta   `json:",inline"`
-	store.ObjectMeta `json:"metadata"`
-	Spec             string `json:"spec"`
+	meta.TypeMeta   `json:",inline"`
+	meta.ObjectMeta `json:"metadata"`
+	Spec            string `json:"spec"`
 }
 
 func gadgetResource() store.Resource[*Gadget] {
@@ -68,7 +69,7 @@ func runGadgets(t *testing.T, tb testing.TB, opts reconciletest.Options, touch f
 	})
 	reconciletest.NewController(env, "gadgets", r, reconcile.Options[reconcile.Request]{}, reconcile.For(gadgets.Store))
 	env.Start()
-	if _, err := gadgets.Store.Create(context.Background(), &Gadget{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "g"}, Spec: "v1"}); err != nil {
+	if _, err := gadgets.Store.Create(context.Background(), &Gadget{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "g"}, Spec: "v1"}); err != nil {
 		t.Fatal(err)
 	}
 	env.Settle()
@@ -87,7 +88,7 @@ func TestAReconcilerThatModifiesACachedObjectFailsTheTest(t *testing.T) {
 
 func TestAReconcilerThatCopiesFirstPasses(t *testing.T) {
 	f := &failures{T: t}
-	runGadgets(t, f, reconciletest.Options{}, func(g *Gadget) { store.DeepCopy(g).Spec = "changed" })
+	runGadgets(t, f, reconciletest.Options{}, func(g *Gadget) { meta.DeepCopy(g).Spec = "changed" })
 	if got := f.all(); got != "" {
 		t.Fatalf("failures = %q, want none", got)
 	}

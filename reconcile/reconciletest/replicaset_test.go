@@ -21,10 +21,10 @@ const (
 
 // ReplicaSet asks for Spec.Replicas pods.
 type ReplicaSet struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             ReplicaSetSpec   `json:"spec"`
-	Status           ReplicaSetStatus `json:"status"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            ReplicaSetSpec   `json:"spec"`
+	Status          ReplicaSetStatus `json:"status"`
 }
 
 // ReplicaSetSpec is the desired state of a ReplicaSet.
@@ -39,9 +39,9 @@ type ReplicaSetStatus struct {
 
 // Pod is a child of a ReplicaSet.
 type Pod struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             PodSpec `json:"spec"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            PodSpec `json:"spec"`
 }
 
 // PodSpec describes a Pod.
@@ -66,7 +66,7 @@ type Reconciler struct {
 
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	set, err := r.Sets.Get(req.Namespace, req.Name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, meta.ErrNotFound) {
 		return reconcile.Done(), nil
 	}
 	if err != nil {
@@ -86,7 +86,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if set.DeletionTimestamp != nil {
 		want = 0
 	} else if !slices.Contains(set.Finalizers, rsFinalizer) {
-		set = store.DeepCopy(set)
+		set = meta.DeepCopy(set)
 		meta.AddFinalizer(set, rsFinalizer)
 		_, err := r.Sets.Update(ctx, set)
 		return reconcile.Done(), err
@@ -98,7 +98,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if owned[name] {
 			continue
 		}
-		pod := &Pod{ObjectMeta: store.ObjectMeta{Namespace: set.Namespace, Name: name}}
+		pod := &Pod{ObjectMeta: meta.ObjectMeta{Namespace: set.Namespace, Name: name}}
 		if err := meta.SetControllerReference(set, pod); err != nil {
 			return reconcile.Done(), err
 		}
@@ -110,18 +110,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if wanted[name] {
 			continue
 		}
-		if _, err := r.Pods.Delete(ctx, set.Namespace, name, store.DeleteOptions{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, err := r.Pods.Delete(ctx, set.Namespace, name, meta.DeleteOptions{}); err != nil && !errors.Is(err, meta.ErrNotFound) {
 			return reconcile.Done(), err
 		}
 	}
 	if set.DeletionTimestamp != nil {
-		set = store.DeepCopy(set)
+		set = meta.DeepCopy(set)
 		meta.RemoveFinalizer(set, rsFinalizer)
 		_, err := r.Sets.Update(ctx, set)
 		return reconcile.Done(), err
 	}
 	if set.Status.Replicas != int32(want) {
-		set = store.DeepCopy(set)
+		set = meta.DeepCopy(set)
 		set.Status.Replicas = int32(want)
 		if _, err := r.Sets.UpdateStatus(ctx, set); err != nil {
 			return reconcile.Done(), err

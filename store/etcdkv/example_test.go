@@ -12,13 +12,14 @@ import (
 	"github.com/governor-io/governor/store/etcdkv"
 	"github.com/governor-io/governor/store/etcdkv/embedded"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Gizmo is an example object type.
 type Gizmo struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             GizmoSpec `json:"spec"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            GizmoSpec `json:"spec"`
 }
 
 // GizmoSpec is the desired state of a Gizmo.
@@ -54,7 +55,7 @@ func Example() {
 	defer backend.Close()
 
 	s := store.New(backend, gizmos)
-	g, err := s.Create(ctx, &Gizmo{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "web"}, Spec: GizmoSpec{Replicas: 2}})
+	g, err := s.Create(ctx, &Gizmo{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web"}, Spec: GizmoSpec{Replicas: 2}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func Example() {
 	if _, err := s.Update(ctx, g); err != nil {
 		log.Fatal(err)
 	}
-	list, err := s.List(ctx, store.ListOptions{Namespace: "default"})
+	list, err := s.List(ctx, meta.ListOptions{Namespace: "default"})
 	if err != nil {
 		log.Fatal(err)
 	}

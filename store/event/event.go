@@ -15,6 +15,7 @@ package event
 
 import (
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // The types of an [Event].
@@ -28,8 +29,8 @@ const (
 // Event is core/v1's Event: a report of something that happened to an
 // object, with Kubernetes' JSON.
 type Event struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 	// InvolvedObject is the object the event is about.
 	InvolvedObject ObjectReference `json:"involvedObject"`
 	// Reason is a short CamelCase word for what happened.
@@ -39,15 +40,15 @@ type Event struct {
 	// Source is the component (and host) that reported it.
 	Source Source `json:"source,omitzero"`
 	// FirstTimestamp is when the event was first recorded.
-	FirstTimestamp store.Time `json:"firstTimestamp,omitzero"`
+	FirstTimestamp meta.Time `json:"firstTimestamp,omitzero"`
 	// LastTimestamp is when it was most recently recorded.
-	LastTimestamp store.Time `json:"lastTimestamp,omitzero"`
+	LastTimestamp meta.Time `json:"lastTimestamp,omitzero"`
 	// Count is how many times it was recorded.
 	Count int32 `json:"count,omitempty"`
 	// Type is [TypeNormal] or [TypeWarning].
 	Type string `json:"type,omitempty"`
 	// EventTime is when the event was first recorded, with microseconds.
-	EventTime store.MicroTime `json:"eventTime,omitzero"`
+	EventTime meta.MicroTime `json:"eventTime,omitzero"`
 	// ReportingController is the component that reported it (Source's
 	// component).
 	ReportingController string `json:"reportingComponent"`
@@ -77,18 +78,18 @@ type Source struct {
 // with no involved object or reason.
 var Resource = store.Resource[*Event]{
 	Name: "events", Kind: "Event", APIVersion: "v1", Namespaced: true,
-	Validate: func(e *Event) []store.Cause {
-		var causes []store.Cause
+	Validate: func(e *Event) []meta.Cause {
+		var causes []meta.Cause
 		if e.Type != TypeNormal && e.Type != TypeWarning {
-			causes = append(causes, store.Cause{Field: "type", Type: store.CauseTypeFieldValueNotSupported,
+			causes = append(causes, meta.Cause{Field: "type", Type: meta.CauseTypeFieldValueNotSupported,
 				Message: `must be "Normal" or "Warning"`})
 		}
 		if e.InvolvedObject.Name == "" {
-			causes = append(causes, store.Cause{Field: "involvedObject.name", Type: store.CauseTypeFieldValueRequired,
+			causes = append(causes, meta.Cause{Field: "involvedObject.name", Type: meta.CauseTypeFieldValueRequired,
 				Message: "must name the object the event is about"})
 		}
 		if e.Reason == "" {
-			causes = append(causes, store.Cause{Field: "reason", Type: store.CauseTypeFieldValueRequired,
+			causes = append(causes, meta.Cause{Field: "reason", Type: meta.CauseTypeFieldValueRequired,
 				Message: "must be set"})
 		}
 		return causes
@@ -105,7 +106,7 @@ var Resource = store.Resource[*Event]{
 
 // ReferenceTo returns a reference to obj, with the kind and apiVersion it
 // carries (a [store.Store] sets them from its Resource).
-func ReferenceTo(obj store.Object) ObjectReference {
+func ReferenceTo(obj meta.Object) ObjectReference {
 	tm, m := obj.GetTypeMeta(), obj.GetObjectMeta()
 	return ObjectReference{Kind: tm.Kind, APIVersion: tm.APIVersion, Namespace: m.Namespace, Name: m.Name,
 		UID: m.UID, ResourceVersion: m.ResourceVersion}

@@ -8,6 +8,7 @@ import (
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -26,7 +27,7 @@ func ExampleRecorder() {
 		_, _ = rec.Event(ctx, b, event.TypeWarning, "BackupFailed", "bucket not found")
 		clk.Step(30 * time.Second)
 	}
-	l, _ := events.List(ctx, store.ListOptions{})
+	l, _ := events.List(ctx, meta.ListOptions{})
 	for _, ev := range l.Items {
 		fmt.Println(ev.InvolvedObject.Kind, ev.InvolvedObject.Name, ev.Type, ev.Reason, ev.Count,
 			ev.LastTimestamp.Sub(ev.FirstTimestamp.Time))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/governor-io/governor/clock"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Defaults for [Options], client-go's figures.
@@ -136,7 +137,7 @@ func NewRecorder(st *store.Store[*Event], opts Options) *Recorder {
 // with a higher Count. Events about a cluster-scoped object go into the
 // "default" namespace, as in Kubernetes. A Recorder without a store
 // returns the event it logged, with Count 1.
-func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reason, message string) (*Event, error) {
+func (r *Recorder) Event(ctx context.Context, obj meta.Object, eventType, reason, message string) (*Event, error) {
 	ref := ReferenceTo(obj)
 	if r.log != nil {
 		level := slog.LevelInfo
@@ -144,7 +145,7 @@ func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reaso
 			level = slog.LevelWarn
 		}
 		r.log.Log(ctx, level, "event", "type", eventType, "reason", reason, "message", message,
-			"object", ref.Kind+" "+store.NameOf(obj).String(), "component", r.src.Component)
+			"object", ref.Kind+" "+meta.NameOf(obj).String(), "component", r.src.Component)
 	}
 	// A repeat is the same whatever version of the object it is about.
 	k := key{src: r.src, obj: ref, typ: eventType, reason: reason, msg: message}
@@ -164,28 +165,28 @@ func (r *Recorder) Event(ctx context.Context, obj store.Object, eventType, reaso
 		out, err := r.st.GuaranteedUpdate(ctx, e.ns, e.name, func(ev *Event) (*Event, error) {
 			ev.Count++
 			ev.Message = message // the latest, for a combined event
-			ev.LastTimestamp = store.NewTime(now)
+			ev.LastTimestamp = meta.NewTime(now)
 			ev.InvolvedObject.ResourceVersion = ref.ResourceVersion
 			return ev, nil
 		})
 		if err == nil {
 			return out, nil
 		}
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, meta.ErrNotFound) {
 			return nil, fmt.Errorf("event: update %s/%s: %w", e.ns, e.name, err)
 		}
 		e.name = "" // deleted (expired, say): start again
 	}
 	ev := r.newEvent(ref, eventType, reason, message, now)
 	out, err := r.st.Create(ctx, ev)
-	if errors.Is(err, store.ErrAlreadyExists) {
+	if errors.Is(err, meta.ErrAlreadyExists) {
 		// Another recorder's event of the same object at the same
 		// nanosecond: let the store name this one.
 		ev.GenerateName, ev.Name = ev.Name+"-", ""
 		out, err = r.st.Create(ctx, ev)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("event: create %s for %s %s: %w", reason, ref.Kind, store.NameOf(obj), err)
+		return nil, fmt.Errorf("event: create %s for %s %s: %w", reason, ref.Kind, meta.NameOf(obj), err)
 	}
 	e.ns, e.name = out.Namespace, out.Name
 	return out, nil
@@ -198,17 +199,17 @@ func (r *Recorder) newEvent(ref ObjectReference, eventType, reason, message stri
 		ns = "default"
 	}
 	return &Event{
-		ObjectMeta: store.ObjectMeta{Namespace: ns,
+		ObjectMeta: meta.ObjectMeta{Namespace: ns,
 			// Kubernetes' naming: the object's name and the time in hex.
 			Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano())},
 		InvolvedObject: ref, Type: eventType, Reason: reason, Message: message, Source: r.src,
-		FirstTimestamp: store.NewTime(now), LastTimestamp: store.NewTime(now), EventTime: store.NewMicroTime(now),
+		FirstTimestamp: meta.NewTime(now), LastTimestamp: meta.NewTime(now), EventTime: meta.NewMicroTime(now),
 		Count: 1, ReportingController: r.src.Component, ReportingInstance: r.src.Host,
 	}
 }
 
 // Eventf is [Recorder.Event] with a message formatted by fmt.Sprintf.
-func (r *Recorder) Eventf(ctx context.Context, obj store.Object, eventType, reason, format string, args ...any) (*Event, error) {
+func (r *Recorder) Eventf(ctx context.Context, obj meta.Object, eventType, reason, format string, args ...any) (*Event, error) {
 	return r.Event(ctx, obj, eventType, reason, fmt.Sprintf(format, args...))
 }
 

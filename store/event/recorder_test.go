@@ -15,19 +15,20 @@ import (
 	"github.com/governor-io/governor/clock/clocktest"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/event"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 type backup struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
 }
 
 func newBackup(ns, name, uid string) *backup {
-	return &backup{TypeMeta: store.TypeMeta{Kind: "Backup", APIVersion: "example.io/v1"},
-		ObjectMeta: store.ObjectMeta{Namespace: ns, Name: name, UID: uid, ResourceVersion: "7"}}
+	return &backup{TypeMeta: meta.TypeMeta{Kind: "Backup", APIVersion: "example.io/v1"},
+		ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: name, UID: uid, ResourceVersion: "7"}}
 }
 
 type env struct {
@@ -45,7 +46,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) list(t *testing.T, ctx context.Context) []*event.Event {
 	t.Helper()
-	l, err := e.events.List(ctx, store.ListOptions{})
+	l, err := e.events.List(ctx, meta.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestRecorderStartsAgainWhenEventIsDeleted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.events.Delete(ctx, first.Namespace, first.Name, store.DeleteOptions{}); err != nil {
+	if _, err := e.events.Delete(ctx, first.Namespace, first.Name, meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Step(time.Second)
@@ -207,7 +208,7 @@ func TestRecorderPlacesClusterScopedAndRefusesBadType(t *testing.T) {
 		t.Errorf("event = %+v, want it in default about the cluster-scoped object", ev)
 	}
 	_, err = rec.Event(ctx, newBackup("ns", "b", "u"), "Error", "Bad", "")
-	if !errors.Is(err, store.ErrInvalid) {
+	if !errors.Is(err, meta.ErrInvalid) {
 		t.Errorf("type Error: err = %v, want Invalid", err)
 	}
 }

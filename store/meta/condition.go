@@ -15,7 +15,7 @@ const (
 // Condition is one aspect of an object's observed state, with the fields
 // and JSON of Kubernetes' metav1.Condition. Keep them in a status field,
 //
-//	Conditions []store.Condition `json:"conditions,omitempty"`
+//	Conditions []meta.Condition `json:"conditions,omitempty"`
 //
 // and change them with [SetStatusCondition] and [RemoveStatusCondition].
 type Condition struct {

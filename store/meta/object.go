@@ -10,8 +10,8 @@ import (
 // embedding [ObjectMeta] (with the tag `json:"metadata"`) and [TypeMeta]:
 //
 //	type Widget struct {
-//		store.TypeMeta
-//		store.ObjectMeta `json:"metadata"`
+//		meta.TypeMeta
+//		meta.ObjectMeta `json:"metadata"`
 //		Spec   WidgetSpec   `json:"spec"`
 //		Status WidgetStatus `json:"status"`
 //	}

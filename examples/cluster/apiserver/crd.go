@@ -56,8 +56,8 @@ func InstallCustomResources(s *Server) error {
 			crd.Finalizers = append(crd.Finalizers, CRDCleanupFinalizer)
 		}
 	}
-	t.Validate = func(crd *apiextensionsv1.CustomResourceDefinition) []store.Cause {
-		var causes []store.Cause
+	t.Validate = func(crd *apiextensionsv1.CustomResourceDefinition) []meta.Cause {
+		var causes []meta.Cause
 		if validate != nil {
 			causes = validate(crd)
 		}
@@ -186,11 +186,11 @@ func (c *crdController) run(ctx context.Context) {
 }
 
 func (c *crdController) sync(ctx context.Context) error {
-	l, err := c.st.List(ctx, store.ListOptions{})
+	l, err := c.st.List(ctx, meta.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list CRDs: %w", err)
 	}
-	ch, err := c.st.Watch(ctx, store.ListOptions{ResourceVersion: l.ResourceVersion})
+	ch, err := c.st.Watch(ctx, meta.ListOptions{ResourceVersion: l.ResourceVersion})
 	if err != nil {
 		return fmt.Errorf("watch CRDs: %w", err)
 	}
@@ -216,9 +216,9 @@ func (c *crdController) sync(ctx context.Context) error {
 				return errors.New("the CRD watch ended")
 			}
 			switch ev.Type {
-			case store.Error:
+			case meta.Error:
 				return ev.Err
-			case store.Added, store.Modified, store.Deleted:
+			case meta.Added, meta.Modified, meta.Deleted:
 				c.reconcile(ctx, ev.Object.Name)
 			}
 		}
@@ -229,7 +229,7 @@ func (c *crdController) sync(ctx context.Context) error {
 // the stored CRD, and the CRD's status in line with what is served.
 func (c *crdController) reconcile(ctx context.Context, name string) {
 	crd, err := c.st.Get(ctx, "", name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, meta.ErrNotFound) {
 		c.mu.Lock()
 		c.unserveLocked(name)
 		c.mu.Unlock()
@@ -273,7 +273,7 @@ func (c *crdController) cleanup(ctx context.Context, crd *apiextensionsv1.Custom
 		cur.Finalizers = slices.DeleteFunc(cur.Finalizers, func(f string) bool { return f == CRDCleanupFinalizer })
 		return cur, nil
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, meta.ErrNotFound) {
 		c.s.log.Warn("apiserver: removing a CRD's finalizer", "crd", crd.Name, "err", err)
 	}
 }
@@ -336,7 +336,7 @@ func (c *crdController) unregisterAll(sc *servedCRD) {
 
 // nameConflicts returns the causes that refuse a new CRD whose names are
 // taken.
-func (c *crdController) nameConflicts(crd *apiextensionsv1.CustomResourceDefinition) []store.Cause {
+func (c *crdController) nameConflicts(crd *apiextensionsv1.CustomResourceDefinition) []meta.Cause {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.nameConflictsLocked(crd)
@@ -345,9 +345,9 @@ func (c *crdController) nameConflicts(crd *apiextensionsv1.CustomResourceDefinit
 // nameConflictsLocked returns a cause for each of the CRD's names (plural,
 // singular, short names, kind) that a resource of the same group, other
 // than the CRD's own, already has.
-func (c *crdController) nameConflictsLocked(crd *apiextensionsv1.CustomResourceDefinition) []store.Cause {
+func (c *crdController) nameConflictsLocked(crd *apiextensionsv1.CustomResourceDefinition) []meta.Cause {
 	n := crd.Spec.Names
-	var causes []store.Cause
+	var causes []meta.Cause
 	for _, d := range c.s.descsExcept(crd.Name) {
 		if d.group != crd.Spec.Group {
 			continue
@@ -403,11 +403,11 @@ func (s *Server) descsExcept(crd string) []resourceDesc {
 // updateStatus writes the CRD's conditions, acceptedNames and
 // storedVersions, changing lastTransitionTime only on transitions. It
 // writes nothing when nothing changed.
-func (c *crdController) updateStatus(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, conflicts []store.Cause, serveErr error) {
+func (c *crdController) updateStatus(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, conflicts []meta.Cause, serveErr error) {
 	now := meta.Time{Time: c.s.clock.Now().UTC().Truncate(time.Second)}
 	_, err := c.st.GuaranteedUpdateStatus(ctx, "", crd.Name, func(cur *apiextensionsv1.CustomResourceDefinition) (*apiextensionsv1.CustomResourceDefinition, error) {
 		if cur.UID != crd.UID {
-			return nil, store.NewConflict("customresourcedefinitions.apiextensions.k8s.io", crd.Name, "the CRD was replaced")
+			return nil, meta.NewConflict("customresourcedefinitions.apiextensions.k8s.io", crd.Name, "the CRD was replaced")
 		}
 		st := &cur.Status
 		names := apiextensionsv1.CustomResourceDefinitionCondition{Type: CRDNamesAccepted, Status: meta.ConditionTrue,
@@ -440,7 +440,7 @@ func (c *crdController) updateStatus(ctx context.Context, crd *apiextensionsv1.C
 		}
 		return cur, nil
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) && store.ReasonOf(err) != store.ReasonConflict {
+	if err != nil && !errors.Is(err, meta.ErrNotFound) && meta.ReasonOf(err) != meta.ReasonConflict {
 		c.s.log.Warn("apiserver: updating a CRD's status", "crd", crd.Name, "err", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/governor-io/governor/examples/cluster/apiserver"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -103,7 +104,7 @@ func (e *env) waitCRD(name string, cond func(*apiextensionsv1.CustomResourceDefi
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st := store.New(e.kv, apiextensionsv1.CustomResourceDefinitions.StoreResource())
-	ch, err := st.Watch(ctx, store.ListOptions{FieldSelector: "metadata.name=" + name})
+	ch, err := st.Watch(ctx, meta.ListOptions{FieldSelector: "metadata.name=" + name})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -112,15 +113,15 @@ func (e *env) waitCRD(name string, cond func(*apiextensionsv1.CustomResourceDefi
 	}
 	for ev := range ch {
 		switch ev.Type {
-		case store.Deleted:
+		case meta.Deleted:
 			if cond(nil) {
 				return
 			}
-		case store.Added, store.Modified:
+		case meta.Added, meta.Modified:
 			if cond(ev.Object) {
 				return
 			}
-		case store.Error:
+		case meta.Error:
 			e.t.Fatal(ev.Err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/governor-io/governor/examples/cluster/api/apiextensionsv1"
 	"github.com/governor-io/governor/examples/cluster/api/unstructured"
 	"github.com/governor-io/governor/examples/cluster/apiserver/schema"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // customType returns the [api.Type] of one served version of a CRD.
@@ -101,7 +101,7 @@ func objectType(group, version, kind, plural, singular string, namespaced bool, 
 			sch.Default(f)
 			o.SetFields(f)
 		},
-		Validate: func(o *unstructured.Object) []store.Cause {
+		Validate: func(o *unstructured.Object) []meta.Cause {
 			causes := api.ValidateObjectMeta(&o.ObjectMeta, namespaced, api.DNS1123Subdomain)
 			return append(causes, sch.Validate(o.Fields())...)
 		},

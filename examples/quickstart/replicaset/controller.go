@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/governor-io/governor/reconcile"
-	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // Reconciler makes the pods of each [ReplicaSet] match its spec. It reads
@@ -39,7 +39,7 @@ func (r *Reconciler) printf(format string, args ...any) {
 // its status, and on deletion removes its pods before its finalizer.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	set, err := r.Sets.Get(req.Namespace, req.Name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, meta.ErrNotFound) {
 		return reconcile.Done(), nil // gone; its pods went first
 	}
 	if err != nil {
@@ -53,7 +53,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return r.finalize(ctx, set, pods)
 	}
 	if !slices.Contains(set.Finalizers, Finalizer) {
-		set = store.DeepCopy(set)
+		set = meta.DeepCopy(set)
 		set.Finalizers = append(set.Finalizers, Finalizer)
 		if _, err := r.Sets.Update(ctx, set); err != nil {
 			return reconcile.Done(), err
@@ -83,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	slices.SortFunc(pods, func(a, b *Pod) int { return podIndex(set.Name, a.Name) - podIndex(set.Name, b.Name) })
 	for len(pods) > want {
 		p := pods[len(pods)-1]
-		if _, err := r.Pods.Delete(ctx, p.Namespace, p.Name, store.DeleteOptions{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, err := r.Pods.Delete(ctx, p.Namespace, p.Name, meta.DeleteOptions{}); err != nil && !errors.Is(err, meta.ErrNotFound) {
 			return reconcile.Done(), fmt.Errorf("delete pod %s: %w", p.Name, err)
 		}
 		r.printf("  [controller] %s: deleted pod %s", req, p.Name)
@@ -91,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 
 	if set.Status.Replicas != int32(len(pods)) || set.Status.ObservedGeneration != set.Generation {
-		set = store.DeepCopy(set)
+		set = meta.DeepCopy(set)
 		set.Status.Replicas = int32(len(pods))
 		set.Status.ObservedGeneration = set.Generation
 		if _, err := r.Sets.UpdateStatus(ctx, set); err != nil {
@@ -106,7 +106,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 func (r *Reconciler) finalize(ctx context.Context, set *ReplicaSet, pods []*Pod) (reconcile.Result, error) {
 	req := reconcile.RequestOf(set)
 	for _, p := range pods {
-		if _, err := r.Pods.Delete(ctx, p.Namespace, p.Name, store.DeleteOptions{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, err := r.Pods.Delete(ctx, p.Namespace, p.Name, meta.DeleteOptions{}); err != nil && !errors.Is(err, meta.ErrNotFound) {
 			return reconcile.Done(), fmt.Errorf("delete pod %s: %w", p.Name, err)
 		}
 		r.printf("  [controller] %s: being deleted: deleted pod %s", req, p.Name)
@@ -114,9 +114,9 @@ func (r *Reconciler) finalize(ctx context.Context, set *ReplicaSet, pods []*Pod)
 	if !slices.Contains(set.Finalizers, Finalizer) {
 		return reconcile.Done(), nil
 	}
-	set = store.DeepCopy(set)
+	set = meta.DeepCopy(set)
 	set.Finalizers = slices.DeleteFunc(set.Finalizers, func(f string) bool { return f == Finalizer })
-	if _, err := r.Sets.Update(ctx, set); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if _, err := r.Sets.Update(ctx, set); err != nil && !errors.Is(err, meta.ErrNotFound) {
 		return reconcile.Done(), err
 	}
 	r.printf("  [controller] %s: pods gone, removed finalizer", req)
@@ -131,7 +131,7 @@ func (r *Reconciler) ownedPods(set *ReplicaSet) ([]*Pod, error) {
 	}
 	var out []*Pod
 	for _, p := range all {
-		if ref := store.ControllerOf(p); ref != nil && ref.UID == set.UID && p.DeletionTimestamp == nil {
+		if ref := meta.ControllerOf(p); ref != nil && ref.UID == set.UID && p.DeletionTimestamp == nil {
 			out = append(out, p)
 		}
 	}
@@ -141,11 +141,11 @@ func (r *Reconciler) ownedPods(set *ReplicaSet) ([]*Pod, error) {
 func (r *Reconciler) newPod(set *ReplicaSet, i int) *Pod {
 	yes := true
 	return &Pod{
-		ObjectMeta: store.ObjectMeta{
+		ObjectMeta: meta.ObjectMeta{
 			Namespace: set.Namespace,
 			Name:      set.Name + "-" + strconv.Itoa(i),
 			Labels:    map[string]string{"replicaset": set.Name},
-			OwnerReferences: []store.OwnerReference{{
+			OwnerReferences: []meta.OwnerReference{{
 				APIVersion: APIVersion, Kind: "ReplicaSet", Name: set.Name, UID: set.UID,
 				Controller: &yes, BlockOwnerDeletion: &yes,
 			}},

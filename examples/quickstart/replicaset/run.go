@@ -14,6 +14,7 @@ import (
 	"github.com/governor-io/governor/reconcile"
 	"github.com/governor-io/governor/store"
 	"github.com/governor-io/governor/store/kv"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -123,7 +124,7 @@ func (s *Setup) waitFor(ctx context.Context, what string, cond func(ctx context.
 // gone reports whether the demo set and its pods are gone.
 func (s *Setup) gone(ctx context.Context) (bool, error) {
 	_, err := s.Sets.Get(ctx, Namespace, SetName)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, meta.ErrNotFound) {
 		return false, err
 	}
 	names, lerr := s.PodNames(ctx)
@@ -137,7 +138,7 @@ func (s *Setup) removeLeftovers(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "== removing %s/%s left by an earlier run\n", Namespace, SetName)
-	if _, err := s.Sets.Delete(ctx, Namespace, SetName, store.DeleteOptions{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Sets.Delete(ctx, Namespace, SetName, meta.DeleteOptions{}); err != nil && !errors.Is(err, meta.ErrNotFound) {
 		return err
 	}
 	return s.waitFor(ctx, "leftovers gone", s.gone)
@@ -145,7 +146,7 @@ func (s *Setup) removeLeftovers(ctx context.Context, out io.Writer) error {
 
 // PodNames returns the names of the pods of the demo set, from the store.
 func (s *Setup) PodNames(ctx context.Context) ([]string, error) {
-	list, err := s.Pods.List(ctx, store.ListOptions{Namespace: Namespace, LabelSelector: "replicaset=" + SetName})
+	list, err := s.Pods.List(ctx, meta.ListOptions{Namespace: Namespace, LabelSelector: "replicaset=" + SetName})
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +286,7 @@ func (s *Setup) script(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "== create replicaset %s/%s with 3 replicas\n", Namespace, SetName)
 	_, err := s.Sets.Create(ctx, &ReplicaSet{
-		ObjectMeta: store.ObjectMeta{Namespace: Namespace, Name: SetName},
+		ObjectMeta: meta.ObjectMeta{Namespace: Namespace, Name: SetName},
 		Spec:       ReplicaSetSpec{Replicas: 3, Template: PodSpec{Image: "nginx:1.27"}},
 	})
 	if err != nil {
@@ -301,7 +302,7 @@ func (s *Setup) script(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "== delete replicaset %s/%s (its finalizer holds it until the controller deletes its pods)\n", Namespace, SetName)
-	if _, err := s.Sets.Delete(ctx, Namespace, SetName, store.DeleteOptions{}); err != nil {
+	if _, err := s.Sets.Delete(ctx, Namespace, SetName, meta.DeleteOptions{}); err != nil {
 		return err
 	}
 	if err := s.waitFor(ctx, "the set and its pods gone", s.gone); err != nil {

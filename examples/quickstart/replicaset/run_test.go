@@ -10,6 +10,7 @@ import (
 
 	"github.com/governor-io/governor/examples/quickstart/replicaset"
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 	"github.com/governor-io/governor/store/mvcc"
 )
 
@@ -49,10 +50,10 @@ func TestRunScript(t *testing.T) {
 	ctx := context.Background()
 	sets := store.New(engine, replicaset.SetResource())
 	pods := store.New(engine, replicaset.PodResource())
-	if l, err := sets.List(ctx, store.ListOptions{}); err != nil || len(l.Items) != 0 {
+	if l, err := sets.List(ctx, meta.ListOptions{}); err != nil || len(l.Items) != 0 {
 		t.Errorf("replicasets left: %v, %v", l, err)
 	}
-	if l, err := pods.List(ctx, store.ListOptions{}); err != nil || len(l.Items) != 0 {
+	if l, err := pods.List(ctx, meta.ListOptions{}); err != nil || len(l.Items) != 0 {
 		t.Errorf("pods left: %v, %v", l, err)
 	}
 	lease, err := store.New(engine, store.LeaseResource()).Get(ctx, replicaset.Namespace, "quickstart")
@@ -82,16 +83,16 @@ func TestRunCleansUpAnInterruptedRun(t *testing.T) {
 	// An earlier run left the set (with its finalizer) and a pod behind.
 	sets := store.New(engine, replicaset.SetResource())
 	set, err := sets.Create(ctx, &replicaset.ReplicaSet{
-		ObjectMeta: store.ObjectMeta{Namespace: replicaset.Namespace, Name: replicaset.SetName, Finalizers: []string{replicaset.Finalizer}},
+		ObjectMeta: meta.ObjectMeta{Namespace: replicaset.Namespace, Name: replicaset.SetName, Finalizers: []string{replicaset.Finalizer}},
 		Spec:       replicaset.ReplicaSetSpec{Replicas: 1},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	yes := true
-	if _, err := store.New(engine, replicaset.PodResource()).Create(ctx, &replicaset.Pod{ObjectMeta: store.ObjectMeta{
+	if _, err := store.New(engine, replicaset.PodResource()).Create(ctx, &replicaset.Pod{ObjectMeta: meta.ObjectMeta{
 		Namespace: replicaset.Namespace, Name: "web-0", Labels: map[string]string{"replicaset": "web"},
-		OwnerReferences: []store.OwnerReference{{APIVersion: replicaset.APIVersion, Kind: "ReplicaSet", Name: "web", UID: set.UID, Controller: &yes}},
+		OwnerReferences: []meta.OwnerReference{{APIVersion: replicaset.APIVersion, Kind: "ReplicaSet", Name: "web", UID: set.UID, Controller: &yes}},
 	}}); err != nil {
 		t.Fatal(err)
 	}

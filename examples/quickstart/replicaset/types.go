@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/governor-io/governor/store"
+	"github.com/governor-io/governor/store/meta"
 )
 
 // APIVersion is the group and version of the demo's types.
@@ -15,10 +16,10 @@ const Finalizer = "quickstart.governor.io/pods"
 
 // ReplicaSet asks for Spec.Replicas pods built from Spec.Template.
 type ReplicaSet struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             ReplicaSetSpec   `json:"spec"`
-	Status           ReplicaSetStatus `json:"status"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            ReplicaSetSpec   `json:"spec"`
+	Status          ReplicaSetStatus `json:"status"`
 }
 
 // ReplicaSetSpec is the desired state of a [ReplicaSet].
@@ -40,9 +41,9 @@ type ReplicaSetStatus struct {
 // Pod is a child of a [ReplicaSet]. Nothing runs it: it stands for
 // whatever a real controller would create.
 type Pod struct {
-	store.TypeMeta
-	store.ObjectMeta `json:"metadata"`
-	Spec             PodSpec `json:"spec"`
+	meta.TypeMeta
+	meta.ObjectMeta `json:"metadata"`
+	Spec            PodSpec `json:"spec"`
 }
 
 // PodSpec describes a [Pod].
@@ -56,9 +57,9 @@ func SetResource() store.Resource[*ReplicaSet] {
 	return store.Resource[*ReplicaSet]{
 		Name: "replicasets", Kind: "ReplicaSet", APIVersion: APIVersion, Namespaced: true,
 		New: func() *ReplicaSet { return &ReplicaSet{} },
-		Validate: func(rs *ReplicaSet) []store.Cause {
+		Validate: func(rs *ReplicaSet) []meta.Cause {
 			if rs.Spec.Replicas < 0 {
-				return []store.Cause{{Field: "spec.replicas", Message: fmt.Sprintf("must be non-negative, not %d", rs.Spec.Replicas)}}
+				return []meta.Cause{{Field: "spec.replicas", Message: fmt.Sprintf("must be non-negative, not %d", rs.Spec.Replicas)}}
 			}
 			return nil
 		},
