@@ -72,10 +72,6 @@ func (s fieldSelector) Requirements() []FieldRequirement {
 	return append([]FieldRequirement(nil), s...)
 }
 
-// EverythingFields returns the empty [FieldSelector], which matches every
-// object.
-func EverythingFields() FieldSelector { return fieldSelector(nil) }
-
 // ParseFieldSelector parses a field selector in Kubernetes' syntax: a
 // comma-separated list of "field=value", "field==value" or "field!=value".
 // In a value, '\' escapes ',', '=' and '\' itself. A field name is a

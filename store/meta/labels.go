@@ -128,10 +128,6 @@ func (s labelSelector) Requirements() []LabelRequirement {
 	return out
 }
 
-// EverythingLabels returns the empty [LabelSelector], which matches every
-// object.
-func EverythingLabels() LabelSelector { return labelSelector(nil) }
-
 // LabelSelectorFromSet returns the selector that matches objects carrying
 // every label in set with the same value ("k1=v1,k2=v2"). It returns an
 // Invalid error if a key or value is not a valid label key or value.
